@@ -1,0 +1,111 @@
+/**
+ * A bounded line framer: turns a byte stream into IRC lines without ever
+ * holding more than one line's worth of bytes.
+ *
+ * @module
+ */
+
+import { MAX_LINE_BYTES, MAX_TAGS_BYTES } from "./message.ts";
+
+/** Longest line accepted by default, in bytes, not counting its CR LF: a full tags section plus a full body. */
+export const DEFAULT_MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_LINE_BYTES - 2;
+
+/** What the framer produces: a decoded line, or notice that a line was too long and skipped. */
+export type FramedLine = { kind: "line"; line: string } | { kind: "overflow" };
+
+/** Options for {@link createLineSplitter}. */
+export interface LineSplitterOptions {
+  /** Called with each non-empty line, CR LF or LF removed, decoded as UTF-8 with U+FFFD for invalid bytes. */
+  onLine: (line: string) => void;
+  /** Called once for each line longer than `maxLineBytes`; the rest of that line is skipped. */
+  onOverflow: () => void;
+  /** Longest line accepted, in bytes, not counting CR LF. Defaults to {@link DEFAULT_MAX_LINE_BYTES}. */
+  maxLineBytes?: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+function join(head: Uint8Array | null, tail: Uint8Array): Uint8Array {
+  if (head === null) return tail.slice();
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
+}
+
+/**
+ * Creates a push-style splitter: feed it chunks as they arrive and it calls
+ * `onLine` or `onOverflow` for each complete line. Lines end with LF or
+ * CR LF; empty lines are ignored. An unfinished line is kept only while it is
+ * within the limit; past it the bytes are dropped up to the next LF.
+ */
+export function createLineSplitter(
+  options: LineSplitterOptions,
+): (chunk: Uint8Array) => void {
+  const { onLine, onOverflow } = options;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const decoder = new TextDecoder();
+  let pending: Uint8Array | null = null;
+  let skipping = false;
+
+  function emit(bytes: Uint8Array): void {
+    const length = bytes.length > 0 && bytes[bytes.length - 1] === CR
+      ? bytes.length - 1
+      : bytes.length;
+    if (length > maxLineBytes) onOverflow();
+    else if (length > 0) onLine(decoder.decode(bytes.subarray(0, length)));
+  }
+
+  return (chunk: Uint8Array): void => {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(LF, start);
+      if (newline === -1) {
+        if (skipping) return;
+        const unfinished = (pending?.length ?? 0) + chunk.length - start;
+        // One byte of slack for a CR whose LF is still on its way.
+        if (unfinished > maxLineBytes + 1) {
+          pending = null;
+          skipping = true;
+          onOverflow();
+        } else {
+          pending = join(pending, chunk.subarray(start));
+        }
+        return;
+      }
+      if (skipping) {
+        skipping = false;
+      } else {
+        const line = chunk.subarray(start, newline);
+        const bytes = pending === null ? line : join(pending, line);
+        pending = null;
+        emit(bytes);
+      }
+      start = newline + 1;
+    }
+  };
+}
+
+/**
+ * A `TransformStream` from bytes to {@link FramedLine}s, for use with
+ * `readable.pipeThrough(new LineFramerStream())`.
+ */
+export class LineFramerStream extends TransformStream<Uint8Array, FramedLine> {
+  /** Creates the stream; `maxLineBytes` defaults to {@link DEFAULT_MAX_LINE_BYTES}. */
+  constructor(options: { maxLineBytes?: number } = {}) {
+    let push: (chunk: Uint8Array) => void = () => {};
+    super({
+      start(controller) {
+        push = createLineSplitter({
+          maxLineBytes: options.maxLineBytes,
+          onLine: (line) => controller.enqueue({ kind: "line", line }),
+          onOverflow: () => controller.enqueue({ kind: "overflow" }),
+        });
+      },
+      transform(chunk) {
+        push(chunk);
+      },
+    });
+  }
+}
