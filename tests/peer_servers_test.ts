@@ -1,0 +1,106 @@
+import { assertEquals, assertOk } from "./helpers/assert.ts";
+import {
+  freePort,
+  peerAvailable,
+  peerTestOptions,
+  startNgircd,
+} from "./helpers/peer_servers.ts";
+import {
+  type FramedLine,
+  LineFramerStream,
+  type Message,
+  Numeric,
+  parseMessage,
+} from "../protocol.ts";
+
+Deno.test("peerTestOptions names the missing apt packages in a skipped test", () => {
+  assertEquals(peerTestOptions("x", { a: true, b: true }), {
+    name: "x",
+    ignore: false,
+  });
+  assertEquals(peerTestOptions("x", { a: false, b: true, c: false }), {
+    name: "x (skipped: apt packages a, c missing)",
+    ignore: true,
+  });
+  assertEquals(peerAvailable("sh"), true);
+  assertEquals(peerAvailable("no-such-peer-binary"), false);
+});
+
+Deno.test("freePort returns a port that can be bound", () => {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  listener.close();
+});
+
+/** Reads messages from `lines` until `predicate` matches one; fails at EOF. */
+async function readUntil(
+  lines: ReadableStreamDefaultReader<FramedLine>,
+  predicate: (message: Message) => boolean,
+): Promise<Message> {
+  while (true) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("connection closed before the expected message");
+    if (value.kind !== "line") continue;
+    const message = parseMessage(value.line);
+    if (predicate(message)) return message;
+  }
+}
+
+Deno.test({
+  ...peerTestOptions("startNgircd runs a real ngIRCd that registers a client", {
+    ngircd: peerAvailable("ngircd"),
+  }),
+  async fn() {
+    const server = await startNgircd({ serverName: "peer.test" });
+    try {
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: server.port,
+      });
+      const lines = conn.readable.pipeThrough(new LineFramerStream())
+        .getReader();
+      await conn.write(
+        new TextEncoder().encode(
+          "NICK a_rather_long_nickname_22\r\nUSER probe 0 * :Probe\r\n",
+        ),
+      );
+      const welcome = await readUntil(
+        lines,
+        (m) => m.command === Numeric.RPL_WELCOME,
+      );
+      assertEquals(welcome.source, "peer.test");
+      assertEquals(welcome.params[0], "a_rather_long_nickname_22");
+      const motd = await readUntil(
+        lines,
+        (m) => m.command === Numeric.RPL_MOTD,
+      );
+      assertOk(motd.params[1].includes("tertulia interop test server"));
+      await conn.write(new TextEncoder().encode("QUIT :bye\r\n"));
+      await readUntil(lines, (m) => m.command === "ERROR");
+      await lines.cancel();
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "startNgircd close() stops the daemon and frees its port",
+    {
+      ngircd: peerAvailable("ngircd"),
+    },
+  ),
+  async fn() {
+    const server = await startNgircd();
+    await server.close();
+    let refused = false;
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port: server.port }))
+        .close();
+    } catch (error) {
+      refused = error instanceof Deno.errors.ConnectionRefused;
+    }
+    assertOk(refused, "the port still accepts connections after close()");
+  },
+});
