@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 
 /** Asserts deep, strict equality of `actual` and `expected`. */
-export function assertEquals<T>(actual: T, expected: T, message?: string): void {
+export function assertEquals<T>(
+  actual: T,
+  expected: T,
+  message?: string,
+): void {
   assert.deepStrictEqual(actual, expected, message);
 }
 
@@ -40,7 +44,9 @@ export function assertThrows<E extends Error>(
     );
     return error;
   }
-  throw new assert.AssertionError({ message: `expected ${type.name} to be thrown` });
+  throw new assert.AssertionError({
+    message: `expected ${type.name} to be thrown`,
+  });
 }
 
 /** Asserts that `promise` rejects with an instance of `type`, and returns the error. */
@@ -58,5 +64,7 @@ export async function assertRejects<E extends Error>(
     );
     return error;
   }
-  throw new assert.AssertionError({ message: `expected ${type.name} rejection` });
+  throw new assert.AssertionError({
+    message: `expected ${type.name} rejection`,
+  });
 }
