@@ -1,0 +1,127 @@
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import {
+  connectBot,
+  type IrcEvent,
+  type IrcFrameworkBot,
+  nextEvent,
+  quitBot,
+} from "./helpers/irc_framework.ts";
+import {
+  peerAvailable,
+  peerTestOptions,
+  startNgircd,
+} from "./helpers/peer_servers.ts";
+
+const CHANNEL = "#interop";
+
+/** Nicks in a `userlist` event, which irc-framework raises after NAMES ends. */
+function userlistNicks(event: IrcEvent): string[] {
+  return (event.users as { nick: string }[]).map((user) => user.nick).sort();
+}
+
+/**
+ * Two irc-framework bots on the server at `port`: register, join, exchange a
+ * channel and a private message, see NAMES, change nick, set the topic, quit.
+ * Every step waits on the event the library raises.
+ */
+async function ircFrameworkScenario(port: number): Promise<void> {
+  const bots: IrcFrameworkBot[] = [];
+  try {
+    const alice = await connectBot(port, "Alice");
+    bots.push(alice);
+    assertEquals(alice.user.nick, "Alice");
+    assertOk(
+      alice.network.supports("CHANTYPES"),
+      "ISUPPORT CHANTYPES not understood",
+    );
+
+    const aliceJoined = nextEvent(alice, "join", (e) => e.nick === "Alice");
+    const aliceNames = nextEvent(
+      alice,
+      "userlist",
+      (e) => e.channel === CHANNEL,
+    );
+    alice.join(CHANNEL);
+    assertEquals((await aliceJoined).channel, CHANNEL);
+    assertEquals(userlistNicks(await aliceNames), ["Alice"]);
+
+    const bob = await connectBot(port, "Bob");
+    bots.push(bob);
+    const bobNames = nextEvent(bob, "userlist", (e) => e.channel === CHANNEL);
+    const aliceSeesBob = nextEvent(alice, "join", (e) => e.nick === "Bob");
+    bob.join(CHANNEL);
+    assertEquals(userlistNicks(await bobNames), ["Alice", "Bob"]);
+    assertEquals((await aliceSeesBob).channel, CHANNEL);
+
+    const channelMessage = nextEvent(
+      bob,
+      "privmsg",
+      (e) => e.target === CHANNEL,
+    );
+    alice.say(CHANNEL, "hello from Alice: ünïcödé ✓");
+    const relayed = await channelMessage;
+    assertEquals(relayed.nick, "Alice");
+    assertEquals(relayed.message, "hello from Alice: ünïcödé ✓");
+
+    const privateMessage = nextEvent(
+      alice,
+      "privmsg",
+      (e) => e.target === "Alice",
+    );
+    bob.say("Alice", "psst, Alice");
+    const whispered = await privateMessage;
+    assertEquals(whispered.nick, "Bob");
+    assertEquals(whispered.message, "psst, Alice");
+
+    const bobSeesRename = nextEvent(bob, "nick", (e) => e.nick === "Alice");
+    const aliceSeesRename = nextEvent(alice, "nick", (e) => e.nick === "Alice");
+    alice.changeNick("Alicia");
+    assertEquals((await bobSeesRename).new_nick, "Alicia");
+    await aliceSeesRename;
+    assertEquals(alice.user.nick, "Alicia");
+
+    const renamedNames = nextEvent(
+      bob,
+      "userlist",
+      (e) => e.channel === CHANNEL,
+    );
+    bob.channel(CHANNEL).updateUsers();
+    assertEquals(userlistNicks(await renamedNames), ["Alicia", "Bob"]);
+
+    const bobSeesTopic = nextEvent(bob, "topic", (e) => e.channel === CHANNEL);
+    alice.setTopic(CHANNEL, "interop: irc-framework was here");
+    const topic = await bobSeesTopic;
+    assertEquals(topic.nick, "Alicia");
+    assertEquals(topic.topic, "interop: irc-framework was here");
+
+    const aliceSeesQuit = nextEvent(alice, "quit", (e) => e.nick === "Bob");
+    await quitBot(bob, "see you");
+    bots.splice(bots.indexOf(bob), 1);
+    // Servers decorate quit reasons (ngIRCd quotes them, others prefix "Quit: ").
+    assertIncludes(String((await aliceSeesQuit).message), "see you");
+
+    await quitBot(alice, "done");
+    bots.splice(bots.indexOf(alice), 1);
+  } finally {
+    await Promise.all(
+      bots.map((bot) => quitBot(bot, "test cleanup").catch(() => {})),
+    );
+  }
+}
+
+Deno.test({
+  ...peerTestOptions(
+    "irc-framework bots against ngIRCd (reference for the scenario)",
+    {
+      ngircd: peerAvailable("ngircd"),
+    },
+  ),
+  async fn() {
+    const server = await startNgircd();
+    try {
+      await ircFrameworkScenario(server.port);
+    } finally {
+      await server.close();
+    }
+  },
+});
