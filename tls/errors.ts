@@ -1,0 +1,131 @@
+/**
+ * Turns the errors Deno's TLS stack (rustls) throws into sentences a user can
+ * act on: one set for the client, one for the server's log.
+ *
+ * @module
+ */
+
+/** The TLS port a server listens on by default when TLS is on. */
+export const DEFAULT_TLS_PORT = 59421;
+
+/** Where the client was connecting, for the sentences. */
+export interface TlsTarget {
+  /** Host name or address the client connected to. */
+  host: string;
+  /** Port it connected to. */
+  port: number;
+  /** The file given with `--ca`, if any. */
+  caFile?: string;
+}
+
+/** The sentence for an unknown CA, also the start of the longer explanation. */
+export const UNKNOWN_CA_SENTENCE =
+  "the server's certificate is not signed by a CA you trust: pass --ca certs/ca.crt";
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function unixDate(seconds: string | undefined): string | undefined {
+  if (seconds === undefined) return undefined;
+  return new Date(Number(seconds) * 1000).toISOString().replace(
+    /\.\d+Z$/,
+    "Z",
+  );
+}
+
+/** Names rustls lists after "certificate is only valid for", e.g. `DnsName("a")` or `IpAddress(1.2.3.4)`. */
+function validNames(message: string): string[] {
+  const list = message.split("only valid for")[1] ?? "";
+  return Array.from(
+    list.matchAll(/(?:DnsName|IpAddress)\(\s*"?([^")]+)"?\s*\)/g),
+    (match) => match[1],
+  );
+}
+
+/**
+ * Explains a failed TLS connection to `target` in one sentence, or gives
+ * `null` when `error` is not a TLS problem (for example a refused
+ * connection), so the caller reports it its own way.
+ */
+export function explainClientTlsError(
+  error: unknown,
+  target: TlsTarget,
+): string | null {
+  const message = messageOf(error);
+  const where = `${target.host}:${target.port}`;
+  const tlsPort =
+    `connect to the server's TLS port (${DEFAULT_TLS_PORT} by default)`;
+  if (message.includes("UnknownIssuer")) {
+    const given = target.caFile === undefined
+      ? ""
+      : `; ${target.caFile} is not the CA that signed it`;
+    return `${UNKNOWN_CA_SENTENCE} (the CA file the server prints when it starts)${given}.`;
+  }
+  if (/not valid for name|NotValidForName/.test(message)) {
+    const names = validNames(message);
+    const covers = names.length === 0
+      ? ""
+      : ` (it is only valid for ${names.join(", ")})`;
+    return `the server's certificate is not valid for the name "${target.host}"${covers}: connect using a name the certificate covers, or have the server use a certificate issued for "${target.host}".`;
+  }
+  if (/certificate expired|Expired/.test(message)) {
+    const after = unixDate(message.match(/not valid after (\d+)/)?.[1]);
+    const when = after === undefined ? "" : ` on ${after}`;
+    return `the server's certificate expired${when}: its operator must renew it (for development certificates, run deno task certs and restart the server), or this computer's clock is wrong.`;
+  }
+  if (/not valid yet|NotValidYet/.test(message)) {
+    return "the server's certificate is not valid yet: check the clock on this computer and on the server.";
+  }
+  if (/InvalidContentType|corrupt message/.test(message)) {
+    return `${where} does not speak TLS (it answered in plain text): drop --tls, or ${tlsPort}.`;
+  }
+  if (error instanceof Deno.errors.UnexpectedEof) {
+    return `${where} closed the connection during the TLS handshake, so it probably does not speak TLS on this port: drop --tls, or ${tlsPort}.`;
+  }
+  if (message.includes("invalid peer certificate")) {
+    const reason = message.replace(/^.*invalid peer certificate:\s*/, "");
+    return `the server's certificate was rejected (${reason}): ask its operator for a valid certificate.`;
+  }
+  if (message.includes("received fatal alert")) {
+    const alert = message.replace(/^.*received fatal alert:\s*/, "");
+    return `the server refused the TLS handshake (${alert}): check that ${where} is a tertulia TLS port.`;
+  }
+  return null;
+}
+
+/**
+ * The sentence for a plain-text client that reached a TLS port, recognised by
+ * the TLS alert the server sends back (see `looksLikeTls`).
+ */
+export function explainPlainClientOnTlsPort(target: TlsTarget): string {
+  return `${target.host}:${target.port} expects TLS: add --tls (and --ca certs/ca.crt when the server uses development certificates).`;
+}
+
+/**
+ * Describes, for the server's log, why a client's TLS handshake failed.
+ * Recognises plain-text clients and the alerts clients send when they
+ * reject the server's certificate.
+ */
+export function describeHandshakeFailure(error: unknown): string {
+  const message = messageOf(error);
+  if (/InvalidContentType|corrupt message/.test(message)) {
+    return "plain-text client on the TLS port (it did not start a TLS handshake)";
+  }
+  if (error instanceof Deno.errors.UnexpectedEof) {
+    return "client closed the connection during the TLS handshake";
+  }
+  const alert = message.match(/received fatal alert: (\w+)/)?.[1];
+  switch (alert) {
+    case undefined:
+      return `TLS handshake failed: ${message}`;
+    case "UnknownCA":
+      return "client does not trust the CA that signed our certificate (UnknownCA); give it the CA file with --ca";
+    case "BadCertificate":
+      return "client rejected our certificate (BadCertificate), usually because it connected by a name the certificate does not cover";
+    case "CertificateExpired":
+      return "client rejected our certificate as expired (CertificateExpired); renew it";
+    default:
+      return `client aborted the TLS handshake (${alert})`;
+  }
+}
