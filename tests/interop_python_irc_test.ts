@@ -1,0 +1,123 @@
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import {
+  peerAvailable,
+  peerTestOptions,
+  startNgircd,
+} from "./helpers/peer_servers.ts";
+import {
+  pythonIrcAvailable,
+  type PythonIrcEvent,
+  type PythonIrcPeer,
+  startPythonIrcPeer,
+} from "./helpers/python_irc_peer.ts";
+
+const CHANNEL = "#python";
+
+/** Nicks in a `namreply` event, membership prefixes such as `@` removed. */
+function namesIn(event: PythonIrcEvent): string[] {
+  const names = event.arguments?.at(-1) ?? "";
+  return names.split(" ").filter((n) => n !== "").map((n) =>
+    n.replace(/^[~&@%+]+/, "")
+  )
+    .sort();
+}
+
+/** Starts a peer and waits until its library has registered and read ISUPPORT. */
+async function registeredPeer(
+  port: number,
+  nick: string,
+): Promise<PythonIrcPeer> {
+  const peer = startPythonIrcPeer(port, nick);
+  const welcome = await peer.next((e) => e.type === "welcome");
+  assertEquals(welcome.target, nick);
+  const features = await peer.next((e) => e.type === "features");
+  assertIncludes(String(features.chantypes), "#");
+  return peer;
+}
+
+/** Quits `peer` and checks the script saw the server close the connection and exited cleanly. */
+async function quitPeer(peer: PythonIrcPeer, reason: string): Promise<void> {
+  await peer.send("quit", reason);
+  await peer.next((e) => e.type === "disconnect");
+  const code = await peer.exited;
+  const stderr = await peer.close();
+  assertEquals(code, 0, `python peer exited with ${code}:\n${stderr}`);
+}
+
+/**
+ * Two peers on Python's `irc` library: register, join, see NAMES, exchange a
+ * channel and a private message, quit. Asserts on the events the library raises.
+ */
+async function pythonIrcScenario(port: number): Promise<void> {
+  const peers: PythonIrcPeer[] = [];
+  try {
+    const alice = await registeredPeer(port, "PyAlice");
+    peers.push(alice);
+    await alice.send("join", CHANNEL);
+    const joined = await alice.next((e) =>
+      e.type === "join" && e.source === "PyAlice"
+    );
+    assertEquals(joined.target, CHANNEL);
+    const aliceNames = await alice.next((e) => e.type === "namreply");
+    assertEquals(aliceNames.arguments?.[1], CHANNEL);
+    assertEquals(namesIn(aliceNames), ["PyAlice"]);
+    await alice.next((e) => e.type === "endofnames");
+
+    const bob = await registeredPeer(port, "PyBob");
+    peers.push(bob);
+    await bob.send("join", CHANNEL);
+    const bobNames = await bob.next((e) => e.type === "namreply");
+    assertEquals(namesIn(bobNames), ["PyAlice", "PyBob"]);
+    const aliceSeesBob = await alice.next((e) =>
+      e.type === "join" && e.source === "PyBob"
+    );
+    assertEquals(aliceSeesBob.target, CHANNEL);
+
+    await alice.send("privmsg", CHANNEL, "hello from python: ünïcödé ✓");
+    const relayed = await bob.next((e) => e.type === "pubmsg");
+    assertEquals(relayed.source, "PyAlice");
+    assertEquals(relayed.target, CHANNEL);
+    assertEquals(relayed.arguments, ["hello from python: ünïcödé ✓"]);
+
+    await bob.send("privmsg", "PyAlice", "psst");
+    const whispered = await alice.next((e) => e.type === "privmsg");
+    assertEquals(whispered.source, "PyBob");
+    assertEquals(whispered.target, "PyAlice");
+    assertEquals(whispered.arguments, ["psst"]);
+
+    await quitPeer(bob, "python says bye");
+    peers.splice(peers.indexOf(bob), 1);
+    const quit = await alice.next((e) =>
+      e.type === "quit" && e.source === "PyBob"
+    );
+    assertOk(
+      quit.arguments?.[0]?.includes("python says bye"),
+      JSON.stringify(quit),
+    );
+
+    await quitPeer(alice, "done");
+    peers.splice(peers.indexOf(alice), 1);
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+  }
+}
+
+const pythonIrc = pythonIrcAvailable();
+
+Deno.test({
+  ...peerTestOptions(
+    "python irc peers against ngIRCd (reference for the scenario)",
+    {
+      "python3-irc": pythonIrc,
+      ngircd: peerAvailable("ngircd"),
+    },
+  ),
+  async fn() {
+    const server = await startNgircd();
+    try {
+      await pythonIrcScenario(server.port);
+    } finally {
+      await server.close();
+    }
+  },
+});
