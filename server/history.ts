@@ -1,0 +1,557 @@
+/**
+ * Persistent channel history: every channel PRIVMSG and NOTICE (CTCP ACTION
+ * included) and each channel's topic, kept in an SQLite file through Deno's
+ * built-in `node:sqlite`. Independent of sockets: the server records lines and
+ * asks for them back; this module owns the file, its schema and durability.
+ *
+ * Durability: the file is in WAL mode with `synchronous=FULL`. Recorded lines
+ * wait in memory for at most the group-commit window (default 50 ms) and are
+ * then written in one transaction, so storing costs one commit per window, not
+ * one per line. A line is also committed, before anything else is recorded,
+ * as soon as a later line arrives once its window has passed, so a kill -9
+ * loses at most the lines recorded in the last window. `close()` commits
+ * everything.
+ *
+ * Exclusivity: `PRAGMA locking_mode=EXCLUSIVE` plus a write transaction at
+ * open makes SQLite take and keep an exclusive lock on the file. The lock is
+ * an OS file lock, so the kernel drops it when the process dies, even under
+ * kill -9: there is no stale lock file or PID to clean up, and a second
+ * server on the same file is refused at once.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { casefold } from "../protocol/names.ts";
+
+/** The verbs whose channel lines are stored. */
+export type HistoryCommand = "PRIVMSG" | "NOTICE";
+
+/** One stored channel line. */
+export interface HistoryLine {
+  /** Unique message id, sent as the `msgid` tag. */
+  msgid: string;
+  /** Server time the line was relayed, in milliseconds since the epoch. */
+  time: number;
+  /** The channel as it was written in the message (`#Tertulia`). */
+  target: string;
+  /** The sender, `nick!user@host`. */
+  source: string;
+  /** `PRIVMSG` or `NOTICE`. */
+  command: HistoryCommand;
+  /** The text, verbatim (a CTCP ACTION keeps its `\x01` framing). */
+  text: string;
+}
+
+/** What {@link History.record} needs; `msgid` and `time` are filled in when missing. */
+export type NewHistoryLine =
+  & Omit<HistoryLine, "msgid" | "time">
+  & Partial<Pick<HistoryLine, "msgid" | "time">>;
+
+/** A point in a channel's history: a message id, or a time in ms since the epoch. */
+export type HistoryRef = { msgid: string } | { time: number };
+
+/** A channel topic as stored. */
+export interface StoredTopic {
+  /** The topic text (never empty: a cleared topic is not stored). */
+  text: string;
+  /** Who set it (`nick` or `nick!user@host`). */
+  setBy: string;
+  /** When it was set, in milliseconds since the epoch. */
+  setAt: number;
+}
+
+/** Options for {@link openHistory}. */
+export interface HistoryOptions {
+  /** Path of the SQLite file; the file and its folder are created when missing. */
+  path: string;
+  /** Longest time, in ms, a recorded line waits before it is committed. Default 50. */
+  groupCommitMs?: number;
+  /** Lines held in memory before a commit is forced, whatever the window. Default 1000. */
+  maxPending?: number;
+  /** Lines older than this many ms are deleted in the background. Default: kept forever. */
+  retentionMs?: number;
+  /** How often, in ms, the background pruning runs when `retentionMs` is set. Default one hour. */
+  pruneIntervalMs?: number;
+  /** Largest size the file may grow to, in bytes; past it writes fail as on a full disk. Default: no limit. */
+  maxBytes?: number;
+  /** Where problems met while running (full disk, I/O errors) are reported. Default `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** An open history store. Not safe to share between processes: the file is locked to this one. */
+export interface History {
+  /** The path of the database file. */
+  readonly path: string;
+  /** Queues a line for the next commit and returns it with its `msgid` and `time`. Never throws for I/O. */
+  record(line: NewHistoryLine): HistoryLine;
+  /** The newest `limit` lines of `channel` (after `after`, when given), oldest first. */
+  latest(channel: string, limit: number, after?: HistoryRef): HistoryLine[];
+  /** Up to `limit` lines of `channel` just before `ref`, oldest first. */
+  before(channel: string, ref: HistoryRef, limit: number): HistoryLine[];
+  /** Up to `limit` lines of `channel` just after `ref`, oldest first. */
+  after(channel: string, ref: HistoryRef, limit: number): HistoryLine[];
+  /** Queues `channel`'s topic for the next commit; `undefined` forgets it. */
+  setTopic(channel: string, topic: StoredTopic | undefined): void;
+  /** The stored topic of `channel`, if it has one. */
+  getTopic(channel: string): StoredTopic | undefined;
+  /** Deletes lines older than `olderThan` (ms since the epoch) in small steps that yield to chat; resolves to the count. */
+  prune(olderThan: number): Promise<number>;
+  /** Commits everything queued, now. */
+  flush(): void;
+  /** Commits everything queued, stops background work and closes the file (releasing its lock). */
+  close(): void;
+}
+
+/** Why the history store could not be opened; its message is one sentence naming the path and the cause. */
+export class HistoryError extends Error {
+  /** Creates an error whose message is shown to the operator as is. */
+  constructor(message: string) {
+    super(message);
+    this.name = "HistoryError";
+  }
+}
+
+/**
+ * The schema, one entry per version: entry `i` takes a database from
+ * `PRAGMA user_version` `i` to `i + 1`. Append, never edit.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: channel lines, in relay order.
+  `CREATE TABLE messages (
+     id INTEGER PRIMARY KEY,
+     msgid TEXT NOT NULL UNIQUE,
+     channel TEXT NOT NULL,
+     target TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     command TEXT NOT NULL,
+     text TEXT NOT NULL
+   );
+   CREATE INDEX messages_by_channel ON messages (channel, id);`,
+  // 2: topics survive restarts; retention needs lines by time.
+  `CREATE TABLE topics (
+     channel TEXT PRIMARY KEY,
+     text TEXT NOT NULL,
+     set_by TEXT NOT NULL,
+     set_at INTEGER NOT NULL
+   );
+   CREATE INDEX messages_by_time ON messages (time);`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const DEFAULT_GROUP_COMMIT_MS = 50;
+const DEFAULT_MAX_PENDING = 1000;
+const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** Rows deleted per step while pruning, so one step never blocks chat for long. */
+const PRUNE_STEP_ROWS = 500;
+
+type PendingWrite =
+  | { kind: "line"; line: HistoryLine }
+  | { kind: "topic"; channel: string; topic: StoredTopic | undefined };
+
+type Row = Record<string, unknown>;
+
+/** The SQLite error text of `error`, or its message. */
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const errstr = (error as { errstr?: unknown }).errstr;
+  if (typeof errstr === "string") return errstr;
+  // Deno's file errors read "Permission denied (os error 13): open '/x'".
+  const text = error.message.replace(/ \(os error \d+\).*$/, "");
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Turns an error met while opening `path` into a one-sentence {@link HistoryError}. */
+function openError(path: string, error: unknown): HistoryError {
+  if (error instanceof HistoryError) return error;
+  const text = reason(error);
+  const code = (error as { errcode?: unknown }).errcode;
+  let cause: string;
+  if (code === 5 || code === 6 || /locked|busy/i.test(text)) {
+    cause = "it is locked by another process, probably another tertulia server";
+  } else if (
+    code === 26 || code === 11 || /not a database|malformed/i.test(text)
+  ) {
+    cause = `it is corrupt or not an SQLite database (${text})`;
+  } else if (code === 8 || /readonly|read-only/i.test(text)) {
+    cause = `it is read-only (${text})`;
+  } else {
+    cause = text.replace(/: \/.*$/, "");
+  }
+  return new HistoryError(
+    `Cannot open history database ${path}: ${cause}.`,
+  );
+}
+
+/**
+ * Creates the folder that will hold `path` and checks that this process can
+ * write both the file and the folder (SQLite creates its WAL file next to the
+ * database), so a permission problem is named plainly rather than as an I/O
+ * error.
+ */
+function checkAccess(path: string): void {
+  const folder = dirname(path);
+  try {
+    Deno.mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw new HistoryError(
+      `Cannot create folder ${folder} for history database ${path}: ${
+        reason(error)
+      }.`,
+    );
+  }
+  try {
+    Deno.removeSync(Deno.makeTempFileSync({ dir: folder, prefix: ".probe" }));
+  } catch (error) {
+    throw new HistoryError(
+      `Cannot open history database ${path}: its folder is not writable (${
+        reason(error)
+      }).`,
+    );
+  }
+  try {
+    Deno.openSync(path, { read: true, write: true }).close();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new HistoryError(
+      `Cannot open history database ${path}: it is read-only (${
+        reason(error)
+      }).`,
+    );
+  }
+}
+
+/** Locks the file to this connection, switches to WAL and brings the schema up to date. */
+function prepareDatabase(db: DatabaseSync, path: string): void {
+  db.exec("PRAGMA busy_timeout = 0");
+  db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  const mode = db.prepare("PRAGMA journal_mode = WAL").get() as Row;
+  if (mode.journal_mode !== "wal") {
+    throw new HistoryError(
+      `Cannot open history database ${path}: it cannot use WAL mode (journal mode stays ${
+        String(mode.journal_mode)
+      }).`,
+    );
+  }
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const version = Number(
+      (db.prepare("PRAGMA user_version").get() as Row).user_version,
+    );
+    if (version > SCHEMA_VERSION) {
+      throw new HistoryError(
+        `Cannot open history database ${path}: it has schema version ${version}, newer than the ${SCHEMA_VERSION} this tertulia knows.`,
+      );
+    }
+    for (let next = version; next < SCHEMA_VERSION; next++) {
+      db.exec(MIGRATIONS[next]);
+    }
+    if (version < SCHEMA_VERSION) {
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Turns a row of `messages` into a {@link HistoryLine}. */
+function toLine(row: Row): HistoryLine {
+  return {
+    msgid: String(row.msgid),
+    time: Number(row.time),
+    target: String(row.target),
+    source: String(row.source),
+    command: row.command as HistoryCommand,
+    text: String(row.text),
+  };
+}
+
+const COLUMNS = "msgid, time, target, source, command, text";
+
+/**
+ * Opens (creating when needed) the history file at `options.path`, takes its
+ * exclusive lock and migrates its schema. Throws a {@link HistoryError} whose
+ * message is one sentence naming the path and the cause when the folder
+ * cannot be created or the file is corrupt, locked by another server,
+ * read-only, of a newer schema, or otherwise unusable.
+ */
+export function openHistory(options: HistoryOptions): History {
+  const { path } = options;
+  const groupCommitMs = options.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS;
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+  const log = options.log ?? ((line: string) => console.error(line));
+
+  checkAccess(path);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw openError(path, error);
+  }
+  try {
+    prepareDatabase(db, path);
+    if (options.maxBytes !== undefined) {
+      const pageSize = Number(
+        (db.prepare("PRAGMA page_size").get() as Row).page_size,
+      );
+      const pages = Math.max(1, Math.floor(options.maxBytes / pageSize));
+      db.exec(`PRAGMA max_page_count = ${pages}`);
+    }
+  } catch (error) {
+    db.close();
+    throw openError(path, error);
+  }
+
+  const insertLine = db.prepare(
+    `INSERT OR IGNORE INTO messages (msgid, channel, target, time, source, command, text)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const upsertTopic = db.prepare(
+    `INSERT INTO topics (channel, text, set_by, set_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (channel) DO UPDATE SET
+       text = excluded.text, set_by = excluded.set_by, set_at = excluded.set_at`,
+  );
+  const deleteTopic = db.prepare("DELETE FROM topics WHERE channel = ?");
+  const selectTopic = db.prepare(
+    "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
+  );
+  const latestLines = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ?
+     ORDER BY id DESC LIMIT ?`,
+  );
+  const idOf = "(SELECT id FROM messages WHERE msgid = ?)";
+  const queries = {
+    latestAfterId: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ${idOf}
+       ORDER BY id DESC LIMIT ?`,
+    ),
+    latestAfterTime: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time > ?
+       ORDER BY id DESC LIMIT ?`,
+    ),
+    beforeId: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ${idOf}
+       ORDER BY id DESC LIMIT ?`,
+    ),
+    beforeTime: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time < ?
+       ORDER BY id DESC LIMIT ?`,
+    ),
+    afterId: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ${idOf}
+       ORDER BY id ASC LIMIT ?`,
+    ),
+    afterTime: db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time > ?
+       ORDER BY id ASC LIMIT ?`,
+    ),
+  };
+  const pruneStep = db.prepare(
+    `DELETE FROM messages WHERE id IN
+       (SELECT id FROM messages WHERE time < ? ORDER BY time LIMIT ?)`,
+  );
+
+  let pending: PendingWrite[] = [];
+  let pendingSince = 0;
+  let commitTimer: ReturnType<typeof setTimeout> | undefined;
+  let pruneTimer: ReturnType<typeof setTimeout> | undefined;
+  let lostLines = 0;
+  let failing = false;
+  let closed = false;
+
+  function write(item: PendingWrite): void {
+    if (item.kind === "line") {
+      const { line } = item;
+      insertLine.run(
+        line.msgid,
+        casefold(line.target),
+        line.target,
+        line.time,
+        line.source,
+        line.command,
+        line.text,
+      );
+    } else if (item.topic === undefined) {
+      deleteTopic.run(item.channel);
+    } else {
+      const { text, setBy, setAt } = item.topic;
+      upsertTopic.run(item.channel, text, setBy, setAt);
+    }
+  }
+
+  function flush(): void {
+    if (commitTimer !== undefined) {
+      clearTimeout(commitTimer);
+      commitTimer = undefined;
+    }
+    if (pending.length === 0 || closed) return;
+    const batch = pending;
+    pending = [];
+    try {
+      db.exec("BEGIN");
+      for (const item of batch) write(item);
+      db.exec("COMMIT");
+      if (failing) {
+        log(
+          `History storage in ${path} works again; ${lostLines} lines were not kept while it failed.`,
+        );
+        failing = false;
+        lostLines = 0;
+      }
+    } catch (error) {
+      rollback();
+      lostLines += batch.filter((item) => item.kind === "line").length;
+      if (!failing) {
+        log(
+          `Cannot store history in ${path}: ${
+            reason(error)
+          }; chat goes on without keeping these lines.`,
+        );
+        failing = true;
+      }
+    }
+  }
+
+  function rollback(): void {
+    try {
+      if (db.isTransaction) db.exec("ROLLBACK");
+    } catch {
+      // SQLite already rolled back (as it does on a full disk).
+    }
+  }
+
+  function enqueue(item: PendingWrite, now: number): void {
+    if (closed) return;
+    if (pending.length > 0 && now - pendingSince >= groupCommitMs) flush();
+    pending.push(item);
+    if (pending.length === 1) {
+      pendingSince = now;
+      commitTimer = setTimeout(flush, groupCommitMs);
+    }
+    if (pending.length >= maxPending) flush();
+  }
+
+  /** Runs a read, committing queued lines first so they are seen. */
+  function read(
+    statement: StatementSync,
+    ...params: (string | number)[]
+  ): Row[] {
+    flush();
+    return statement.all(...params) as Row[];
+  }
+
+  function refQuery(
+    ref: HistoryRef,
+    byId: StatementSync,
+    byTime: StatementSync,
+  ): [StatementSync, string | number] {
+    return "msgid" in ref ? [byId, ref.msgid] : [byTime, ref.time];
+  }
+
+  async function prune(olderThan: number): Promise<number> {
+    let total = 0;
+    while (!closed) {
+      flush();
+      const { changes } = pruneStep.run(olderThan, PRUNE_STEP_ROWS);
+      total += Number(changes);
+      if (Number(changes) < PRUNE_STEP_ROWS) break;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return total;
+  }
+
+  function schedulePruning(retentionMs: number): void {
+    const interval = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
+    const run = () => {
+      pruneTimer = undefined;
+      prune(Date.now() - retentionMs)
+        .catch((error) =>
+          log(`Cannot prune history in ${path}: ${reason(error)}.`)
+        )
+        .finally(() => {
+          if (!closed) pruneTimer = setTimeout(run, interval);
+        });
+    };
+    pruneTimer = setTimeout(run, 0);
+  }
+
+  if (options.retentionMs !== undefined) {
+    schedulePruning(options.retentionMs);
+  }
+
+  return {
+    path,
+    record(input: NewHistoryLine): HistoryLine {
+      const line: HistoryLine = {
+        msgid: input.msgid ?? crypto.randomUUID(),
+        time: input.time ?? Date.now(),
+        target: input.target,
+        source: input.source,
+        command: input.command,
+        text: input.text,
+      };
+      enqueue({ kind: "line", line }, Date.now());
+      return line;
+    },
+    latest(channel, limit, after) {
+      const key = casefold(channel);
+      if (after === undefined) {
+        return read(latestLines, key, limit).map(toLine).reverse();
+      }
+      const [statement, value] = refQuery(
+        after,
+        queries.latestAfterId,
+        queries.latestAfterTime,
+      );
+      return read(statement, key, value, limit).map(toLine).reverse();
+    },
+    before(channel, ref, limit) {
+      const [statement, value] = refQuery(
+        ref,
+        queries.beforeId,
+        queries.beforeTime,
+      );
+      return read(statement, casefold(channel), value, limit).map(toLine)
+        .reverse();
+    },
+    after(channel, ref, limit) {
+      const [statement, value] = refQuery(
+        ref,
+        queries.afterId,
+        queries.afterTime,
+      );
+      return read(statement, casefold(channel), value, limit).map(toLine);
+    },
+    setTopic(channel, topic) {
+      enqueue(
+        { kind: "topic", channel: casefold(channel), topic },
+        Date.now(),
+      );
+    },
+    getTopic(channel) {
+      const [row] = read(selectTopic, casefold(channel));
+      if (row === undefined) return undefined;
+      return {
+        text: String(row.text),
+        setBy: String(row.set_by),
+        setAt: Number(row.set_at),
+      };
+    },
+    prune,
+    flush,
+    close() {
+      if (closed) return;
+      flush();
+      closed = true;
+      if (pruneTimer !== undefined) clearTimeout(pruneTimer);
+      db.close();
+    },
+  };
+}
