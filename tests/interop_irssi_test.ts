@@ -1,0 +1,74 @@
+import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { connectBot, nextEvent, quitBot } from "./helpers/irc_framework.ts";
+import { startIrssi } from "./helpers/irssi.ts";
+import {
+  peerAvailable,
+  peerTestOptions,
+  startNgircd,
+} from "./helpers/peer_servers.ts";
+
+const CHANNEL = "#irssi";
+
+/**
+ * irssi, typed into through tmux, on the server at `port`: connects, joins,
+ * sends a message the other side receives, shows one sent to it, and /quit
+ * exits irssi. The other side is an irc-framework bot.
+ */
+async function irssiScenario(port: number): Promise<void> {
+  const observer = await connectBot(port, "Observer");
+  const observerJoined = nextEvent(
+    observer,
+    "join",
+    (e) => e.nick === "Observer",
+  );
+  observer.join(CHANNEL);
+  await observerJoined;
+
+  const irssi = await startIrssi(port, "IrssiUser");
+  try {
+    await irssi.waitForScreen(/Welcome/);
+
+    const joined = nextEvent(observer, "join", (e) => e.nick === "IrssiUser");
+    await irssi.typeLine(`/join ${CHANNEL}`);
+    assertEquals((await joined).channel, CHANNEL);
+    // irssi lists the channel's members once NAMES is done.
+    await irssi.waitForScreen(/Observer/);
+
+    const said = nextEvent(observer, "privmsg", (e) => e.nick === "IrssiUser");
+    await irssi.typeLine("hello from irssi ✓");
+    const message = await said;
+    assertEquals(message.target, CHANNEL);
+    assertEquals(message.message, "hello from irssi ✓");
+
+    observer.say(CHANNEL, "welcome, irssi user");
+    await irssi.waitForScreen(/Observer.*welcome, irssi user/);
+
+    const quit = nextEvent(observer, "quit", (e) => e.nick === "IrssiUser");
+    await irssi.typeLine("/quit irssi leaving");
+    assertIncludes(String((await quit).message), "irssi leaving");
+    assertEquals(await irssi.exited, 0);
+  } finally {
+    await irssi.close();
+    await quitBot(observer, "done").catch(() => {});
+  }
+}
+
+const peers = { irssi: peerAvailable("irssi"), tmux: peerAvailable("tmux") };
+
+Deno.test({
+  ...peerTestOptions(
+    "irssi in tmux against ngIRCd (reference for the scenario)",
+    {
+      ...peers,
+      ngircd: peerAvailable("ngircd"),
+    },
+  ),
+  async fn() {
+    const server = await startNgircd();
+    try {
+      await irssiScenario(server.port);
+    } finally {
+      await server.close();
+    }
+  },
+});
