@@ -1,0 +1,405 @@
+/**
+ * The running client: ties the terminal, the connection and the session
+ * rules together. Registers, rejoins after reconnecting, asks again for a
+ * taken nick, and quits cleanly.
+ *
+ * @module
+ */
+
+import {
+  isValidNick,
+  LineFramerStream,
+  type Message,
+  MessageError,
+  parseMessage,
+  serializeMessage,
+} from "../protocol.ts";
+import {
+  type ConnectionOptions,
+  describeConnectError,
+  openConnection,
+} from "./connection.ts";
+import { NICK_RULES, parseInput } from "./input.ts";
+import type { ClientOptions } from "./options.ts";
+import { type ClientEvent, renderEvent } from "./render.ts";
+import {
+  alternativeNick,
+  createSession,
+  DEFAULT_QUIT_REASON,
+  handleServerMessage,
+  ircMessage,
+  planInput,
+  promptFor,
+  registrationMessages,
+  resetConnection,
+  type SessionSignal,
+} from "./session.ts";
+import type { Terminal } from "./terminal.ts";
+
+/** What the client runs on; everything but `terminal` has a default. */
+export interface ClientDeps {
+  /** Screen and keyboard. */
+  terminal: Terminal;
+  /** Whether to colour output. Default false. */
+  color?: boolean;
+  /** Opens a connection. Default {@link openConnection}. */
+  connect?: (options: ConnectionOptions) => Promise<Deno.Conn>;
+  /** The current time. Default `() => new Date()`. */
+  now?: () => Date;
+  /** When aborted (Ctrl-C outside a TTY, SIGTERM), the client quits cleanly. Default: never. */
+  interrupt?: AbortSignal;
+  /** Waits between reconnection attempts, in milliseconds. Default 1 s, 2 s, 4 s, 8 s, 15 s, then 30 s. */
+  retryDelays?: number[];
+}
+
+/** How the client ended: its exit code and, for a failure, why. */
+export interface ClientExit {
+  /** 0 after a clean quit, 1 after a failure. */
+  code: number;
+  /** What went wrong, for standard error. */
+  error?: string;
+}
+
+const DEFAULT_RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
+/** How long to wait for the server to close after QUIT before closing ourselves. */
+const QUIT_TIMEOUT_MS = 3000;
+const USERNAME_PROMPT = "Username: ";
+const encoder = new TextEncoder();
+
+async function writeFully(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/** Asks for a nickname until a valid one is typed; `null` at end of input. */
+async function askNick(terminal: Terminal, show: (event: ClientEvent) => void) {
+  while (true) {
+    const answer = await terminal.ask(USERNAME_PROMPT);
+    if (answer === null) return null;
+    const nick = answer.trim();
+    if (isValidNick(nick)) return nick;
+    show({
+      kind: "error",
+      text: nick === ""
+        ? "Please type a name."
+        : `"${nick}" can't be used as a name. ${NICK_RULES}`,
+    });
+  }
+}
+
+/** Runs the client until the user quits or the connection fails for good. */
+export async function runClient(
+  options: ClientOptions,
+  deps: ClientDeps,
+): Promise<ClientExit> {
+  const terminal = deps.terminal;
+  const connect = deps.connect ?? openConnection;
+  const now = deps.now ?? (() => new Date());
+  const retryDelays = deps.retryDelays ?? DEFAULT_RETRY_DELAYS;
+  const where = `${options.host}:${options.port}`;
+  const connection: ConnectionOptions = {
+    host: options.host,
+    port: options.port,
+    tls: options.tls ? { caFile: options.caFile } : undefined,
+  };
+
+  const show = (...events: ClientEvent[]) => {
+    for (const event of events) {
+      for (const line of renderEvent(event, { color: deps.color })) {
+        terminal.print(line);
+      }
+    }
+  };
+  const status = (text: string) => show({ kind: "status", text });
+
+  const nick = options.nick ?? await askNick(terminal, show);
+  if (nick === null) {
+    terminal.close();
+    return { code: 1, error: "No username given." };
+  }
+  const state = createSession(nick, options.channel);
+  terminal.setPrompt(promptFor(state));
+
+  let conn: Deno.Conn | null = null;
+  let connClosed: Promise<void> = Promise.resolve();
+  let writing: Promise<void> = Promise.resolve();
+  let quitting = false;
+  let everRegistered = false;
+  let awaitingNick = false;
+  let nickAttempts = 0;
+  let fatal: string | undefined;
+  let wake = () => {};
+  const outbox: { messages: Message[]; echoes: ClientEvent[] }[] = [];
+  const readyWaiters: ((ok: boolean) => void)[] = [];
+  const pongWaiters = new Map<string, () => void>();
+
+  const settleReady = (ok: boolean) => {
+    for (const resolve of readyWaiters.splice(0)) resolve(ok);
+  };
+  const whenReady = (): Promise<boolean> =>
+    state.ready
+      ? Promise.resolve(true)
+      : new Promise((resolve) => readyWaiters.push(resolve));
+
+  /** Sends straight away on the current connection (registration, PONG, QUIT). */
+  const writeNow = (messages: Message[]) => {
+    const target = conn;
+    if (target === null || messages.length === 0) return;
+    let text = "";
+    for (const message of messages) {
+      try {
+        text += serializeMessage(message) + "\r\n";
+      } catch (error) {
+        if (!(error instanceof MessageError)) throw error;
+        show({ kind: "error", text: `Not sent: ${error.message}` });
+      }
+    }
+    const bytes = encoder.encode(text);
+    writing = writing.then(() => writeFully(target, bytes)).catch(() => {
+      // A failed write means the connection is gone; the reader reports it.
+    });
+  };
+
+  /**
+   * Sends once registered, showing `echoes` (the user's own messages) as
+   * they go; until then (or while reconnecting) keeps both in order.
+   */
+  const send = (messages: Message[], echoes: ClientEvent[]) => {
+    if (messages.length === 0) return;
+    if (conn !== null && state.ready) {
+      show(...echoes);
+      writeNow(messages);
+      return;
+    }
+    if (everRegistered && terminal.interactive) {
+      status("Not connected: this will be sent once the connection is back.");
+    }
+    outbox.push({ messages, echoes });
+  };
+
+  const flushOutbox = () => {
+    for (const entry of outbox.splice(0)) {
+      show(...entry.echoes);
+      writeNow(entry.messages);
+    }
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const onSignal = (signal: SessionSignal) => {
+    switch (signal.kind) {
+      case "registered":
+        status(
+          everRegistered
+            ? `Reconnected to ${where} as ${state.nick}.`
+            : `Connected to ${where} as ${state.nick}. Type /help for commands, /quit to leave.`,
+        );
+        everRegistered = true;
+        break;
+      case "ready":
+        flushOutbox();
+        settleReady(true);
+        break;
+      case "nick-rejected":
+        if (terminal.interactive && !everRegistered) {
+          awaitingNick = true;
+          show({
+            kind: "error",
+            text: signal.reason === "taken"
+              ? `The name ${signal.nick} is already taken. Please choose another.`
+              : `The server does not accept the name ${signal.nick}. Please choose another.`,
+          });
+          terminal.setPrompt(USERNAME_PROMPT);
+        } else if (signal.reason === "taken") {
+          nickAttempts++;
+          const next = alternativeNick(options.nick ?? nick, nickAttempts);
+          status(`The name ${signal.nick} is taken; using ${next} instead.`);
+          state.nick = next;
+          writeNow([ircMessage("NICK", next)]);
+        } else {
+          fatal = `The server does not accept the name ${signal.nick}.`;
+          conn?.close();
+        }
+        break;
+      case "pong":
+        pongWaiters.get(signal.token)?.();
+        break;
+      case "closing":
+        if (!quitting) {
+          show({
+            kind: "error",
+            text: `The server closed the connection: ${signal.text}`,
+          });
+        }
+        break;
+    }
+  };
+
+  const readConnection = async (current: Deno.Conn) => {
+    try {
+      const lines = current.readable.pipeThrough(new LineFramerStream());
+      for await (const framed of lines) {
+        if (framed.kind !== "line") continue;
+        let message: Message;
+        try {
+          message = parseMessage(framed.line);
+        } catch {
+          continue;
+        }
+        const outcome = handleServerMessage(state, message, now());
+        show(...outcome.events);
+        writeNow(outcome.replies);
+        outcome.signals.forEach(onSignal);
+        if (!awaitingNick) terminal.setPrompt(promptFor(state));
+      }
+    } catch {
+      // Reset or closed under us: treated like the server closing.
+    }
+    try {
+      current.close();
+    } catch {
+      // Already closed.
+    }
+  };
+
+  const connectionLoop = async (): Promise<ClientExit> => {
+    let attempt = 0;
+    status(`Connecting to ${where}…`);
+    while (!quitting) {
+      let current: Deno.Conn;
+      try {
+        current = await connect(connection);
+      } catch (error) {
+        if (!everRegistered) {
+          return { code: 1, error: describeConnectError(error, connection) };
+        }
+        const delay = retryDelays[Math.min(attempt++, retryDelays.length - 1)];
+        status(
+          `Still cannot reach ${where}. Trying again in ${delay / 1000}s…`,
+        );
+        await sleep(delay);
+        continue;
+      }
+      conn = current;
+      connClosed = readConnection(current);
+      writeNow(registrationMessages(state, options.password));
+      await connClosed;
+      conn = null;
+      const wasRegistered = state.registered;
+      resetConnection(state);
+      if (quitting) break;
+      if (fatal !== undefined) return { code: 1, error: fatal };
+      if (!everRegistered) {
+        return {
+          code: 1,
+          error:
+            `The server at ${where} closed the connection before letting us in.`,
+        };
+      }
+      if (!options.reconnect) {
+        return { code: 1, error: `Lost the connection to ${where}.` };
+      }
+      if (wasRegistered) attempt = 0;
+      const delay = retryDelays[Math.min(attempt++, retryDelays.length - 1)];
+      show({
+        kind: "error",
+        text: `Lost the connection to ${where}. Reconnecting in ${
+          delay / 1000
+        }s…`,
+      });
+      await sleep(delay);
+    }
+    status("Bye!");
+    return { code: 0 };
+  };
+
+  const quit = async (reason: string) => {
+    if (quitting) return;
+    if (outbox.length > 0 && !terminal.interactive) await whenReady();
+    quitting = true;
+    wake();
+    const current = conn;
+    if (current === null) return;
+    if (state.registered) {
+      writeNow([ircMessage("QUIT", reason)]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        connClosed,
+        new Promise((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT_MS)),
+      ]);
+      clearTimeout(timer);
+    }
+    try {
+      current.close();
+    } catch {
+      // Already closed by the server.
+    }
+  };
+
+  /** At the end of piped input: wait until the server has processed everything sent, then quit. */
+  const finishScript = async () => {
+    if (!await whenReady()) return;
+    const token = `tertulia-${Date.now()}`;
+    await new Promise<void>((resolve) => {
+      pongWaiters.set(token, resolve);
+      connClosed.then(resolve);
+      writeNow([ircMessage("PING", token)]);
+    });
+    pongWaiters.delete(token);
+    await quit(DEFAULT_QUIT_REASON);
+  };
+
+  const inputLoop = async () => {
+    while (!quitting) {
+      const line = await terminal.readLine();
+      if (line === null) {
+        if (terminal.interactive) await quit(DEFAULT_QUIT_REASON);
+        else await finishScript();
+        return;
+      }
+      if (awaitingNick) {
+        const answer = line.trim();
+        if (!isValidNick(answer)) {
+          show({
+            kind: "error",
+            text: `"${answer}" can't be used as a name. ${NICK_RULES}`,
+          });
+          continue;
+        }
+        awaitingNick = false;
+        state.nick = answer;
+        writeNow([ircMessage("NICK", answer)]);
+        terminal.setPrompt(promptFor(state));
+        continue;
+      }
+      const plan = planInput(state, parseInput(line), now());
+      const isEcho = (event: ClientEvent) =>
+        event.kind === "message" && event.self;
+      show(...plan.events.filter((event) => !isEcho(event)));
+      send(plan.messages, plan.events.filter(isEcho));
+      terminal.setPrompt(promptFor(state));
+      if (plan.quit !== undefined) {
+        await quit(plan.quit);
+        return;
+      }
+    }
+  };
+
+  deps.interrupt?.addEventListener("abort", () => quit(DEFAULT_QUIT_REASON), {
+    once: true,
+  });
+  inputLoop();
+  const exit = await connectionLoop();
+  settleReady(false);
+  terminal.close();
+  return exit;
+}

@@ -1,0 +1,639 @@
+/**
+ * The state of one chat session (nick, channels, who is in them, where typed
+ * text goes) and the rules that update it. No I/O: functions take a parsed
+ * message or input action and return what to show and what to send.
+ *
+ * @module
+ */
+
+import {
+  casefold,
+  isChannelName,
+  type Message,
+  MessageError,
+  NICKLEN,
+  Numeric,
+  parseMessage,
+} from "../protocol.ts";
+import type { InputAction } from "./input.ts";
+import { type ClientEvent, helpLines } from "./render.ts";
+
+/** One joined channel and the nicks in it, keyed by their casefolded form. */
+export interface ChannelState {
+  /** The channel name as the server spelled it. */
+  name: string;
+  /** Casefolded nick → nick as spelled. */
+  users: Map<string, string>;
+}
+
+/** Everything the client remembers about its session. */
+export interface SessionState {
+  /** The user's current nickname. */
+  nick: string;
+  /** Whether the server has welcomed us (001) on the current connection. */
+  registered: boolean;
+  /** Whether the channels joined on connect have been joined (or refused) on this connection. */
+  ready: boolean;
+  /** Joined channels, keyed by casefolded name. */
+  channels: Map<string, ChannelState>;
+  /** Channels to join after (re)registering, keyed by casefolded name. */
+  autojoin: Map<string, string>;
+  /** Where plain typed text goes: a channel or, in a query, a nick. */
+  activeTarget: string | null;
+  /** A channel the user asked to join and already talks in; dropped as target if the join fails. */
+  pendingActive: string | null;
+  /** NAMES replies being collected, keyed by casefolded channel. */
+  names: Map<string, string[]>;
+  /** Nick prefixes the server uses in NAMES (`@`, `+`, ...). */
+  prefixes: string;
+}
+
+/** Something the connection code must act on, beyond showing events and sending replies. */
+export type SessionSignal =
+  | { kind: "registered" }
+  | { kind: "ready" }
+  | { kind: "nick-rejected"; nick: string; reason: "taken" | "invalid" }
+  | { kind: "pong"; token: string }
+  | { kind: "closing"; text: string };
+
+/** What handling one server message produced. */
+export interface Outcome {
+  /** Lines to show. */
+  events: ClientEvent[];
+  /** Messages to send back to the server (PONG, JOIN after welcome, CTCP replies). */
+  replies: Message[];
+  /** Things the connection code must react to. */
+  signals: SessionSignal[];
+}
+
+/** What acting on one typed line produced. */
+export interface Plan {
+  /** Messages to send to the server. */
+  messages: Message[];
+  /** Lines to show straight away (own messages, help, mistakes). */
+  events: ClientEvent[];
+  /** Set when the user asked to leave: the QUIT reason. */
+  quit?: string;
+}
+
+/** Quit reason used when the user gives none. */
+export const DEFAULT_QUIT_REASON = "Leaving";
+/** Answer to CTCP VERSION. */
+export const CLIENT_VERSION = "tertulia terminal client";
+
+/** Bytes reserved for the `user@host` part of our source when the server relays our messages. */
+const SOURCE_ALLOWANCE = 80;
+
+/** Builds a message with no tags and no source. */
+export function ircMessage(command: string, ...params: string[]): Message {
+  return { tags: {}, command, params };
+}
+
+/** A fresh session for `nick` that will join `channel` (if any) once registered. */
+export function createSession(nick: string, channel?: string): SessionState {
+  const autojoin = new Map<string, string>();
+  if (channel !== undefined) autojoin.set(casefold(channel), channel);
+  return {
+    nick,
+    registered: false,
+    ready: false,
+    channels: new Map(),
+    autojoin,
+    activeTarget: channel ?? null,
+    pendingActive: null,
+    names: new Map(),
+    prefixes: "~&@%+",
+  };
+}
+
+/** Forgets what only held for the connection that just ended; keeps nick, channels to rejoin and target. */
+export function resetConnection(state: SessionState): void {
+  state.registered = false;
+  state.ready = false;
+  state.channels.clear();
+  state.names.clear();
+  state.pendingActive = null;
+}
+
+/** The messages that register a connection: PASS (if a password is set), NICK, USER. */
+export function registrationMessages(
+  state: SessionState,
+  password?: string,
+): Message[] {
+  const messages: Message[] = [];
+  if (password !== undefined) messages.push(ircMessage("PASS", password));
+  messages.push(ircMessage("NICK", state.nick));
+  messages.push(ircMessage("USER", state.nick, "0", "*", state.nick));
+  return messages;
+}
+
+/** The nick to try after `nick` was taken `attempt` times (1, 2, ...): `nick_`, `nick_2`, `nick_3`... */
+export function alternativeNick(nick: string, attempt: number): string {
+  const suffix = attempt <= 1 ? "_" : `_${attempt}`;
+  return nick.slice(0, NICKLEN - suffix.length) + suffix;
+}
+
+/** The nick part of a `nick!user@host` source (the whole source for a server). */
+export function nickFromSource(source: string | undefined): string {
+  if (source === undefined) return "";
+  const bang = source.indexOf("!");
+  return bang === -1 ? source : source.slice(0, bang);
+}
+
+/** The prompt shown before the line being typed: the active target, or the nick when there is none. */
+export function promptFor(state: SessionState): string {
+  return `${state.activeTarget ?? state.nick}> `;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Splits `text` into pieces of at most `maxBytes` UTF-8 bytes, preferring
+ * to break at spaces and never splitting a character.
+ */
+export function splitText(text: string, maxBytes: number): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (encoder.encode(rest).length > maxBytes) {
+    let bytes = 0;
+    let cut = 0;
+    for (const char of rest) {
+      const size = encoder.encode(char).length;
+      if (bytes + size > maxBytes) break;
+      bytes += size;
+      cut += char.length;
+    }
+    const space = rest.lastIndexOf(" ", cut);
+    const end = space > 0 ? space : Math.max(cut, 1);
+    pieces.push(rest.slice(0, end));
+    rest = rest.slice(space > 0 ? end + 1 : end);
+  }
+  if (rest !== "" || pieces.length === 0) pieces.push(rest);
+  return pieces;
+}
+
+function isSelf(state: SessionState, nick: string): boolean {
+  return casefold(nick) === casefold(state.nick);
+}
+
+function sortedUsers(channel: ChannelState): string[] {
+  return [...channel.users.values()].sort((a, b) =>
+    casefold(a) < casefold(b) ? -1 : casefold(a) > casefold(b) ? 1 : 0
+  );
+}
+
+function usersEvent(channel: ChannelState): ClientEvent {
+  return { kind: "users", channel: channel.name, users: sortedUsers(channel) };
+}
+
+function isActive(state: SessionState, target: string): boolean {
+  return state.activeTarget !== null &&
+    casefold(state.activeTarget) === casefold(target);
+}
+
+/** Picks a joined channel to talk in after leaving the active one, or none. */
+function fallbackTarget(state: SessionState): string | null {
+  const first = state.channels.values().next();
+  return first.done ? null : first.value.name;
+}
+
+function leaveChannel(state: SessionState, name: string): void {
+  state.channels.delete(casefold(name));
+  state.autojoin.delete(casefold(name));
+  if (isActive(state, name)) state.activeTarget = fallbackTarget(state);
+}
+
+function stripPrefixes(state: SessionState, entry: string): string {
+  let start = 0;
+  while (start < entry.length && state.prefixes.includes(entry[start])) start++;
+  return nickFromSource(entry.slice(start));
+}
+
+function messageTime(message: Message, now: Date): Date {
+  const stamp = message.tags["time"];
+  if (stamp === undefined) return now;
+  const parsed = new Date(stamp);
+  return Number.isNaN(parsed.getTime()) ? now : parsed;
+}
+
+function handleText(
+  state: SessionState,
+  message: Message,
+  time: Date,
+  outcome: Outcome,
+): void {
+  const [target = "", raw = ""] = message.params;
+  const from = nickFromSource(message.source);
+  const notice = message.command === "NOTICE";
+  let text = raw;
+  let action = false;
+  // deno-lint-ignore no-control-regex
+  const ctcp = /^\x01([A-Za-z]+) ?([^\x01]*)\x01?$/.exec(raw);
+  if (ctcp !== null) {
+    const verb = ctcp[1].toUpperCase();
+    if (verb !== "ACTION") {
+      if (!notice) {
+        const answer = verb === "VERSION"
+          ? CLIENT_VERSION
+          : verb === "PING"
+          ? ctcp[2]
+          : null;
+        if (answer !== null && from !== "") {
+          outcome.replies.push(
+            ircMessage("NOTICE", from, `\x01${verb} ${answer}\x01`),
+          );
+        }
+      }
+      return;
+    }
+    action = true;
+    text = ctcp[2];
+  }
+  const channel = isChannelName(target);
+  outcome.events.push({
+    kind: "message",
+    time,
+    from,
+    target,
+    text,
+    self: isSelf(state, from),
+    private: !channel && !notice,
+    action,
+    notice,
+    elsewhere: channel && !isActive(state, target),
+  });
+}
+
+/** Numerics that answer a JOIN that failed. */
+const JOIN_FAILURES = new Set<string>([
+  Numeric.ERR_NOSUCHCHANNEL,
+  Numeric.ERR_TOOMANYCHANNELS,
+  Numeric.ERR_CHANNELISFULL,
+  Numeric.ERR_INVITEONLYCHAN,
+  Numeric.ERR_BANNEDFROMCHAN,
+  Numeric.ERR_BADCHANNELKEY,
+  Numeric.ERR_BADCHANMASK,
+]);
+
+/** After a refused JOIN, stops talking in that channel and stops rejoining it. */
+function joinFailed(state: SessionState, name: string): void {
+  const key = casefold(name);
+  if (state.channels.has(key)) return;
+  state.autojoin.delete(key);
+  if (state.pendingActive !== null && casefold(state.pendingActive) === key) {
+    state.pendingActive = null;
+  }
+  if (isActive(state, name)) state.activeTarget = fallbackTarget(state);
+}
+
+/** Marks the connection ready (once) when the channels joined on connect have answered. */
+function becomeReady(state: SessionState, outcome: Outcome): void {
+  if (!state.registered || state.ready) return;
+  state.ready = true;
+  outcome.signals.push({ kind: "ready" });
+}
+
+/** Updates the session for one message from the server and says what to show, send and do. */
+export function handleServerMessage(
+  state: SessionState,
+  message: Message,
+  now: Date,
+): Outcome {
+  const outcome: Outcome = { events: [], replies: [], signals: [] };
+  const time = messageTime(message, now);
+  const nick = nickFromSource(message.source);
+  const p = message.params;
+  switch (message.command) {
+    case "PING":
+      outcome.replies.push(ircMessage("PONG", ...p));
+      break;
+    case "PONG":
+      outcome.signals.push({ kind: "pong", token: p[p.length - 1] ?? "" });
+      break;
+    case "ERROR":
+      outcome.signals.push({ kind: "closing", text: p[0] ?? "" });
+      break;
+    case Numeric.RPL_WELCOME:
+      if (p[0] !== undefined && p[0] !== "*") state.nick = p[0];
+      state.registered = true;
+      outcome.signals.push({ kind: "registered" });
+      for (const channel of state.autojoin.values()) {
+        outcome.replies.push(ircMessage("JOIN", channel));
+      }
+      if (state.autojoin.size === 0) becomeReady(state, outcome);
+      break;
+    case Numeric.RPL_ISUPPORT:
+      for (const token of p.slice(1, -1)) {
+        const prefix = /^PREFIX=\([^)]*\)(.*)$/.exec(token);
+        if (prefix !== null) state.prefixes = prefix[1];
+      }
+      break;
+    case Numeric.ERR_NICKNAMEINUSE:
+    case Numeric.ERR_ERRONEUSNICKNAME:
+      if (state.registered) outcome.events.push({ kind: "reply", message });
+      else {
+        outcome.signals.push({
+          kind: "nick-rejected",
+          nick: p[1] ?? state.nick,
+          reason: message.command === Numeric.ERR_NICKNAMEINUSE
+            ? "taken"
+            : "invalid",
+        });
+      }
+      break;
+    case Numeric.RPL_NAMREPLY: {
+      const key = casefold(p[2] ?? "");
+      const list = state.names.get(key) ?? [];
+      for (const entry of (p[3] ?? "").split(" ")) {
+        if (entry !== "") list.push(stripPrefixes(state, entry));
+      }
+      state.names.set(key, list);
+      break;
+    }
+    case Numeric.RPL_ENDOFNAMES: {
+      const name = p[1] ?? "";
+      const list = state.names.get(casefold(name)) ?? [];
+      state.names.delete(casefold(name));
+      const channel = state.channels.get(casefold(name)) ??
+        { name, users: new Map() };
+      channel.users = new Map(list.map((user) => [casefold(user), user]));
+      outcome.events.push(usersEvent(channel));
+      becomeReady(state, outcome);
+      break;
+    }
+    case "JOIN": {
+      const name = p[0] ?? "";
+      const key = casefold(name);
+      if (isSelf(state, nick)) {
+        state.channels.set(key, { name, users: new Map() });
+        state.autojoin.set(key, name);
+        if (
+          state.activeTarget === null ||
+          (state.pendingActive !== null &&
+            casefold(state.pendingActive) === key)
+        ) {
+          state.activeTarget = name;
+          state.pendingActive = null;
+        }
+        outcome.events.push({
+          kind: "join",
+          time,
+          nick,
+          channel: name,
+          self: true,
+        });
+      } else {
+        const channel = state.channels.get(key);
+        if (channel === undefined) break;
+        channel.users.set(casefold(nick), nick);
+        outcome.events.push(
+          { kind: "join", time, nick, channel: channel.name, self: false },
+          usersEvent(channel),
+        );
+      }
+      break;
+    }
+    case "PART":
+    case "KICK": {
+      const kick = message.command === "KICK";
+      const name = p[0] ?? "";
+      const who = kick ? p[1] ?? "" : nick;
+      const reason = p[kick ? 2 : 1];
+      const channel = state.channels.get(casefold(name));
+      if (channel === undefined) break;
+      const self = isSelf(state, who);
+      const shown = channel.name;
+      outcome.events.push(
+        kick
+          ? {
+            kind: "kick",
+            time,
+            nick: who,
+            channel: shown,
+            by: nick,
+            reason,
+            self,
+          }
+          : { kind: "part", time, nick: who, channel: shown, reason, self },
+      );
+      if (self) leaveChannel(state, name);
+      else {
+        channel.users.delete(casefold(who));
+        outcome.events.push(usersEvent(channel));
+      }
+      break;
+    }
+    case "QUIT": {
+      const changed = [...state.channels.values()].filter((channel) =>
+        channel.users.delete(casefold(nick))
+      );
+      if (changed.length === 0) break;
+      outcome.events.push({ kind: "quit", time, nick, reason: p[0] });
+      outcome.events.push(...changed.map(usersEvent));
+      break;
+    }
+    case "NICK": {
+      const to = p[0] ?? "";
+      const self = isSelf(state, nick);
+      if (self) state.nick = to;
+      if (state.activeTarget !== null && isActive(state, nick)) {
+        state.activeTarget = to;
+      }
+      const changed = [...state.channels.values()].filter((channel) => {
+        if (!channel.users.delete(casefold(nick))) return false;
+        channel.users.set(casefold(to), to);
+        return true;
+      });
+      if (!self && changed.length === 0) break;
+      outcome.events.push({ kind: "nick", time, from: nick, to, self });
+      outcome.events.push(...changed.map(usersEvent));
+      break;
+    }
+    case "PRIVMSG":
+    case "NOTICE":
+      handleText(state, message, time, outcome);
+      break;
+    case "TOPIC":
+      outcome.events.push({
+        kind: "topic",
+        time,
+        channel: p[0] ?? "",
+        by: nick,
+        text: p[1] ?? "",
+      });
+      break;
+    case "INVITE":
+      outcome.events.push({ kind: "invite", from: nick, channel: p[1] ?? "" });
+      break;
+    default:
+      if (/^\d\d\d$/.test(message.command)) {
+        outcome.events.push({ kind: "reply", message });
+        if (JOIN_FAILURES.has(message.command)) joinFailed(state, p[1] ?? "");
+        if (state.registered && /^[45]/.test(message.command)) {
+          becomeReady(state, outcome);
+        }
+      }
+  }
+  return outcome;
+}
+
+function activeChannel(state: SessionState): string | null {
+  return state.activeTarget !== null && isChannelName(state.activeTarget)
+    ? state.activeTarget
+    : null;
+}
+
+const NOT_IN_CHANNEL =
+  "You are not talking in a channel. Type /join #channel first.";
+
+function sendText(
+  state: SessionState,
+  target: string,
+  text: string,
+  action: boolean,
+  now: Date,
+): Plan {
+  const overhead = encoder.encode(
+    `:${state.nick}! PRIVMSG ${target} :${action ? "\x01ACTION \x01" : ""}`,
+  ).length + SOURCE_ALLOWANCE + 2;
+  const pieces = splitText(text, 512 - overhead);
+  const channel = isChannelName(target);
+  return {
+    messages: pieces.map((piece) =>
+      ircMessage("PRIVMSG", target, action ? `\x01ACTION ${piece}\x01` : piece)
+    ),
+    events: pieces.map((piece) => ({
+      kind: "message",
+      time: now,
+      from: state.nick,
+      target,
+      text: piece,
+      self: true,
+      private: !channel,
+      action,
+      notice: false,
+      elsewhere: channel && !isActive(state, target),
+    })),
+  };
+}
+
+/** Works out what a typed line means now: messages to send, lines to show, and whether to quit. */
+export function planInput(
+  state: SessionState,
+  action: InputAction,
+  now: Date,
+): Plan {
+  const plan: Plan = { messages: [], events: [] };
+  const fail = (text: string): Plan => ({
+    messages: [],
+    events: [{ kind: "error", text }],
+  });
+  switch (action.kind) {
+    case "none":
+      return plan;
+    case "say":
+      if (state.activeTarget === null) {
+        return fail(
+          "You are not talking to anyone. Type /join #channel or /msg nick text.",
+        );
+      }
+      return sendText(state, state.activeTarget, action.text, false, now);
+    case "me":
+      if (state.activeTarget === null) return fail(NOT_IN_CHANNEL);
+      return sendText(state, state.activeTarget, action.text, true, now);
+    case "msg":
+      return sendText(state, action.target, action.text, false, now);
+    case "join": {
+      const key = casefold(action.channel);
+      const joined = state.channels.get(key);
+      if (joined !== undefined) {
+        state.activeTarget = joined.name;
+        return {
+          messages: [],
+          events: [{ kind: "status", text: `Now talking in ${joined.name}.` }],
+        };
+      }
+      state.pendingActive = action.channel;
+      state.activeTarget = action.channel;
+      const params = action.key === undefined
+        ? [action.channel]
+        : [action.channel, action.key];
+      return { messages: [ircMessage("JOIN", ...params)], events: [] };
+    }
+    case "part": {
+      const channel = activeChannel(state);
+      if (channel === null) return fail(NOT_IN_CHANNEL);
+      const params = action.reason === undefined
+        ? [channel]
+        : [channel, action.reason];
+      return { messages: [ircMessage("PART", ...params)], events: [] };
+    }
+    case "query":
+      if (action.nick === undefined) {
+        state.activeTarget = fallbackTarget(state);
+        return {
+          messages: [],
+          events: [{
+            kind: "status",
+            text: state.activeTarget === null
+              ? "Not talking to anyone. Type /join #channel."
+              : `Now talking in ${state.activeTarget}.`,
+          }],
+        };
+      }
+      state.activeTarget = action.nick;
+      return {
+        messages: [],
+        events: [{
+          kind: "status",
+          text: isChannelName(action.nick)
+            ? `Now talking in ${action.nick}.`
+            : `Now talking privately to ${action.nick}. Type /query alone to go back.`,
+        }],
+      };
+    case "nick":
+      return { messages: [ircMessage("NICK", action.nick)], events: [] };
+    case "names": {
+      const channel = activeChannel(state);
+      if (channel === null) return fail(NOT_IN_CHANNEL);
+      return { messages: [ircMessage("NAMES", channel)], events: [] };
+    }
+    case "topic": {
+      const channel = activeChannel(state);
+      if (channel === null) return fail(NOT_IN_CHANNEL);
+      const params = action.text === undefined
+        ? [channel]
+        : [channel, action.text];
+      return { messages: [ircMessage("TOPIC", ...params)], events: [] };
+    }
+    case "list":
+      return { messages: [ircMessage("LIST")], events: [] };
+    case "whois":
+      return { messages: [ircMessage("WHOIS", action.nick)], events: [] };
+    case "away":
+      return {
+        messages: [
+          action.text === undefined
+            ? ircMessage("AWAY")
+            : ircMessage("AWAY", action.text),
+        ],
+        events: [],
+      };
+    case "raw":
+      try {
+        return { messages: [parseMessage(action.line)], events: [] };
+      } catch (error) {
+        if (!(error instanceof MessageError)) throw error;
+        return fail(`Not a valid IRC line: ${error.message}`);
+      }
+    case "help":
+      return {
+        messages: [],
+        events: helpLines().map((text) => ({ kind: "info", text })),
+      };
+    case "quit":
+      return { ...plan, quit: action.reason ?? DEFAULT_QUIT_REASON };
+    case "error":
+      return fail(action.message);
+  }
+}
