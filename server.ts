@@ -1,0 +1,237 @@
+/**
+ * tertulia's server: an IRC server (modern.ircdocs.horse, IRCv3 tags) that
+ * any IRC client can use. Run it with `deno run -A server.ts [options]`, or
+ * import {@link startServer} to run it in-process.
+ *
+ * @module
+ */
+
+import { type Connection, openConnection } from "./server/connection.ts";
+import type { HistoryHook, ServerContext } from "./server/context.ts";
+import { acceptLoop, formatAddress, listenTls } from "./server/listener.ts";
+import {
+  parseServerArgs,
+  resolveOptions,
+  type ServerOptions,
+  USAGE,
+  UsageError,
+} from "./server/options.ts";
+import { createChatState } from "./server/state.ts";
+
+export type { HistoryHook, ServerOptions };
+
+/** Software version shown in 002, 004 and VERSION. */
+export const VERSION = "tertulia-0.1.0";
+
+/** Options of {@link startServer}: any {@link ServerOptions} plus an optional history hook. */
+export type StartOptions = Partial<ServerOptions> & {
+  /** Chat history to record channel messages and replay them on JOIN; none by default. */
+  history?: HistoryHook;
+};
+
+/** A running server. */
+export interface RunningServer {
+  /** Bound addresses: the plain-text listener first (unless TLS-only), then TLS. */
+  addresses: Deno.NetAddr[];
+  /** The shared server context (state, counts, hooks), for embedding and tests. */
+  context: ServerContext;
+  /** Sends every client `ERROR :Server shutting down`, closes the listeners and waits for all connections to close. */
+  close(): Promise<void>;
+}
+
+async function readMotd(path: string): Promise<string[]> {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot read MOTD file ${path}: ${reason}`);
+  }
+}
+
+/** Starts listening and serving. Rejects if a port is taken or a MOTD/TLS file cannot be read. */
+export async function startServer(
+  startOptions: StartOptions = {},
+): Promise<RunningServer> {
+  const { history, ...rest } = startOptions;
+  const options = resolveOptions(rest);
+  const motd = options.motd === undefined
+    ? undefined
+    : await readMotd(options.motd);
+  const context: ServerContext = {
+    options,
+    state: createChatState(),
+    motd,
+    startedAt: new Date(),
+    version: VERSION,
+    counts: { unregistered: 0, registered: 0, invisible: 0 },
+    history,
+    now: Date.now,
+    log: options.log,
+  };
+
+  const listeners: Deno.Listener[] = [];
+  try {
+    if (!options.tlsOnly) {
+      listeners.push(
+        Deno.listen({ hostname: options.host, port: options.port }),
+      );
+    }
+    if (options.tls !== undefined) {
+      listeners.push(await listenTls(options.host, options.tls));
+    }
+  } catch (error) {
+    for (const listener of listeners) listener.close();
+    throw error;
+  }
+
+  const connections = new Set<Connection>();
+  const perIp = new Map<string, number>();
+
+  function refuse(conn: Deno.Conn, remote: Deno.NetAddr, why: string): void {
+    options.log(`refused ${formatAddress(remote)} (${why})`);
+    conn.write(new TextEncoder().encode(`ERROR :${why}\r\n`))
+      .catch(() => {})
+      .finally(() => {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
+      });
+  }
+
+  function admit(conn: Deno.Conn, remote: Deno.NetAddr, secure: boolean) {
+    const ip = remote.hostname;
+    const fromIp = perIp.get(ip) ?? 0;
+    if (options.maxClients > 0 && connections.size >= options.maxClients) {
+      return refuse(conn, remote, "Server is full");
+    }
+    if (options.maxPerIp > 0 && fromIp >= options.maxPerIp) {
+      return refuse(conn, remote, "Too many connections from your IP address");
+    }
+    perIp.set(ip, fromIp + 1);
+    const connection = openConnection(context, {
+      transport: conn,
+      remote,
+      secure,
+      rejectTls: !secure,
+      onClosed: (closed) => {
+        connections.delete(closed);
+        const left = (perIp.get(ip) ?? 1) - 1;
+        if (left > 0) perIp.set(ip, left);
+        else perIp.delete(ip);
+      },
+    });
+    connections.add(connection);
+  }
+
+  const loops = listeners.map((listener) =>
+    acceptLoop(listener, {
+      secure: listener !== listeners[0] || options.tlsOnly,
+      handshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
+      onConnection: ({ conn, remote, secure }) => admit(conn, remote, secure),
+      log: options.log,
+    })
+  );
+  const addresses = listeners.map((listener) => listener.addr as Deno.NetAddr);
+  for (const [index, address] of addresses.entries()) {
+    const tls = index > 0 || options.tlsOnly ? " (TLS)" : "";
+    options.log(`listening on ${formatAddress(address)}${tls}`);
+  }
+
+  const sweepMs = Math.max(
+    10,
+    Math.min(
+      1000,
+      options.pingInterval * 250,
+      options.pingTimeout * 250,
+      options.registrationTimeout * 250,
+    ),
+  );
+  const sweep = setInterval(() => {
+    const now = context.now();
+    for (const connection of connections) connection.tick(now);
+  }, sweepMs);
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    clearInterval(sweep);
+    for (const listener of listeners) {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await Promise.all(loops);
+    const open = [...connections];
+    for (const connection of open) {
+      connection.end("Server shutting down", {
+        error: "Server shutting down",
+        announce: false,
+      });
+    }
+    await Promise.all(open.map((connection) => connection.closed));
+  }
+
+  return {
+    addresses,
+    context,
+    close: () => closing ??= close(),
+  };
+}
+
+async function main(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseServerArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return;
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer(parsed.options);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      const host = parsed.options.host ?? "127.0.0.1";
+      console.error(
+        `error: address already in use: cannot listen on ${host} (port ${
+          parsed.options.port ?? 59420
+        }${
+          parsed.options.tls ? ` or TLS port ${parsed.options.tls.port}` : ""
+        })`,
+      );
+    } else if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${USAGE}`);
+      Deno.exit(2);
+    } else {
+      console.error(`error: ${error instanceof Error ? error.message : error}`);
+    }
+    Deno.exit(1);
+  }
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    server.context.log(`unhandled rejection: ${event.reason}`);
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    server.context.log("shutting down");
+    const deadline = setTimeout(() => Deno.exit(0), 4000);
+    await server.close();
+    clearTimeout(deadline);
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,103 @@
+/**
+ * The declarative command table and its one dispatcher. Each command
+ * declares its handler, its minimum parameter count and whether it works
+ * before registration; the shared checks (421, 451, 461) and error handling
+ * live here, not in the handlers.
+ *
+ * @module
+ */
+
+import {
+  type Message,
+  MessageError,
+  parseMessage,
+} from "../protocol/message.ts";
+import { Numeric } from "../protocol/numerics.ts";
+import type { CommandSpec, ServerContext, Session } from "./context.ts";
+import { channelCommands } from "./handlers/channels.ts";
+import { messagingCommands } from "./handlers/messaging.ts";
+import { queryCommands } from "./handlers/queries.ts";
+import { registrationCommands } from "./handlers/registration.ts";
+import { reply } from "./replies.ts";
+
+/** Every command the server understands, by upper-case verb. */
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
+  Object.entries({
+    ...registrationCommands,
+    ...channelCommands,
+    ...messagingCommands,
+    ...queryCommands,
+  }),
+);
+
+/** Parses and runs one line from `session`; malformed lines get an error reply and change nothing. */
+export function dispatchLine(
+  server: ServerContext,
+  session: Session,
+  line: string,
+): void {
+  let message: Message;
+  try {
+    message = parseMessage(line);
+  } catch (error) {
+    if (!(error instanceof MessageError)) throw error;
+    if (error.code === "empty") return;
+    if (error.code === "bad-command") {
+      const verb = line.trim().replace(/^(@\S*\s+)?(:\S*\s+)?/, "").split(
+        " ",
+      )[0];
+      reply(
+        server,
+        session.user,
+        Numeric.ERR_UNKNOWNCOMMAND,
+        verb.replace(/[^\x21-\x7e]/g, "?").slice(0, 32) || "*",
+        "Unknown command",
+      );
+      return;
+    }
+    reply(server, session.user, Numeric.ERR_UNKNOWNERROR, "*", error.message);
+    return;
+  }
+  dispatch(server, session, message);
+}
+
+/** Runs one parsed message through the shared checks and its handler. */
+export function dispatch(
+  server: ServerContext,
+  session: Session,
+  message: Message,
+): void {
+  const { user } = session;
+  const verb = message.command.toUpperCase();
+  const spec = COMMANDS.get(verb);
+  if (spec === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_UNKNOWNCOMMAND,
+      message.command,
+      "Unknown command",
+    );
+    return;
+  }
+  if (!user.registered && !spec.beforeRegistration) {
+    reply(server, user, Numeric.ERR_NOTREGISTERED, "You have not registered");
+    return;
+  }
+  if (message.params.length < spec.minParams) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NEEDMOREPARAMS,
+      verb,
+      "Not enough parameters",
+    );
+    return;
+  }
+  try {
+    spec.handler(server, session, message);
+  } catch (error) {
+    server.log(`error handling ${verb} from ${session.address}: ${error}`);
+    reply(server, user, Numeric.ERR_UNKNOWNERROR, verb, "Internal error");
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The shared objects command handlers work with: the server context (state,
+ * options, hooks) and the session of the client whose command is running.
+ * Neither knows about sockets.
+ *
+ * @module
+ */
+
+import type { Message } from "../protocol/message.ts";
+import type { Relay } from "./delivery.ts";
+import type { ServerOptions } from "./options.ts";
+import type { Channel, ChatState, User } from "./state.ts";
+
+/**
+ * Where chat history plugs in. Both calls are made synchronously, right
+ * after delivery; an implementation may do its own I/O afterwards.
+ */
+export interface HistoryHook {
+  /** Records a PRIVMSG or NOTICE just delivered to `channel`. */
+  record(channel: Channel, relay: Relay): void;
+  /** Replays recent messages of `channel` to `user` right after the NAMES reply of its JOIN. */
+  replay(channel: Channel, user: User): void;
+}
+
+/** One client's connection as command handlers see it. */
+export interface Session {
+  /** The client's user record. */
+  readonly user: User;
+  /** Peer address as `host:port`, for logs. */
+  readonly address: string;
+  /** Password given with PASS, if any. */
+  password: string | undefined;
+  /** Whether USER was received. */
+  gotUser: boolean;
+  /** Whether CAP negotiation holds registration back (between CAP LS/REQ and CAP END). */
+  capNegotiating: boolean;
+  /** Ends the connection: others sharing a channel see QUIT with `reason`, the client gets `ERROR :<error>`. */
+  quit(reason: string, error?: string): void;
+}
+
+/** Connection counts LUSERS reports. */
+export interface ServerCounts {
+  /** Open connections that have not registered yet. */
+  unregistered: number;
+  /** Registered users. */
+  registered: number;
+  /** Registered users with user mode `+i`. */
+  invisible: number;
+}
+
+/** Server-wide objects shared by every handler. */
+export interface ServerContext {
+  /** Resolved options. */
+  readonly options: ServerOptions;
+  /** Chat state. */
+  readonly state: ChatState;
+  /** MOTD lines, or undefined for none (422). */
+  readonly motd: readonly string[] | undefined;
+  /** When the server started. */
+  readonly startedAt: Date;
+  /** Software version string. */
+  readonly version: string;
+  /** Live connection counts. */
+  readonly counts: ServerCounts;
+  /** Optional chat history; undefined by default. */
+  history: HistoryHook | undefined;
+  /** Clock in ms since the epoch (injectable for tests). */
+  now(): number;
+  /** Writes one log line. */
+  log(line: string): void;
+}
+
+/** Handles one parsed command; all shared checks (451, 461) have already passed. */
+export type Handler = (
+  server: ServerContext,
+  session: Session,
+  message: Message,
+) => void;
+
+/** One row of the command table. */
+export interface CommandSpec {
+  /** The code that runs the command. */
+  handler: Handler;
+  /** Fewest parameters accepted; fewer get 461 ERR_NEEDMOREPARAMS. */
+  minParams: number;
+  /** Whether the command works before registration; if not, it gets 451 ERR_NOTREGISTERED. */
+  beforeRegistration: boolean;
+}

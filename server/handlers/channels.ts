@@ -1,0 +1,504 @@
+/**
+ * Channel commands: JOIN, PART, NAMES, TOPIC, LIST, MODE, KICK and INVITE.
+ *
+ * @module
+ */
+
+import { Numeric } from "../../protocol/numerics.ts";
+import { isChannelName } from "../../protocol/names.ts";
+import type { CommandSpec, ServerContext, Session } from "../context.ts";
+import {
+  encodeLine,
+  fitBody,
+  sendRelay,
+  sendToChannel,
+  truncateUtf8,
+} from "../delivery.ts";
+import { relayFrom, reply } from "../replies.ts";
+import {
+  applyModeChange,
+  canSetTopic,
+  type Channel,
+  channelModeParams,
+  findChannel,
+  findUser,
+  formatModeChanges,
+  joinChannel,
+  leaveChannel,
+  memberPrefix,
+  type ModeChange,
+  parseModeChanges,
+  setTopic,
+  TOPICLEN,
+  type User,
+} from "../state.ts";
+import { userMode } from "./queries.ts";
+
+const encoder = new TextEncoder();
+
+/** Sends 353 RPL_NAMREPLY lines (as many names per line as fit) and 366 for `channel`. */
+export function sendNames(
+  server: ServerContext,
+  user: User,
+  channel: Channel,
+): void {
+  const multi = user.caps.has("multi-prefix");
+  const head = fitBody(server.options.name, Numeric.RPL_NAMREPLY, [
+    user.nick,
+    "=",
+    channel.name,
+    "x",
+  ]).slice(0, -1);
+  const room = 510 - encoder.encode(head).length - 1;
+  let names = "";
+  let used = 0;
+  for (const [member, standing] of channel.members) {
+    const name = memberPrefix(standing, multi) + member.nick;
+    const size = name.length + (names === "" ? 0 : 1);
+    if (names !== "" && used + size > room) {
+      user.outbox.send(encodeLine(`${head}:${names}`));
+      names = "";
+      used = 0;
+    }
+    names = names === "" ? name : `${names} ${name}`;
+    used += names === name ? name.length : size;
+  }
+  if (names !== "") user.outbox.send(encodeLine(`${head}:${names}`));
+  reply(
+    server,
+    user,
+    Numeric.RPL_ENDOFNAMES,
+    channel.name,
+    "End of /NAMES list",
+  );
+}
+
+function sendTopic(server: ServerContext, user: User, channel: Channel): void {
+  const { topic } = channel;
+  if (topic === undefined) {
+    reply(server, user, Numeric.RPL_NOTOPIC, channel.name, "No topic is set");
+    return;
+  }
+  reply(server, user, Numeric.RPL_TOPIC, channel.name, topic.text);
+  reply(
+    server,
+    user,
+    Numeric.RPL_TOPICWHOTIME,
+    channel.name,
+    topic.setter,
+    String(Math.floor(topic.setAt / 1000)),
+  );
+}
+
+function noSuchChannel(server: ServerContext, user: User, name: string): void {
+  reply(server, user, Numeric.ERR_NOSUCHCHANNEL, name, "No such channel");
+}
+
+function part(
+  server: ServerContext,
+  user: User,
+  channel: Channel,
+  reason: string | undefined,
+): void {
+  const params = reason ? [channel.name, reason] : [channel.name];
+  sendToChannel(channel, relayFrom(server, user, "PART", params));
+  leaveChannel(server.state, user, channel);
+}
+
+const JOIN_ERRORS = {
+  full: [Numeric.ERR_CHANNELISFULL, "Cannot join channel (+l)"],
+  "invite-only": [Numeric.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"],
+  "bad-key": [Numeric.ERR_BADCHANNELKEY, "Cannot join channel (+k)"],
+} as const;
+
+function join(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  if (params[0] === "0") {
+    for (const channel of [...user.channels.values()]) {
+      part(server, user, channel, undefined);
+    }
+    return;
+  }
+  const keys = (params[1] ?? "").split(",");
+  params[0].split(",").forEach((name, index) => {
+    if (name === "") return;
+    const result = joinChannel(
+      server.state,
+      user,
+      name,
+      keys[index] || undefined,
+      server.now(),
+    );
+    if (result.kind === "invalid") return noSuchChannel(server, user, name);
+    if (result.kind === "already") return;
+    if (result.kind !== "joined") {
+      const [numeric, text] = JOIN_ERRORS[result.kind];
+      return reply(server, user, numeric, result.channel!.name, text);
+    }
+    const { channel } = result;
+    sendToChannel(channel, relayFrom(server, user, "JOIN", [channel.name]));
+    if (channel.topic !== undefined) sendTopic(server, user, channel);
+    sendNames(server, user, channel);
+    server.history?.replay(channel, user);
+  });
+}
+
+function partCommand(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  for (const name of params[0].split(",")) {
+    const channel = findChannel(server.state, name);
+    if (channel === undefined) noSuchChannel(server, user, name);
+    else if (!channel.members.has(user)) {
+      reply(
+        server,
+        user,
+        Numeric.ERR_NOTONCHANNEL,
+        name,
+        "You're not on that channel",
+      );
+    } else part(server, user, channel, params[1]);
+  }
+}
+
+function names(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  if (params[0] === undefined) {
+    reply(server, user, Numeric.RPL_ENDOFNAMES, "*", "End of /NAMES list");
+    return;
+  }
+  for (const name of params[0].split(",")) {
+    const channel = findChannel(server.state, name);
+    if (channel !== undefined) sendNames(server, user, channel);
+    else {reply(
+        server,
+        user,
+        Numeric.RPL_ENDOFNAMES,
+        name,
+        "End of /NAMES list",
+      );}
+  }
+}
+
+function topic(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const channel = findChannel(server.state, params[0]);
+  if (channel === undefined) return noSuchChannel(server, user, params[0]);
+  if (params.length < 2) return sendTopic(server, user, channel);
+  if (!channel.members.has(user)) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NOTONCHANNEL,
+      channel.name,
+      "You're not on that channel",
+    );
+    return;
+  }
+  if (!canSetTopic(channel, user)) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_CHANOPRIVSNEEDED,
+      channel.name,
+      "You're not channel operator",
+    );
+    return;
+  }
+  const text = truncateUtf8(params[1], TOPICLEN);
+  setTopic(channel, text, user.nick, server.now());
+  const relay = relayFrom(server, user, "TOPIC", [channel.name, text]);
+  sendToChannel(channel, relay);
+}
+
+function list(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  reply(server, user, Numeric.RPL_LISTSTART, "Channel", "Users  Name");
+  const wanted = params[0]?.split(",").filter(isChannelName);
+  const channels = wanted && wanted.length > 0
+    ? wanted.map((name) => findChannel(server.state, name))
+    : server.state.channels.values();
+  for (const channel of channels) {
+    if (channel === undefined) continue;
+    reply(
+      server,
+      user,
+      Numeric.RPL_LIST,
+      channel.name,
+      String(channel.members.size),
+      channel.topic?.text ?? "",
+    );
+  }
+  reply(server, user, Numeric.RPL_LISTEND, "End of /LIST");
+}
+
+function channelMode(
+  server: ServerContext,
+  user: User,
+  channel: Channel,
+  params: string[],
+): void {
+  const member = channel.members.get(user);
+  if (params.length < 2) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_CHANNELMODEIS,
+      channel.name,
+      ...channelModeParams(channel, member !== undefined),
+    );
+    reply(
+      server,
+      user,
+      Numeric.RPL_CREATIONTIME,
+      channel.name,
+      String(Math.floor(channel.createdAt / 1000)),
+    );
+    return;
+  }
+  const parsed = parseModeChanges(params[1], params.slice(2));
+  if (parsed.banListQuery) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_ENDOFBANLIST,
+      channel.name,
+      "End of channel ban list",
+    );
+  }
+  for (const letter of parsed.unknown) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_UNKNOWNMODE,
+      letter,
+      "is unknown mode char to me",
+    );
+  }
+  if (parsed.changes.length === 0) return;
+  if (!member?.op) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_CHANOPRIVSNEEDED,
+      channel.name,
+      "You're not channel operator",
+    );
+    return;
+  }
+  const applied: ModeChange[] = [];
+  for (const change of parsed.changes) {
+    const result = applyModeChange(server.state, channel, change);
+    if (result === "no-such-nick") {
+      reply(
+        server,
+        user,
+        Numeric.ERR_NOSUCHNICK,
+        change.param!,
+        "No such nick/channel",
+      );
+    } else if (result === "not-on-channel") {
+      reply(
+        server,
+        user,
+        Numeric.ERR_USERNOTINCHANNEL,
+        change.param!,
+        channel.name,
+        "They aren't on that channel",
+      );
+    } else if (result === "bad-param") {
+      reply(
+        server,
+        user,
+        Numeric.ERR_INVALIDMODEPARAM,
+        channel.name,
+        change.mode,
+        change.param ?? "*",
+        "Invalid mode parameter",
+      );
+    } else if (result !== null) applied.push(result);
+  }
+  if (applied.length === 0) return;
+  sendToChannel(
+    channel,
+    relayFrom(server, user, "MODE", [
+      channel.name,
+      ...formatModeChanges(applied),
+    ]),
+  );
+}
+
+function mode(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  if (!isChannelName(params[0])) return userMode(server, session, params);
+  const channel = findChannel(server.state, params[0]);
+  if (channel === undefined) return noSuchChannel(server, user, params[0]);
+  channelMode(server, user, channel, params);
+}
+
+function kick(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const channel = findChannel(server.state, params[0]);
+  if (channel === undefined) return noSuchChannel(server, user, params[0]);
+  const member = channel.members.get(user);
+  if (member === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NOTONCHANNEL,
+      channel.name,
+      "You're not on that channel",
+    );
+    return;
+  }
+  if (!member.op) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_CHANOPRIVSNEEDED,
+      channel.name,
+      "You're not channel operator",
+    );
+    return;
+  }
+  for (const nick of params[1].split(",")) {
+    const target = findUser(server.state, nick);
+    if (target === undefined || !channel.members.has(target)) {
+      reply(
+        server,
+        user,
+        Numeric.ERR_USERNOTINCHANNEL,
+        nick,
+        channel.name,
+        "They aren't on that channel",
+      );
+      continue;
+    }
+    sendToChannel(
+      channel,
+      relayFrom(server, user, "KICK", [
+        channel.name,
+        target.nick,
+        params[2] || user.nick,
+      ]),
+    );
+    leaveChannel(server.state, target, channel);
+  }
+}
+
+function invite(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const target = findUser(server.state, params[0]);
+  if (target === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NOSUCHNICK,
+      params[0],
+      "No such nick/channel",
+    );
+    return;
+  }
+  const channel = findChannel(server.state, params[1]);
+  if (channel === undefined) return noSuchChannel(server, user, params[1]);
+  const member = channel.members.get(user);
+  if (member === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NOTONCHANNEL,
+      channel.name,
+      "You're not on that channel",
+    );
+    return;
+  }
+  if (channel.modes.inviteOnly && !member.op) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_CHANOPRIVSNEEDED,
+      channel.name,
+      "You're not channel operator",
+    );
+    return;
+  }
+  if (channel.members.has(target)) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_USERONCHANNEL,
+      target.nick,
+      channel.name,
+      "is already on channel",
+    );
+    return;
+  }
+  channel.invites.add(target.key);
+  reply(server, user, Numeric.RPL_INVITING, target.nick, channel.name);
+  sendRelay(
+    target,
+    relayFrom(server, user, "INVITE", [target.nick, channel.name]),
+  );
+  if (target.away !== undefined) {
+    reply(server, user, Numeric.RPL_AWAY, target.nick, target.away);
+  }
+}
+
+/** Channel commands for the command table. */
+export const channelCommands: Record<string, CommandSpec> = {
+  JOIN: {
+    handler: (s, c, m) => join(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  PART: {
+    handler: (s, c, m) => partCommand(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  NAMES: {
+    handler: (s, c, m) => names(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  TOPIC: {
+    handler: (s, c, m) => topic(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  LIST: {
+    handler: (s, c, m) => list(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  MODE: {
+    handler: (s, c, m) => mode(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  KICK: {
+    handler: (s, c, m) => kick(s, c, m.params),
+    minParams: 2,
+    beforeRegistration: false,
+  },
+  INVITE: {
+    handler: (s, c, m) => invite(s, c, m.params),
+    minParams: 2,
+    beforeRegistration: false,
+  },
+};

@@ -1,0 +1,383 @@
+/**
+ * Queries and user status: WHO, WHOIS, AWAY, ISON, USERHOST, VERSION, TIME,
+ * LUSERS, MOTD and user MODE.
+ *
+ * @module
+ */
+
+import { Numeric } from "../../protocol/numerics.ts";
+import {
+  CASEMAPPING,
+  CHANNELLEN,
+  CHANTYPES,
+  isChannelName,
+  NICKLEN,
+} from "../../protocol/names.ts";
+import { MAX_LINE_BYTES } from "../../protocol/message.ts";
+import type { CommandSpec, ServerContext, Session } from "../context.ts";
+import { relayFrom, reply } from "../replies.ts";
+import { sendRelay } from "../delivery.ts";
+import {
+  findChannel,
+  findUser,
+  FLAG_MODES,
+  type Member,
+  memberPrefix,
+  TOPICLEN,
+  type User,
+} from "../state.ts";
+
+/** The ISUPPORT tokens of 005, all backed by what the server does. */
+export function isupportTokens(server: ServerContext): string[] {
+  return [
+    "AWAYLEN=390",
+    `CASEMAPPING=${CASEMAPPING}`,
+    `CHANMODES=,k,l,${FLAG_MODES}`,
+    `CHANNELLEN=${CHANNELLEN}`,
+    `CHANTYPES=${CHANTYPES}`,
+    `LINELEN=${MAX_LINE_BYTES}`,
+    `NETWORK=${server.options.network}`,
+    `NICKLEN=${NICKLEN}`,
+    "PREFIX=(ov)@+",
+    `TOPICLEN=${TOPICLEN}`,
+  ];
+}
+
+/** Sends 005 RPL_ISUPPORT. */
+export function sendIsupport(server: ServerContext, user: User): void {
+  reply(
+    server,
+    user,
+    Numeric.RPL_ISUPPORT,
+    ...isupportTokens(server),
+    "are supported by this server",
+  );
+}
+
+/** Sends the LUSERS replies (251, 253, 254, 255). */
+export function sendLusers(server: ServerContext, user: User): void {
+  const { registered, unregistered, invisible } = server.counts;
+  reply(
+    server,
+    user,
+    Numeric.RPL_LUSERCLIENT,
+    `There are ${
+      registered - invisible
+    } users and ${invisible} invisible on 1 servers`,
+  );
+  if (unregistered > 0) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_LUSERUNKNOWN,
+      String(unregistered),
+      "unknown connection(s)",
+    );
+  }
+  reply(
+    server,
+    user,
+    Numeric.RPL_LUSERCHANNELS,
+    String(server.state.channels.size),
+    "channels formed",
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_LUSERME,
+    `I have ${registered} clients and 0 servers`,
+  );
+}
+
+/** Sends the MOTD (375, 372…, 376) or 422 when there is none. */
+export function sendMotd(server: ServerContext, user: User): void {
+  if (server.motd === undefined) {
+    reply(server, user, Numeric.ERR_NOMOTD, "MOTD File is missing");
+    return;
+  }
+  reply(
+    server,
+    user,
+    Numeric.RPL_MOTDSTART,
+    `- ${server.options.name} Message of the day - `,
+  );
+  for (const line of server.motd) {
+    reply(server, user, Numeric.RPL_MOTD, `- ${line}`);
+  }
+  reply(server, user, Numeric.RPL_ENDOFMOTD, "End of /MOTD command.");
+}
+
+function whoFlags(user: User, member: Member | undefined, multi: boolean) {
+  return (user.away === undefined ? "H" : "G") +
+    (member ? memberPrefix(member, multi) : "");
+}
+
+function who(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const mask = params[0] ?? "*";
+  const multi = user.caps.has("multi-prefix");
+  const line = (channel: string, target: User, flags: string) =>
+    reply(
+      server,
+      user,
+      Numeric.RPL_WHOREPLY,
+      channel,
+      target.user,
+      target.host,
+      server.options.name,
+      target.nick,
+      flags,
+      `0 ${target.realname}`,
+    );
+  if (isChannelName(mask)) {
+    const channel = findChannel(server.state, mask);
+    if (channel !== undefined) {
+      for (const [member, standing] of channel.members) {
+        line(channel.name, member, whoFlags(member, standing, multi));
+      }
+    }
+  } else {
+    const target = findUser(server.state, mask);
+    if (target !== undefined) {
+      line("*", target, whoFlags(target, undefined, multi));
+    }
+  }
+  reply(server, user, Numeric.RPL_ENDOFWHO, mask, "End of WHO list");
+}
+
+function whois(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const nicks = params[params.length - 1];
+  const multi = user.caps.has("multi-prefix");
+  for (const nick of nicks.split(",").slice(0, 10)) {
+    const target = findUser(server.state, nick);
+    if (target === undefined) {
+      reply(server, user, Numeric.ERR_NOSUCHNICK, nick, "No such nick/channel");
+      continue;
+    }
+    reply(
+      server,
+      user,
+      Numeric.RPL_WHOISUSER,
+      target.nick,
+      target.user,
+      target.host,
+      "*",
+      target.realname,
+    );
+    const channels = [...target.channels.values()].map((channel) =>
+      memberPrefix(channel.members.get(target)!, multi) + channel.name
+    );
+    if (channels.length > 0) {
+      reply(
+        server,
+        user,
+        Numeric.RPL_WHOISCHANNELS,
+        target.nick,
+        channels.join(" "),
+      );
+    }
+    reply(
+      server,
+      user,
+      Numeric.RPL_WHOISSERVER,
+      target.nick,
+      server.options.name,
+      `${server.options.network} chat server`,
+    );
+    if (target.away !== undefined) {
+      reply(server, user, Numeric.RPL_AWAY, target.nick, target.away);
+    }
+    if (target.secure) {
+      reply(
+        server,
+        user,
+        Numeric.RPL_WHOISSECURE,
+        target.nick,
+        "is using a secure connection",
+      );
+    }
+    const now = server.now();
+    reply(
+      server,
+      user,
+      Numeric.RPL_WHOISIDLE,
+      target.nick,
+      String(Math.floor((now - target.lastSpokeAt) / 1000)),
+      String(Math.floor(target.signedOnAt / 1000)),
+      "seconds idle, signon time",
+    );
+  }
+  reply(server, user, Numeric.RPL_ENDOFWHOIS, nicks, "End of /WHOIS list");
+}
+
+function away(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const text = params[0] ?? "";
+  if (text === "") {
+    user.away = undefined;
+    reply(
+      server,
+      user,
+      Numeric.RPL_UNAWAY,
+      "You are no longer marked as being away",
+    );
+  } else {
+    user.away = text.slice(0, 390);
+    reply(
+      server,
+      user,
+      Numeric.RPL_NOWAWAY,
+      "You have been marked as being away",
+    );
+  }
+}
+
+function ison(server: ServerContext, session: Session, params: string[]): void {
+  const online = params.flatMap((param) => param.split(" "))
+    .map((nick) => findUser(server.state, nick)?.nick)
+    .filter((nick) => nick !== undefined);
+  reply(server, session.user, Numeric.RPL_ISON, online.join(" "));
+}
+
+function userhost(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const found = params.slice(0, 5).map((nick) => findUser(server.state, nick))
+    .filter((user) => user !== undefined)
+    .map((user) =>
+      `${user.nick}=${
+        user.away === undefined ? "+" : "-"
+      }${user.user}@${user.host}`
+    );
+  reply(server, session.user, Numeric.RPL_USERHOST, found.join(" "));
+}
+
+function version(server: ServerContext, session: Session): void {
+  reply(
+    server,
+    session.user,
+    Numeric.RPL_VERSION,
+    server.version,
+    server.options.name,
+    "tertulia IRC server",
+  );
+  sendIsupport(server, session.user);
+}
+
+function time(server: ServerContext, session: Session): void {
+  reply(
+    server,
+    session.user,
+    Numeric.RPL_TIME,
+    server.options.name,
+    new Date(server.now()).toUTCString(),
+  );
+}
+
+/** MODE on a nickname: only one's own, and only `+i`/`-i`. */
+export function userMode(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const target = findUser(server.state, params[0]);
+  if (target === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NOSUCHNICK,
+      params[0],
+      "No such nick/channel",
+    );
+    return;
+  }
+  if (target !== user) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_USERSDONTMATCH,
+      "Cant change mode for other users",
+    );
+    return;
+  }
+  const modestring = params[1];
+  if (modestring === undefined) {
+    reply(server, user, Numeric.RPL_UMODEIS, user.invisible ? "+i" : "+");
+    return;
+  }
+  let add = true;
+  let unknown = false;
+  let changed = "";
+  for (const letter of modestring) {
+    if (letter === "+" || letter === "-") add = letter === "+";
+    else if (letter !== "i") unknown = true;
+    else if (user.invisible !== add) {
+      user.invisible = add;
+      server.counts.invisible += add ? 1 : -1;
+      changed = add ? "+i" : "-i";
+    }
+  }
+  if (unknown) {
+    reply(server, user, Numeric.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
+  }
+  if (changed !== "") {
+    sendRelay(user, relayFrom(server, user, "MODE", [user.nick, changed]));
+  }
+}
+
+/** Query commands for the command table. */
+export const queryCommands: Record<string, CommandSpec> = {
+  WHO: {
+    handler: (s, c, m) => who(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  WHOIS: {
+    handler: (s, c, m) => whois(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  AWAY: {
+    handler: (s, c, m) => away(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  ISON: {
+    handler: (s, c, m) => ison(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  USERHOST: {
+    handler: (s, c, m) => userhost(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  VERSION: {
+    handler: (s, c) => version(s, c),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  TIME: {
+    handler: (s, c) => time(s, c),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  LUSERS: {
+    handler: (s, c) => sendLusers(s, c.user),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  MOTD: {
+    handler: (s, c) => sendMotd(s, c.user),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+};

@@ -1,0 +1,248 @@
+/**
+ * Connection registration and session commands: PASS, NICK, USER, CAP,
+ * PING, PONG and QUIT, plus the welcome burst (001–005, LUSERS, MOTD).
+ *
+ * @module
+ */
+
+import { Numeric } from "../../protocol/numerics.ts";
+import type { CommandSpec, ServerContext, Session } from "../context.ts";
+import { createRelay, sendFromServer, sendToNeighbours } from "../delivery.ts";
+import { reply } from "../replies.ts";
+import { claimNick, prefixOf } from "../state.ts";
+import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
+
+/** Capabilities the server implements, in the order CAP LS lists them. */
+export const CAPABILITIES = [
+  "echo-message",
+  "message-tags",
+  "multi-prefix",
+  "server-time",
+] as const;
+
+/** Completes registration once NICK and USER are in and CAP negotiation is over; checks PASS. */
+function tryRegister(server: ServerContext, session: Session): void {
+  const { user } = session;
+  if (
+    user.registered || user.key === "" || !session.gotUser ||
+    session.capNegotiating
+  ) return;
+  const { password, name } = server.options;
+  if (password !== undefined && session.password !== password) {
+    reply(server, user, Numeric.ERR_PASSWDMISMATCH, "Password incorrect");
+    session.quit("Bad password", "Password incorrect");
+    return;
+  }
+  user.registered = true;
+  server.counts.unregistered--;
+  server.counts.registered++;
+  server.log(
+    `connect ${user.nick} ${session.address}${user.secure ? " (TLS)" : ""}`,
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_WELCOME,
+    `Welcome to the ${server.options.network} IRC Network ${prefixOf(user)}`,
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_YOURHOST,
+    `Your host is ${name}, running version ${server.version}`,
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_CREATED,
+    `This server was created ${server.startedAt.toUTCString()}`,
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_MYINFO,
+    name,
+    server.version,
+    "i",
+    "iklmnotv",
+    "klov",
+  );
+  sendIsupport(server, user);
+  sendLusers(server, user);
+  sendMotd(server, user);
+}
+
+function pass(server: ServerContext, session: Session, params: string[]): void {
+  if (session.user.registered) {
+    reply(
+      server,
+      session.user,
+      Numeric.ERR_ALREADYREGISTERED,
+      "You may not reregister",
+    );
+    return;
+  }
+  session.password = params[0];
+}
+
+function nick(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const wanted = params[0] ?? "";
+  if (wanted === "") {
+    reply(server, user, Numeric.ERR_NONICKNAMEGIVEN, "No nickname given");
+    return;
+  }
+  const before = prefixOf(user);
+  switch (claimNick(server.state, user, wanted)) {
+    case "invalid":
+      reply(
+        server,
+        user,
+        Numeric.ERR_ERRONEUSNICKNAME,
+        wanted,
+        "Erroneus nickname",
+      );
+      return;
+    case "in-use":
+      reply(
+        server,
+        user,
+        Numeric.ERR_NICKNAMEINUSE,
+        wanted,
+        "Nickname is already in use",
+      );
+      return;
+    case "unchanged":
+      return;
+    case "changed":
+      if (!user.registered) {
+        tryRegister(server, session);
+        return;
+      }
+      sendToNeighbours(
+        user,
+        createRelay(before, "NICK", [wanted], { time: server.now() }),
+        true,
+      );
+  }
+}
+
+const USERNAME = /[^A-Za-z0-9._~-]/g;
+
+function userCommand(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  if (user.registered) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_ALREADYREGISTERED,
+      "You may not reregister",
+    );
+    return;
+  }
+  user.user = params[0].replace(USERNAME, "").slice(0, 16) || "user";
+  user.realname = params[3] || user.user;
+  session.gotUser = true;
+  tryRegister(server, session);
+}
+
+function cap(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const sub = params[0].toUpperCase();
+  const send = (...rest: string[]) =>
+    sendFromServer(user, server.options.name, "CAP", [user.nick, ...rest]);
+  switch (sub) {
+    case "LS":
+      if (!user.registered) session.capNegotiating = true;
+      send("LS", CAPABILITIES.join(" "));
+      return;
+    case "LIST":
+      send("LIST", [...user.caps].join(" "));
+      return;
+    case "REQ": {
+      if (!user.registered) session.capNegotiating = true;
+      const wanted = (params[1] ?? "").split(" ").filter((cap) => cap !== "");
+      const known = (cap: string) =>
+        (CAPABILITIES as readonly string[]).includes(cap.replace(/^-/, ""));
+      if (wanted.length === 0 || !wanted.every(known)) {
+        send("NAK", params[1] ?? "");
+        return;
+      }
+      for (const cap of wanted) {
+        if (cap.startsWith("-")) user.caps.delete(cap.slice(1));
+        else user.caps.add(cap);
+      }
+      send("ACK", wanted.join(" "));
+      return;
+    }
+    case "END":
+      if (!user.registered) {
+        session.capNegotiating = false;
+        tryRegister(server, session);
+      }
+      return;
+    default:
+      reply(
+        server,
+        user,
+        Numeric.ERR_INVALIDCAPCMD,
+        params[0],
+        "Invalid CAP command",
+      );
+  }
+}
+
+function ping(server: ServerContext, session: Session, params: string[]): void {
+  sendFromServer(session.user, server.options.name, "PONG", [
+    server.options.name,
+    params[0],
+  ]);
+}
+
+function quit(
+  _server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const reason = params[0] ? `Quit: ${params[0]}` : "Quit";
+  session.quit(reason, `Closing Link: ${session.user.host} (${reason})`);
+}
+
+/** Registration and session commands for the command table. */
+export const registrationCommands: Record<string, CommandSpec> = {
+  PASS: {
+    handler: (s, c, m) => pass(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: true,
+  },
+  NICK: {
+    handler: (s, c, m) => nick(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: true,
+  },
+  USER: {
+    handler: (s, c, m) => userCommand(s, c, m.params),
+    minParams: 4,
+    beforeRegistration: true,
+  },
+  CAP: {
+    handler: (s, c, m) => cap(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: true,
+  },
+  PING: {
+    handler: (s, c, m) => ping(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: true,
+  },
+  PONG: { handler: () => {}, minParams: 0, beforeRegistration: true },
+  QUIT: {
+    handler: (s, c, m) => quit(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: true,
+  },
+};

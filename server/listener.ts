@@ -1,0 +1,127 @@
+/**
+ * Accept loops for the plain-text and TLS listeners. TLS handshakes run per
+ * connection with a deadline, so a stalled or failed handshake never blocks
+ * accepting others.
+ *
+ * @module
+ */
+
+import type { TlsOptions } from "./options.ts";
+
+/** An accepted, ready-to-use connection. */
+export interface Accepted {
+  /** The socket (TLS already handshaken when `secure`). */
+  conn: Deno.Conn;
+  /** Peer address. */
+  remote: Deno.NetAddr;
+  /** Whether it came in over TLS. */
+  secure: boolean;
+}
+
+/** Reads a PEM file for TLS; the error names the path and what it was for. */
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot read TLS ${what} file ${path}: ${reason}`);
+  }
+}
+
+/** Opens the TLS listener on `host` with the certificate and key files of `tls`. */
+export async function listenTls(
+  host: string,
+  tls: TlsOptions,
+): Promise<Deno.TlsListener> {
+  const cert = await readPem(tls.certFile, "certificate");
+  const key = await readPem(tls.keyFile, "key");
+  return Deno.listenTls({ hostname: host, port: tls.port, cert, key });
+}
+
+/** What {@link acceptLoop} needs. */
+export interface AcceptLoopOptions {
+  /** Whether connections are TLS (then each is handshaken before `onConnection`). */
+  secure: boolean;
+  /** Longest a TLS handshake may take, in ms. */
+  handshakeTimeoutMs: number;
+  /** Receives each ready connection. */
+  onConnection: (accepted: Accepted) => void;
+  /** Writes a log line. */
+  log: (line: string) => void;
+}
+
+/** `host:port` (IPv6 in brackets) of an address, for logs. */
+export function formatAddress(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+async function handshake(
+  conn: Deno.TlsConn,
+  options: AcceptLoopOptions,
+): Promise<void> {
+  const remote = conn.remoteAddr as Deno.NetAddr;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      conn.handshake(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("handshake timed out")),
+          options.handshakeTimeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    options.log(
+      `TLS handshake failed from ${formatAddress(remote)}: ${reason}`,
+    );
+    try {
+      conn.close();
+    } catch {
+      // The failed handshake may already have closed it.
+    }
+    return;
+  } finally {
+    clearTimeout(timer);
+  }
+  options.onConnection({ conn, remote, secure: true });
+}
+
+/**
+ * Accepts connections until the listener is closed. Errors from `accept`
+ * (such as running out of file descriptors) are logged and retried after a
+ * short pause, never thrown.
+ */
+export async function acceptLoop(
+  listener: Deno.Listener,
+  options: AcceptLoopOptions,
+): Promise<void> {
+  while (true) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.BadResource ||
+        error instanceof Deno.errors.Interrupted
+      ) return;
+      options.log(
+        `accept failed: ${error instanceof Error ? error.message : error}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    if (options.secure) {
+      handshake(conn as Deno.TlsConn, options);
+    } else {
+      options.onConnection({
+        conn,
+        remote: conn.remoteAddr as Deno.NetAddr,
+        secure: false,
+      });
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Server settings: the {@link ServerOptions} type with its documented
+ * defaults, and the command-line parser that fills it.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** TLS listener settings: the port and the PEM files for its certificate and private key. */
+export interface TlsOptions {
+  /** Port for the TLS listener (0 picks a free one). */
+  port: number;
+  /** Path of the PEM certificate chain. */
+  certFile: string;
+  /** Path of the PEM private key. */
+  keyFile: string;
+}
+
+/** Everything that tunes the server. Each field documents its default. */
+export interface ServerOptions {
+  /** Address to listen on. Default `127.0.0.1`. */
+  host: string;
+  /** Plain-text port; 0 picks a free one. Default `59420`. */
+  port: number;
+  /** Server name used as the source of server messages. Default `tertulia.local`. */
+  name: string;
+  /** Network name advertised in ISUPPORT `NETWORK`. Default `tertulia`. */
+  network: string;
+  /** Path of a text file sent as the message of the day; without it clients get 422. Default none. */
+  motd?: string;
+  /** Connection password clients must give with PASS. Default none (no password). */
+  password?: string;
+  /** Most simultaneous connections; more are refused with ERROR. 0 means no limit. Default `0`. */
+  maxClients: number;
+  /** Most simultaneous connections from one IP address. 0 means no limit. Default `0`. */
+  maxPerIp: number;
+  /** Seconds of silence before a registered client is sent PING. Default `120`. */
+  pingInterval: number;
+  /** Seconds to wait for any reply to that PING before closing with `Ping timeout`. Default `120`. */
+  pingTimeout: number;
+  /** Seconds a new connection has to register before it is closed. Default `60`. */
+  registrationTimeout: number;
+  /** Seconds a TLS handshake may take. Default `10`. */
+  tlsHandshakeTimeout: number;
+  /** Lines per second each client may send once its burst is used; 0 turns flood control off. Default `10`. */
+  floodRate: number;
+  /** Lines a client may send at once before flood control delays it. Default `20`. */
+  floodBurst: number;
+  /** Bytes of delayed (unprocessed) input a client may pile up before `Excess Flood`. Default `262144`. */
+  recvq: number;
+  /** Bytes of output that may wait for a slow reader before `SendQ exceeded`. Default `1048576`. */
+  sendq: number;
+  /** TLS listener; default none. */
+  tls?: TlsOptions;
+  /** Serve TLS only, with no plain-text listener. Needs `tls`. Default `false`. */
+  tlsOnly: boolean;
+  /** Where log lines go. Default: `console.error` with an ISO timestamp. */
+  log: (line: string) => void;
+}
+
+/** The defaults of every {@link ServerOptions} field. */
+export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
+  host: "127.0.0.1",
+  port: 59420,
+  name: "tertulia.local",
+  network: "tertulia",
+  maxClients: 0,
+  maxPerIp: 0,
+  pingInterval: 120,
+  pingTimeout: 120,
+  registrationTimeout: 60,
+  tlsHandshakeTimeout: 10,
+  floodRate: 10,
+  floodBurst: 20,
+  recvq: 262144,
+  sendq: 1048576,
+  tlsOnly: false,
+  log: (line) => console.error(`${new Date().toISOString()} ${line}`),
+};
+
+/** Fills the missing fields of `options` with {@link DEFAULT_OPTIONS}. */
+export function resolveOptions(options: Partial<ServerOptions>): ServerOptions {
+  const resolved: ServerOptions = { ...DEFAULT_OPTIONS };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) Object.assign(resolved, { [key]: value });
+  }
+  if (resolved.tlsOnly && resolved.tls === undefined) {
+    throw new UsageError("--tls-only needs a TLS listener (--tls-port)");
+  }
+  return resolved;
+}
+
+/** A bad command line: the message says what is wrong; callers print usage and exit 2. */
+export class UsageError extends Error {
+  /** Creates the error with a one-line explanation. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The `--help` text. */
+export const USAGE = `Usage: deno run -A server.ts [options]
+
+tertulia IRC server.
+
+Options:
+  --host ADDR                 address to listen on (default 127.0.0.1)
+  --port N                    plain-text port, 0 for any free one (default 59420)
+  --name NAME                 server name (default tertulia.local)
+  --network NAME              network name shown to clients (default tertulia)
+  --motd FILE                 message-of-the-day file (default none)
+  --password PASS             password clients must send with PASS (default none)
+  --max-clients N             most simultaneous connections, 0 = no limit (default 0)
+  --max-per-ip N              most connections per IP address, 0 = no limit (default 0)
+  --ping-interval SECONDS     idle time before a client is PINGed (default 120)
+  --ping-timeout SECONDS      time to answer a PING (default 120)
+  --registration-timeout SECONDS  time to register after connecting (default 60)
+  --flood-rate LINES          lines per second per client, 0 = no flood control (default 10)
+  --flood-burst LINES         lines a client may send at once (default 20)
+  --recvq BYTES               delayed input allowed before "Excess Flood" (default 262144)
+  --sendq BYTES               unsent output allowed before "SendQ exceeded" (default 1048576)
+  --tls-port N                also listen for TLS on this port (needs --cert and --key)
+  --cert FILE                 PEM certificate chain for TLS
+  --key FILE                  PEM private key for TLS
+  --tls-only                  no plain-text listener
+  --help                      show this text
+`;
+
+/** What the command line asks for: the usage text, or a server with these options. */
+export type ParsedArgs =
+  | { help: true }
+  | { help: false; options: Partial<ServerOptions> };
+
+function number(
+  flag: string,
+  text: string | undefined,
+  check: { min: number; max?: number; integer: boolean },
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (
+    text.trim() === "" || !Number.isFinite(value) ||
+    (check.integer && !Number.isInteger(value)) || value < check.min ||
+    (check.max !== undefined && value > check.max)
+  ) {
+    const kind = check.integer ? "an integer" : "a number";
+    const range = check.max === undefined
+      ? `>= ${check.min}`
+      : `${check.min}-${check.max}`;
+    throw new UsageError(`--${flag} must be ${kind} ${range}, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * Parses server command-line arguments strictly. Throws {@link UsageError}
+ * for an unknown flag, a missing or bad value, or a stray argument.
+ */
+export function parseServerArgs(args: string[]): ParsedArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        name: { type: "string" },
+        network: { type: "string" },
+        motd: { type: "string" },
+        password: { type: "string" },
+        "max-clients": { type: "string" },
+        "max-per-ip": { type: "string" },
+        "ping-interval": { type: "string" },
+        "ping-timeout": { type: "string" },
+        "registration-timeout": { type: "string" },
+        "flood-rate": { type: "string" },
+        "flood-burst": { type: "string" },
+        recvq: { type: "string" },
+        sendq: { type: "string" },
+        "tls-port": { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        "tls-only": { type: "boolean" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (values.help) return { help: true };
+  const port = { min: 0, max: 65535, integer: true };
+  const count = { min: 0, integer: true };
+  const seconds = { min: 0.001, integer: false };
+  for (const flag of ["host", "name", "network"] as const) {
+    const value = values[flag];
+    if (value !== undefined && (value === "" || /\s/.test(value))) {
+      throw new UsageError(`--${flag} must be a non-empty word`);
+    }
+  }
+  const options: Partial<ServerOptions> = {
+    host: values.host,
+    port: number("port", values.port, port),
+    name: values.name,
+    network: values.network,
+    motd: values.motd,
+    password: values.password,
+    maxClients: number("max-clients", values["max-clients"], count),
+    maxPerIp: number("max-per-ip", values["max-per-ip"], count),
+    pingInterval: number("ping-interval", values["ping-interval"], seconds),
+    pingTimeout: number("ping-timeout", values["ping-timeout"], seconds),
+    registrationTimeout: number(
+      "registration-timeout",
+      values["registration-timeout"],
+      seconds,
+    ),
+    floodRate: number("flood-rate", values["flood-rate"], {
+      min: 0,
+      integer: false,
+    }),
+    floodBurst: number("flood-burst", values["flood-burst"], {
+      min: 1,
+      integer: true,
+    }),
+    recvq: number("recvq", values.recvq, { min: 1024, integer: true }),
+    sendq: number("sendq", values.sendq, { min: 1024, integer: true }),
+    tlsOnly: values["tls-only"],
+  };
+  const tlsPort = number("tls-port", values["tls-port"], port);
+  if (tlsPort !== undefined) {
+    if (values.cert === undefined || values.key === undefined) {
+      throw new UsageError("--tls-port needs --cert and --key");
+    }
+    options.tls = { port: tlsPort, certFile: values.cert, keyFile: values.key };
+  } else if (values.cert !== undefined || values.key !== undefined) {
+    throw new UsageError("--cert and --key need --tls-port");
+  }
+  if (values["tls-only"] && options.tls === undefined) {
+    throw new UsageError("--tls-only needs --tls-port");
+  }
+  return { help: false, options };
+}

@@ -1,0 +1,454 @@
+/**
+ * Pure chat state: users, channels, membership, modes and topics. Nothing
+ * here touches a socket; functions change the records and say what changed,
+ * and callers decide who hears about it.
+ *
+ * @module
+ */
+
+import { casefold, isValidChannel, isValidNick } from "../protocol/names.ts";
+
+/** Where encoded lines for one user go (a connection's send queue, or a remote link). */
+export interface Outbox {
+  /** Queues one CR LF-terminated line; never blocks. */
+  send(line: Uint8Array): void;
+}
+
+/** One user, registered or still registering. */
+export interface User {
+  /** Current nickname, `*` until one is claimed. */
+  nick: string;
+  /** Case-folded nickname, the key in {@link ChatState.users}; `""` before one is claimed. */
+  key: string;
+  /** Username from USER. */
+  user: string;
+  /** Real name from USER. */
+  realname: string;
+  /** Host shown in the user's prefix (the peer address). */
+  host: string;
+  /** Away message, if the user is away. */
+  away: string | undefined;
+  /** IRCv3 capabilities the user has enabled. */
+  caps: Set<string>;
+  /** Whether the user is connected over TLS. */
+  secure: boolean;
+  /** Whether registration finished (only registered users are visible to others). */
+  registered: boolean;
+  /** User mode `+i`. */
+  invisible: boolean;
+  /** Channels the user is in, by case-folded name. */
+  channels: Map<string, Channel>;
+  /** When the user connected, in ms since the epoch. */
+  signedOnAt: number;
+  /** When the user last sent a message, in ms since the epoch (for WHOIS idle). */
+  lastSpokeAt: number;
+  /** Where lines for this user go. */
+  outbox: Outbox;
+  /** Scratch stamp used by delivery to visit each user once; owned by delivery. */
+  mark: number;
+}
+
+/** A user's standing in one channel. */
+export interface Member {
+  /** Channel operator (`@`). */
+  op: boolean;
+  /** Voiced (`+`). */
+  voice: boolean;
+}
+
+/** Channel modes with their parameters. */
+export interface ChannelModes {
+  /** `+i`: joining needs an INVITE. */
+  inviteOnly: boolean;
+  /** `+m`: only operators and voiced members may speak. */
+  moderated: boolean;
+  /** `+n`: only members may send to the channel. */
+  noExternal: boolean;
+  /** `+t`: only operators may change the topic. */
+  topicLocked: boolean;
+  /** `+k`: key needed to join. */
+  key: string | undefined;
+  /** `+l`: most members allowed. */
+  limit: number | undefined;
+}
+
+/** A channel topic with who set it and when. */
+export interface Topic {
+  /** The topic text. */
+  text: string;
+  /** Nick (or prefix) of whoever set it. */
+  setter: string;
+  /** When it was set, in ms since the epoch. */
+  setAt: number;
+}
+
+/** One channel. */
+export interface Channel {
+  /** Name as first created. */
+  name: string;
+  /** Case-folded name, the key in {@link ChatState.channels}. */
+  key: string;
+  /** When the channel was created, in ms since the epoch. */
+  createdAt: number;
+  /** Current topic, if any. */
+  topic: Topic | undefined;
+  /** Members in join order. */
+  members: Map<User, Member>;
+  /** Current modes. */
+  modes: ChannelModes;
+  /** Case-folded nicks invited past `+i`, consumed when they join. */
+  invites: Set<string>;
+}
+
+/** All users and channels of one server. */
+export interface ChatState {
+  /** Users that claimed a nickname, by case-folded nick. */
+  users: Map<string, User>;
+  /** Channels by case-folded name. */
+  channels: Map<string, Channel>;
+}
+
+/** Creates an empty state. */
+export function createChatState(): ChatState {
+  return { users: new Map(), channels: new Map() };
+}
+
+/** What {@link createUser} needs to know about a new connection. */
+export interface NewUser {
+  /** Peer address shown as the host. */
+  host: string;
+  /** Whether the connection is TLS. */
+  secure: boolean;
+  /** Where the user's lines go. */
+  outbox: Outbox;
+  /** Connection time, ms since the epoch. */
+  now: number;
+}
+
+/** Creates an unregistered user without a nickname. */
+export function createUser(init: NewUser): User {
+  return {
+    nick: "*",
+    key: "",
+    user: "",
+    realname: "",
+    host: init.host,
+    away: undefined,
+    caps: new Set(),
+    secure: init.secure,
+    registered: false,
+    invisible: false,
+    channels: new Map(),
+    signedOnAt: init.now,
+    lastSpokeAt: init.now,
+    outbox: init.outbox,
+    mark: 0,
+  };
+}
+
+/** The `nick!user@host` prefix of a user. */
+export function prefixOf(user: User): string {
+  return `${user.nick}!${user.user}@${user.host}`;
+}
+
+/** Outcome of {@link claimNick}. */
+export type NickResult = "changed" | "unchanged" | "invalid" | "in-use";
+
+/** Gives `user` the nickname `nick` if it is valid and free (a case-only change of one's own nick is allowed). */
+export function claimNick(
+  state: ChatState,
+  user: User,
+  nick: string,
+): NickResult {
+  if (!isValidNick(nick)) return "invalid";
+  if (nick === user.nick) return "unchanged";
+  const key = casefold(nick);
+  const holder = state.users.get(key);
+  if (holder !== undefined && holder !== user) return "in-use";
+  if (user.key !== "") state.users.delete(user.key);
+  state.users.set(key, user);
+  user.nick = nick;
+  user.key = key;
+  return "changed";
+}
+
+/** The registered user with nickname `nick`, if any. */
+export function findUser(state: ChatState, nick: string): User | undefined {
+  const user = state.users.get(casefold(nick));
+  return user?.registered ? user : undefined;
+}
+
+/** The channel named `name`, if it exists. */
+export function findChannel(
+  state: ChatState,
+  name: string,
+): Channel | undefined {
+  return state.channels.get(casefold(name));
+}
+
+/** Outcome of {@link joinChannel}. */
+export type JoinResult =
+  | { kind: "joined"; channel: Channel; created: boolean }
+  | { kind: "already"; channel: Channel }
+  | { kind: "invalid" | "full" | "invite-only" | "bad-key"; channel?: Channel };
+
+/**
+ * Adds `user` to channel `name`, creating it (with `+nt`, the creator as
+ * operator) if needed. Checks `+k`, `+l` and `+i` (an invite lets one join).
+ */
+export function joinChannel(
+  state: ChatState,
+  user: User,
+  name: string,
+  key: string | undefined,
+  now: number,
+): JoinResult {
+  if (!isValidChannel(name)) return { kind: "invalid" };
+  const folded = casefold(name);
+  let channel = state.channels.get(folded);
+  if (channel === undefined) {
+    channel = {
+      name,
+      key: folded,
+      createdAt: now,
+      topic: undefined,
+      members: new Map(),
+      modes: {
+        inviteOnly: false,
+        moderated: false,
+        noExternal: true,
+        topicLocked: true,
+        key: undefined,
+        limit: undefined,
+      },
+      invites: new Set(),
+    };
+    state.channels.set(folded, channel);
+    channel.members.set(user, { op: true, voice: false });
+    user.channels.set(folded, channel);
+    return { kind: "joined", channel, created: true };
+  }
+  if (channel.members.has(user)) return { kind: "already", channel };
+  const invited = channel.invites.has(user.key);
+  const { modes } = channel;
+  if (modes.key !== undefined && key !== modes.key && !invited) {
+    return { kind: "bad-key", channel };
+  }
+  if (modes.limit !== undefined && channel.members.size >= modes.limit) {
+    return { kind: "full", channel };
+  }
+  if (modes.inviteOnly && !invited) return { kind: "invite-only", channel };
+  channel.invites.delete(user.key);
+  channel.members.set(user, { op: false, voice: false });
+  user.channels.set(folded, channel);
+  return { kind: "joined", channel, created: false };
+}
+
+/** Removes `user` from `channel`, deleting the channel once empty. Returns whether the user was a member. */
+export function leaveChannel(
+  state: ChatState,
+  user: User,
+  channel: Channel,
+): boolean {
+  if (!channel.members.delete(user)) return false;
+  user.channels.delete(channel.key);
+  if (channel.members.size === 0) state.channels.delete(channel.key);
+  return true;
+}
+
+/** Removes `user` from every channel and frees its nickname. */
+export function removeUser(state: ChatState, user: User): void {
+  for (const channel of [...user.channels.values()]) {
+    leaveChannel(state, user, channel);
+  }
+  if (user.key !== "" && state.users.get(user.key) === user) {
+    state.users.delete(user.key);
+  }
+}
+
+/** Whether `user` may send PRIVMSG/NOTICE to `channel` under `+n` and `+m`. */
+export function canSpeak(channel: Channel, user: User): boolean {
+  const member = channel.members.get(user);
+  if (member === undefined) return !channel.modes.noExternal;
+  if (channel.modes.moderated) return member.op || member.voice;
+  return true;
+}
+
+/** Whether `user` may set the topic of `channel` (member, and operator under `+t`). */
+export function canSetTopic(channel: Channel, user: User): boolean {
+  const member = channel.members.get(user);
+  return member !== undefined && (!channel.modes.topicLocked || member.op);
+}
+
+/** Longest topic kept, in bytes (ISUPPORT `TOPICLEN`). */
+export const TOPICLEN = 390;
+
+/** Sets or, with empty `text`, clears the topic. */
+export function setTopic(
+  channel: Channel,
+  text: string,
+  setter: string,
+  now: number,
+): void {
+  channel.topic = text === "" ? undefined : { text, setter, setAt: now };
+}
+
+/** The prefix shown before a member's nick in NAMES and WHO: all of `@+` with multi-prefix, else the highest. */
+export function memberPrefix(member: Member, multiPrefix: boolean): string {
+  if (multiPrefix) return (member.op ? "@" : "") + (member.voice ? "+" : "");
+  return member.op ? "@" : member.voice ? "+" : "";
+}
+
+/** Channel modes that take no parameter, as advertised in CHANMODES type D. */
+export const FLAG_MODES = "imnt";
+
+/** One requested channel mode change. */
+export interface ModeChange {
+  /** `true` for `+`, `false` for `-`. */
+  add: boolean;
+  /** The mode letter. */
+  mode: string;
+  /** Its parameter, for `o`, `v`, `k` (when set) and `l` (when set). */
+  param?: string;
+}
+
+/** Result of {@link parseModeChanges}: the changes plus letters that were unknown or lacked a parameter. */
+export interface ParsedModes {
+  /** Well-formed changes, in order. */
+  changes: ModeChange[];
+  /** Unknown mode letters. */
+  unknown: string[];
+  /** Whether a `b` (ban list) query was asked for. */
+  banListQuery: boolean;
+}
+
+/** Splits a mode string such as `+o-k+l alice key 10` into changes. Changes missing their parameter are dropped. */
+export function parseModeChanges(
+  modestring: string,
+  args: readonly string[],
+): ParsedModes {
+  const result: ParsedModes = { changes: [], unknown: [], banListQuery: false };
+  let add = true;
+  let next = 0;
+  for (const mode of modestring) {
+    if (mode === "+" || mode === "-") {
+      add = mode === "+";
+    } else if (
+      mode === "o" || mode === "v" || (mode === "k" && add) ||
+      (mode === "l" && add)
+    ) {
+      const param = args[next++];
+      if (param !== undefined) result.changes.push({ add, mode, param });
+    } else if (FLAG_MODES.includes(mode) || mode === "k" || mode === "l") {
+      result.changes.push({ add, mode });
+    } else if (mode === "b") {
+      if (args[next] === undefined) result.banListQuery = true;
+      else result.unknown.push(mode);
+      next++;
+    } else {
+      result.unknown.push(mode);
+    }
+  }
+  return result;
+}
+
+/** Why {@link applyModeChange} refused a change. */
+export type ModeError = "no-such-nick" | "not-on-channel" | "bad-param";
+
+/**
+ * Applies one change to `channel`. Returns the change as it should be
+ * announced, `null` when it changed nothing, or an error.
+ */
+export function applyModeChange(
+  state: ChatState,
+  channel: Channel,
+  change: ModeChange,
+): ModeChange | null | ModeError {
+  const { modes } = channel;
+  const { add, mode, param } = change;
+  switch (mode) {
+    case "o":
+    case "v": {
+      const target = findUser(state, param ?? "");
+      if (target === undefined) return "no-such-nick";
+      const member = channel.members.get(target);
+      if (member === undefined) return "not-on-channel";
+      const field = mode === "o" ? "op" : "voice";
+      if (member[field] === add) return null;
+      member[field] = add;
+      return { add, mode, param: target.nick };
+    }
+    case "k": {
+      if (!add) {
+        if (modes.key === undefined) return null;
+        modes.key = undefined;
+        return { add, mode, param: "*" };
+      }
+      if (param === undefined || !/^[^\s,:][^\s,]{0,22}$/.test(param)) {
+        return "bad-param";
+      }
+      modes.key = param;
+      return { add, mode, param };
+    }
+    case "l": {
+      if (!add) {
+        if (modes.limit === undefined) return null;
+        modes.limit = undefined;
+        return { add, mode };
+      }
+      const limit = Number(param);
+      if (!/^[0-9]{1,9}$/.test(param ?? "") || limit < 1) return "bad-param";
+      if (modes.limit === limit) return null;
+      modes.limit = limit;
+      return { add, mode, param: String(limit) };
+    }
+    default: {
+      const field = ({
+        i: "inviteOnly",
+        m: "moderated",
+        n: "noExternal",
+        t: "topicLocked",
+      } as const)[mode as "i" | "m" | "n" | "t"];
+      if (modes[field] === add) return null;
+      modes[field] = add;
+      return { add, mode };
+    }
+  }
+}
+
+/** Renders changes as MODE parameters, e.g. `["+o-k", "alice", "*"]`. */
+export function formatModeChanges(changes: readonly ModeChange[]): string[] {
+  let letters = "";
+  const params: string[] = [];
+  let sign = "";
+  for (const change of changes) {
+    const wanted = change.add ? "+" : "-";
+    if (wanted !== sign) letters += sign = wanted;
+    letters += change.mode;
+    if (change.param !== undefined) params.push(change.param);
+  }
+  return [letters, ...params];
+}
+
+/** The channel's current modes as MODE parameters (`+ntk key`); the key is shown only when `showKey`. */
+export function channelModeParams(
+  channel: Channel,
+  showKey: boolean,
+): string[] {
+  const { modes } = channel;
+  let letters = "+";
+  const params: string[] = [];
+  if (modes.inviteOnly) letters += "i";
+  if (modes.moderated) letters += "m";
+  if (modes.noExternal) letters += "n";
+  if (modes.topicLocked) letters += "t";
+  if (modes.key !== undefined) {
+    letters += "k";
+    params.push(showKey ? modes.key : "*");
+  }
+  if (modes.limit !== undefined) {
+    letters += "l";
+    params.push(String(modes.limit));
+  }
+  return [letters, ...params];
+}

@@ -1,0 +1,89 @@
+/**
+ * Starts the server in-process on port 0 for a test, with its log captured,
+ * and cleans up every client connected through it.
+ *
+ * @module
+ */
+
+import {
+  type RunningServer,
+  type StartOptions,
+  startServer,
+} from "../../server.ts";
+import {
+  connectClient,
+  type ConnectOptions,
+  type IrcClient,
+} from "./irc_client.ts";
+
+/** A server running for one test. */
+export interface TestServer {
+  /** Port of the plain-text listener (or the TLS one when TLS-only). */
+  port: number;
+  /** The running server. */
+  server: RunningServer;
+  /** Log lines written so far. */
+  logs: string[];
+  /** Connects a client (closed automatically by `close`). */
+  connect(options?: Partial<ConnectOptions>): Promise<IrcClient>;
+  /** Connects a client and registers it as `nick` with optional caps. */
+  client(nick: string, caps?: string[]): Promise<IrcClient>;
+  /** Closes every client and the server. */
+  close(): Promise<void>;
+  /** Same as `close`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts a test server on 127.0.0.1 port 0. Flood control is off unless the
+ * options set `floodRate`, so tests can send quickly.
+ */
+export async function startTestServer(
+  options: StartOptions = {},
+): Promise<TestServer> {
+  const logs: string[] = [];
+  const server = await startServer({
+    host: "127.0.0.1",
+    port: 0,
+    floodRate: 0,
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  const port = server.addresses[0].port;
+  const clients: IrcClient[] = [];
+  const close = async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await server.close();
+  };
+  const connect = async (connectOptions: Partial<ConnectOptions> = {}) => {
+    const client = await connectClient({ port, ...connectOptions });
+    clients.push(client);
+    return client;
+  };
+  return {
+    port,
+    server,
+    logs,
+    connect,
+    async client(nick, caps) {
+      const client = await connect();
+      await client.register(nick, { caps });
+      return client;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Runs `fn` with a fresh test server and always closes it afterwards. */
+export async function withServer(
+  options: StartOptions,
+  fn: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startTestServer(options);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
