@@ -176,7 +176,11 @@ export function describeReply(
     case Numeric.RPL_WHOISSECURE:
       return info(`${arg} is using a secure connection`);
     case Numeric.RPL_LIST:
-      return info(`${arg} (${p[2]} users)${last === p[2] ? "" : `: ${last}`}`);
+      return info(
+        `${arg} (${p[2]} users)${
+          p.length < 4 || last === "" ? "" : `: ${last}`
+        }`,
+      );
     case Numeric.RPL_LISTEND:
       return info("End of channel list.");
     case Numeric.RPL_NOTOPIC:
@@ -233,6 +237,8 @@ export function describeReply(
       return error(`Bad channel name: ${arg}`);
     case Numeric.ERR_CHANOPRIVSNEEDED:
       return error(`You need to be a channel operator on ${arg}`);
+    case Numeric.ERR_NOMOTD:
+      return null;
   }
   if (/^[45]\d\d$/.test(message.command)) {
     const middle = p.slice(1, -1).join(" ");

@@ -1,0 +1,128 @@
+import {
+  applyKey,
+  createEditor,
+  createPlainTerminal,
+  decodeKeys,
+  drawPromptLine,
+  type EditorResult,
+  type EditorState,
+} from "../client/terminal.ts";
+import { assertEquals } from "./helpers/assert.ts";
+
+/** Types `input` (raw terminal bytes as a string) into `state`; returns the non-edit results. */
+function type(state: EditorState, input: string): EditorResult[] {
+  return decodeKeys(input).map((key) => applyKey(state, key)).filter((
+    result,
+  ) => result.kind !== "edit");
+}
+
+const line = (state: EditorState) => state.chars.join("");
+
+Deno.test("client terminal: key decoding", () => {
+  assertEquals(decodeKeys("hé\x1b[D\x7f\r"), [
+    { kind: "text", text: "hé" },
+    { kind: "left" },
+    { kind: "backspace" },
+    { kind: "enter" },
+  ]);
+  assertEquals(decodeKeys("\x1b[3~\x1bOH\x1b[F\x1b[1;5D\x1b[99Z\x03\x04"), [
+    { kind: "delete" },
+    { kind: "home" },
+    { kind: "end" },
+    { kind: "word-left" },
+    { kind: "ignore" },
+    { kind: "interrupt" },
+    { kind: "eof" },
+  ]);
+  assertEquals(decodeKeys("a\r\nb\r"), [
+    { kind: "text", text: "a" },
+    { kind: "enter" },
+    { kind: "text", text: "b" },
+    { kind: "enter" },
+  ]);
+});
+
+Deno.test("client terminal: editing a line", () => {
+  const state = createEditor();
+  type(state, "helo world");
+  type(state, "\x1b[D".repeat(7)); // cursor after "hel"
+  type(state, "l");
+  assertEquals(line(state), "hello world");
+  type(state, "\x05\x17"); // end, delete word
+  assertEquals(line(state), "hello ");
+  type(state, "\x01\x1b[3~"); // home, delete
+  assertEquals(line(state), "ello ");
+  type(state, "\x0b"); // kill to end
+  assertEquals(line(state), "");
+  type(state, "ñandú\x7f\x7fu");
+  assertEquals([line(state), state.cursor], ["ñanu", 4]);
+  type(state, "\x15");
+  assertEquals([line(state), state.cursor], ["", 0]);
+});
+
+Deno.test("client terminal: enter, history, Ctrl-D and Ctrl-C", () => {
+  const state = createEditor();
+  assertEquals(type(state, "first\rsecond\r"), [
+    { kind: "submit", line: "first" },
+    { kind: "submit", line: "second" },
+  ]);
+  assertEquals(line(state), "");
+  type(state, "\x1b[A");
+  assertEquals(line(state), "second");
+  type(state, "\x1b[A\x1b[A");
+  assertEquals(line(state), "first");
+  type(state, "\x1b[B\x1b[B");
+  assertEquals(line(state), "");
+  type(state, "abc\x01");
+  assertEquals(type(state, "\x04"), [], "Ctrl-D on a non-empty line deletes");
+  assertEquals(line(state), "bc");
+  assertEquals(type(state, "\x03"), [{ kind: "interrupt" }]);
+  type(state, "\x05\x15");
+  assertEquals(type(state, "\x04"), [{ kind: "eof" }]);
+});
+
+Deno.test("client terminal: the prompt line is cleared, redrawn and scrolled to the cursor", () => {
+  const state = createEditor();
+  type(state, "hello");
+  assertEquals(
+    drawPromptLine("#g> ", state, 80),
+    "\r\x1b[2K#g> hello\r\x1b[9C",
+  );
+  type(state, "\x01");
+  assertEquals(
+    drawPromptLine("#g> ", state, 80),
+    "\r\x1b[2K#g> hello\r\x1b[4C",
+  );
+  const long = createEditor();
+  type(long, "0123456789abcdefghij");
+  // 20 columns: 4 for the prompt, 15 for text, one spare for the cursor.
+  assertEquals(
+    drawPromptLine("#g> ", long, 20),
+    "\r\x1b[2K#g> 6789abcdefghij\r\x1b[18C",
+  );
+  type(long, "\x01");
+  assertEquals(
+    drawPromptLine("#g> ", long, 20),
+    "\r\x1b[2K#g> 0123456789abcde\r\x1b[4C",
+  );
+});
+
+Deno.test("client terminal: plain mode reads lines and prints whole lines", async () => {
+  const output: string[] = [];
+  const terminal = createPlainTerminal({
+    input: ReadableStream.from(
+      ["ana\r\nhel", "lo\n", "last without newline"].map((text) =>
+        new TextEncoder().encode(text)
+      ),
+    ),
+    write: (text) => output.push(text),
+    interactive: false,
+  });
+  assertEquals(await terminal.ask("Username: "), "ana");
+  assertEquals(await terminal.readLine(), "hello");
+  terminal.print("[09:05] bob: hi");
+  assertEquals(await terminal.readLine(), "last without newline");
+  assertEquals(await terminal.readLine(), null);
+  assertEquals(await terminal.readLine(), null);
+  assertEquals(output, ["Username: \n", "[09:05] bob: hi\n"]);
+});
