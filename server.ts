@@ -111,6 +111,8 @@ export async function startServer(
       return refuse(conn, remote, "Too many connections from your IP address");
     }
     perIp.set(ip, fromIp + 1);
+    // Each batch is one write; Nagle would hold the next one back for an ACK.
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const connection = openConnection(context, {
       transport: conn,
       remote,

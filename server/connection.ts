@@ -7,6 +7,7 @@
  */
 
 import { createLineSplitter } from "../protocol/framer.ts";
+import { looksLikeClientHello } from "../tls/sniff.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import { dispatchLine } from "./commands.ts";
 import type { ServerContext, Session } from "./context.ts";
@@ -19,8 +20,6 @@ import { createUser, prefixOf, removeUser } from "./state.ts";
 const READ_BUFFER_BYTES = 2048;
 /** How long a closing connection may take to flush its last lines. */
 const CLOSE_FLUSH_MS = 2000;
-/** First byte of a TLS record carrying a handshake (a ClientHello). */
-const TLS_HANDSHAKE_RECORD = 0x16;
 
 /** The byte stream a connection runs over: a `Deno.Conn` or `Deno.TlsConn`. */
 export type Transport = Pick<Deno.Conn, "read" | "write" | "close">;
@@ -286,7 +285,10 @@ export function openConnection(
           else end("Connection closed");
           return;
         }
-        if (first && init.rejectTls && buffer[0] === TLS_HANDSHAKE_RECORD) {
+        if (
+          first && init.rejectTls &&
+          looksLikeClientHello(buffer.subarray(0, count))
+        ) {
           server.log(
             `TLS handshake on the plain-text port from ${address}; closing`,
           );

@@ -20,6 +20,10 @@ export interface HistoryHook {
   record(channel: Channel, relay: Relay): void;
   /** Replays recent messages of `channel` to `user` right after the NAMES reply of its JOIN. */
   replay(channel: Channel, user: User): void;
+  /** Saves the topic of `channel` after TOPIC changed it. */
+  saveTopic?(channel: Channel): void;
+  /** Restores a saved topic into `channel` when it is created, before its first JOIN is answered. */
+  restoreTopic?(channel: Channel): void;
 }
 
 /** One client's connection as command handlers see it. */

@@ -65,6 +65,8 @@ export interface Relay {
   readonly params: readonly string[];
   /** Client-only (`+`) tags, relayed to recipients with `message-tags`. */
   readonly clientTags: Readonly<Record<string, string>> | undefined;
+  /** Message id (the `msgid` tag, sent to recipients with `message-tags`); set for PRIVMSG, NOTICE and TAGMSG. */
+  readonly msgid: string | undefined;
   /** When the server received it, ms since the epoch (the `server-time` tag). */
   readonly time: number;
   /** Encoded lines per variant, filled on first use; index from {@link variantOf}. */
@@ -78,7 +80,11 @@ export function createRelay(
   source: string,
   command: string,
   params: readonly string[],
-  options: { clientTags?: Record<string, string>; time?: number } = {},
+  options: {
+    clientTags?: Record<string, string>;
+    time?: number;
+    msgid?: string;
+  } = {},
 ): Relay {
   const clientTags = options.clientTags &&
       Object.keys(options.clientTags).length > 0
@@ -89,16 +95,28 @@ export function createRelay(
     command,
     params,
     clientTags,
+    msgid: options.msgid,
     time: options.time ?? Date.now(),
     encoded: [undefined, undefined, undefined, undefined],
     body: fitBody(source, command, params),
   };
 }
 
-/** Bit 1: the recipient wants `server-time`; bit 2: it gets client tags. */
+/** Bit 1: the recipient wants `server-time`; bit 2: it gets `msgid` and client tags. */
 function variantOf(relay: Relay, user: User): number {
   return (user.caps.has("server-time") ? 1 : 0) |
-    (relay.clientTags !== undefined && user.caps.has("message-tags") ? 2 : 0);
+    ((relay.clientTags !== undefined || relay.msgid !== undefined) &&
+        user.caps.has("message-tags")
+      ? 2
+      : 0);
+}
+
+const msgidPrefix = crypto.randomUUID().slice(0, 8);
+let msgidCounter = 0;
+
+/** A message id unique across server runs: a random prefix per process and a counter. */
+export function nextMsgid(): string {
+  return `${msgidPrefix}-${(++msgidCounter).toString(36)}`;
 }
 
 /** The encoded line `user` should get for `relay`, serialised at most once per variant. */
@@ -108,7 +126,10 @@ export function relayBytes(relay: Relay, user: User): Uint8Array {
   if (cached !== undefined) return cached;
   const tags: Record<string, string> = {};
   if (variant & 1) tags.time = new Date(relay.time).toISOString();
-  if (variant & 2) Object.assign(tags, relay.clientTags);
+  if (variant & 2) {
+    if (relay.msgid !== undefined) tags.msgid = relay.msgid;
+    Object.assign(tags, relay.clientTags);
+  }
   const tagText = serializeTags(tags);
   const bytes = encodeLine(
     tagText === "" ? relay.body : `@${tagText} ${relay.body}`,

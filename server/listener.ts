@@ -6,6 +6,11 @@
  * @module
  */
 
+import {
+  explainListenTlsError,
+  KeyPairError,
+  loadKeyPair,
+} from "../tls/key_pair.ts";
 import type { TlsOptions } from "./options.ts";
 
 /** An accepted, ready-to-use connection. */
@@ -18,24 +23,21 @@ export interface Accepted {
   secure: boolean;
 }
 
-/** Reads a PEM file for TLS; the error names the path and what it was for. */
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read TLS ${what} file ${path}: ${reason}`);
-  }
-}
-
-/** Opens the TLS listener on `host` with the certificate and key files of `tls`. */
+/**
+ * Opens the TLS listener on `host` with the certificate and key files of
+ * `tls`. Errors name the file at fault.
+ */
 export async function listenTls(
   host: string,
   tls: TlsOptions,
 ): Promise<Deno.TlsListener> {
-  const cert = await readPem(tls.certFile, "certificate");
-  const key = await readPem(tls.keyFile, "key");
-  return Deno.listenTls({ hostname: host, port: tls.port, cert, key });
+  const { cert, key } = await loadKeyPair(tls);
+  try {
+    return Deno.listenTls({ hostname: host, port: tls.port, cert, key });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) throw error;
+    throw new KeyPairError(explainListenTlsError(error, tls));
+  }
 }
 
 /** What {@link acceptLoop} needs. */

@@ -25,10 +25,10 @@ export function relayFrom(
   user: User,
   command: string,
   params: readonly string[],
-  clientTags?: Record<string, string>,
+  tags: { clientTags?: Record<string, string>; msgid?: string } = {},
 ): Relay {
   return createRelay(prefixOf(user), command, params, {
-    clientTags,
+    ...tags,
     time: server.now(),
   });
 }

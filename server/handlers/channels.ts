@@ -136,6 +136,7 @@ function join(server: ServerContext, session: Session, params: string[]): void {
       return reply(server, user, numeric, result.channel!.name, text);
     }
     const { channel } = result;
+    if (result.created) server.history?.restoreTopic?.(channel);
     sendToChannel(channel, relayFrom(server, user, "JOIN", [channel.name]));
     if (channel.topic !== undefined) sendTopic(server, user, channel);
     sendNames(server, user, channel);
@@ -218,6 +219,7 @@ function topic(
   }
   const text = truncateUtf8(params[1], TOPICLEN);
   setTopic(channel, text, user.nick, server.now());
+  server.history?.saveTopic?.(channel);
   const relay = relayFrom(server, user, "TOPIC", [channel.name, text]);
   sendToChannel(channel, relay);
 }

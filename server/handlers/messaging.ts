@@ -9,7 +9,7 @@ import type { Message } from "../../protocol/message.ts";
 import { isChannelName } from "../../protocol/names.ts";
 import { Numeric } from "../../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
-import { type Relay, relayBytes } from "../delivery.ts";
+import { nextMsgid, type Relay, relayBytes } from "../delivery.ts";
 import { relayFrom, reply } from "../replies.ts";
 import {
   canSpeak,
@@ -81,7 +81,10 @@ function deliver(
       const params = command === "TAGMSG"
         ? [channel.name]
         : [channel.name, text];
-      const relay = relayFrom(server, user, command, params, tags);
+      const relay = relayFrom(server, user, command, params, {
+        clientTags: tags,
+        msgid: nextMsgid(),
+      });
       toChannel(channel, relay, user);
       if (echo) user.outbox.send(relayBytes(relay, user));
       if (command !== "TAGMSG") server.history?.record(channel, relay);
@@ -95,7 +98,10 @@ function deliver(
     const params = command === "TAGMSG"
       ? [recipient.nick]
       : [recipient.nick, text];
-    const relay = relayFrom(server, user, command, params, tags);
+    const relay = relayFrom(server, user, command, params, {
+      clientTags: tags,
+      msgid: nextMsgid(),
+    });
     if (command !== "TAGMSG" || recipient.caps.has("message-tags")) {
       recipient.outbox.send(relayBytes(relay, recipient));
     }

@@ -88,6 +88,7 @@ export async function connectClient(
       caCerts: options.tls.caCerts,
     })
     : await Deno.connect({ hostname, port: options.port });
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   const lines: string[] = [];
   const messages: Message[] = [];
   let cursor = 0;
