@@ -22,6 +22,10 @@ export interface TmuxOptions {
 export interface TmuxSession {
   /** Types `text` literally, then Enter. */
   typeLine(text: string): Promise<void>;
+  /** Types `text` literally, without Enter. */
+  typeText(text: string): Promise<void>;
+  /** Presses keys by their tmux names (`"Enter"`, `"C-c"`, `"C-d"`). */
+  pressKeys(...keys: string[]): Promise<void>;
   /** What the screen shows now, one string with a line per row. */
   screen(): Promise<string>;
   /**
@@ -104,6 +108,12 @@ export async function startTmux(
     async typeLine(text) {
       await tmux(socket, ["send-keys", "-t", "peer", "-l", text]);
       await tmux(socket, ["send-keys", "-t", "peer", "Enter"]);
+    },
+    async typeText(text) {
+      await tmux(socket, ["send-keys", "-t", "peer", "-l", text]);
+    },
+    async pressKeys(...keys) {
+      await tmux(socket, ["send-keys", "-t", "peer", ...keys]);
     },
     screen,
     async waitForScreen(pattern, timeoutMs = 10_000) {

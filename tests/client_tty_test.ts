@@ -1,0 +1,125 @@
+/**
+ * client.ts in a real terminal (tmux): the raw-mode line editor, the
+ * Username: question asked again for a taken nick, incoming lines printed
+ * above a half-typed line without garbling it, and Ctrl-C / Ctrl-D quitting.
+ */
+
+import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { peerAvailable, peerTestOptions } from "./helpers/peer_servers.ts";
+import { withServer } from "./helpers/server.ts";
+import { startTmux } from "./helpers/tmux.ts";
+
+const CLIENT = new URL("../client.ts", import.meta.url).pathname;
+const peers = { tmux: peerAvailable("tmux") };
+
+function clientCommand(port: number, ...flags: string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    CLIENT,
+    "--port",
+    String(port),
+    ...flags,
+  ];
+}
+
+Deno.test({
+  ...peerTestOptions(
+    "client tty: asks again for a taken name, keeps a half-typed line intact, Ctrl-C quits",
+    peers,
+  ),
+  async fn() {
+    await withServer({}, async (server) => {
+      const bob = await server.client("bob");
+      await bob.send("JOIN #general");
+      await bob.waitFor("366");
+      const tty = await startTmux(clientCommand(server.port), {
+        width: 100,
+        height: 30,
+      });
+      try {
+        await tty.waitForScreen(/^Username: $/m);
+        await tty.typeLine("bob");
+        await tty.waitForScreen(
+          /The name bob is already taken\. Please choose another\.\nUsername: $/m,
+        );
+        await tty.typeLine("ana");
+        await tty.waitForScreen(
+          /^Users online \(#general\): ana, bob\n#general> $/m,
+        );
+
+        await tty.typeText("half typed");
+        await tty.waitForScreen(/^#general> half typed$/m);
+        await bob.send("PRIVMSG #general :hola ana");
+        await bob.send("PRIVMSG ana :en privado");
+        const screen = await tty.waitForScreen(
+          /^\[\d\d:\d\d\] bob: hola ana\n\[\d\d:\d\d\] \(private\) bob: en privado\n#general> half typed$/m,
+        );
+        assertOk(!screen.includes("half typedhola"), screen);
+
+        await tty.typeText(" line");
+        await tty.pressKeys("Enter");
+        const said = await bob.waitFor("PRIVMSG");
+        assertEquals(said.params, ["#general", "half typed line"]);
+        const after = await tty.waitForScreen(
+          /^\[\d\d:\d\d\] ana: half typed line\n#general> $/m,
+        );
+        assertEquals(
+          after.split("ana: half typed line").length,
+          2,
+          "own line shown once",
+        );
+
+        await tty.pressKeys("C-c");
+        const quit = await bob.waitFor("QUIT");
+        assertEquals(quit.source?.split("!")[0], "ana");
+        assertEquals(await tty.exited, 0);
+      } finally {
+        await tty.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "client tty: line editing keys, history and Ctrl-D on an empty line",
+    peers,
+  ),
+  async fn() {
+    await withServer({}, async (server) => {
+      const bob = await server.client("bob");
+      await bob.send("JOIN #general");
+      await bob.waitFor("366");
+      const tty = await startTmux(clientCommand(server.port, "--nick", "ana"), {
+        width: 100,
+        height: 30,
+      });
+      try {
+        await tty.waitForScreen(/^#general> $/m);
+        // Type "helo wrld", fix it with arrows, Home/End and Backspace.
+        await tty.typeText("helo wrld");
+        await tty.pressKeys("Left", "Left", "Left");
+        await tty.typeText("o");
+        await tty.pressKeys("Home", "Right", "Right", "Right");
+        await tty.typeText("l");
+        await tty.pressKeys("End", "BSpace");
+        await tty.typeText("d!");
+        await tty.pressKeys("Enter");
+        const said = await bob.waitFor("PRIVMSG");
+        assertEquals(said.params, ["#general", "hello world!"]);
+        // Up recalls the line; Ctrl-U clears it; Ctrl-D on the empty line quits.
+        await tty.pressKeys("Up");
+        await tty.waitForScreen(/^#general> hello world!$/m);
+        await tty.pressKeys("C-u");
+        await tty.waitForScreen(/^#general> $/m);
+        await tty.pressKeys("C-d");
+        await bob.waitFor("QUIT");
+        assertEquals(await tty.exited, 0);
+      } finally {
+        await tty.close();
+      }
+    });
+  },
+});
