@@ -5,6 +5,8 @@
  * @module
  */
 
+import { explainClientTlsError } from "../tls/errors.ts";
+
 /** Where and how to connect. */
 export interface ConnectionOptions {
   /** Host name or address. */
@@ -57,8 +59,12 @@ export function describeConnectError(
     return `Connecting to ${where} timed out. Check the host and port.`;
   }
   if (options.tls !== undefined) {
-    return `TLS connection to ${where} failed: ${reason}\n` +
-      "If the server uses its own certificate, pass its CA with --ca FILE.";
+    const explained = explainClientTlsError(error, {
+      host: options.host,
+      port: options.port,
+      caFile: options.tls.caFile,
+    });
+    return `TLS connection to ${where} failed: ${explained ?? reason}`;
   }
   return `Could not connect to ${where}: ${reason}`;
 }

@@ -15,6 +15,7 @@ import {
 } from "./helpers/client_scenarios.ts";
 import { freePort } from "./helpers/peer_servers.ts";
 import { startTestServer, withServer } from "./helpers/server.ts";
+import { createTestPki } from "./helpers/tls.ts";
 
 Deno.test("client e2e: two people chat, see each other come and go, and leave", async () => {
   await withServer({}, (server) => twoPeopleChat(server.port));
@@ -182,4 +183,52 @@ Deno.test("client e2e: output is plain without a terminal, even without NO_COLOR
       "no escape sequences in piped output",
     );
   });
+});
+
+Deno.test("client e2e: --tls with --ca connects; an untrusted or missing CA is explained", async () => {
+  const pki = await createTestPki();
+  try {
+    await withServer({
+      tls: {
+        port: 0,
+        certFile: pki.server.certFile,
+        keyFile: pki.server.keyFile,
+      },
+    }, async (server) => {
+      const tlsPort = server.server.addresses[1].port;
+      await using ana = spawnClient([
+        ...clientArgs(tlsPort, "ana"),
+        "--ca",
+        pki.ca.certFile,
+      ]);
+      await ana.waitForOutput("Users online (#general): ana\n");
+      await ana.send("/quit");
+      assertEquals(await ana.exited(), 0);
+
+      await using untrusted = spawnClient([
+        ...clientArgs(tlsPort, "bob"),
+        "--tls",
+      ]);
+      assertEquals(await untrusted.exited(), 1);
+      assertIncludes(
+        untrusted.stderr,
+        `TLS connection to 127.0.0.1:${tlsPort} failed`,
+      );
+      assertIncludes(untrusted.stderr, "--ca");
+
+      const missing = `${pki.dir}/missing-ca.crt`;
+      await using noFile = spawnClient([
+        ...clientArgs(tlsPort, "bob"),
+        "--ca",
+        missing,
+      ]);
+      assertEquals(await noFile.exited(), 1);
+      assertIncludes(
+        noFile.stderr,
+        `Cannot read CA file ${missing}: no such file.`,
+      );
+    });
+  } finally {
+    await Deno.remove(pki.dir, { recursive: true });
+  }
 });
