@@ -24,6 +24,7 @@ import type { ClientOptions } from "./options.ts";
 import { type ClientEvent, renderEvent } from "./render.ts";
 import {
   alternativeNick,
+  completeWord,
   createSession,
   DEFAULT_QUIT_REASON,
   handleServerMessage,
@@ -73,10 +74,20 @@ async function writeFully(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Asks for a nickname until a valid one is typed; `null` at end of input. */
-async function askNick(terminal: Terminal, show: (event: ClientEvent) => void) {
+/** Asks for a nickname until a valid one is typed; `null` at end of input or on `interrupt`. */
+async function askNick(
+  terminal: Terminal,
+  show: (event: ClientEvent) => void,
+  interrupt: AbortSignal | undefined,
+): Promise<string | null> {
+  const interrupted = new Promise<null>((resolve) =>
+    interrupt?.addEventListener("abort", () => resolve(null), { once: true })
+  );
   while (true) {
-    const answer = await terminal.ask(USERNAME_PROMPT);
+    const answer = await Promise.race([
+      terminal.ask(USERNAME_PROMPT),
+      interrupted,
+    ]);
     if (answer === null) return null;
     const nick = answer.trim();
     if (isValidNick(nick)) return nick;
@@ -114,13 +125,23 @@ export async function runClient(
   };
   const status = (text: string) => show({ kind: "status", text });
 
-  const nick = options.nick ?? await askNick(terminal, show);
+  if (options.nick === undefined) {
+    // Find out that the server is down before asking anything.
+    try {
+      (await connect(connection)).close();
+    } catch (error) {
+      terminal.close();
+      return { code: 1, error: describeConnectError(error, connection) };
+    }
+  }
+  const nick = options.nick ?? await askNick(terminal, show, deps.interrupt);
   if (nick === null) {
     terminal.close();
     return { code: 1, error: "No username given." };
   }
   const state = createSession(nick, options.channel);
   terminal.setPrompt(promptFor(state));
+  terminal.setCompleter((prefix) => completeWord(state, prefix));
 
   let conn: Deno.Conn | null = null;
   let connClosed: Promise<void> = Promise.resolve();
@@ -128,6 +149,8 @@ export async function runClient(
   let quitting = false;
   let everRegistered = false;
   let awaitingNick = false;
+  let nickAnswered = () => {};
+  let nickAnswer = Promise.resolve();
   let nickAttempts = 0;
   let fatal: string | undefined;
   let wake = () => {};
@@ -212,6 +235,7 @@ export async function runClient(
       case "nick-rejected":
         if (terminal.interactive && !everRegistered) {
           awaitingNick = true;
+          nickAnswer = new Promise((resolve) => nickAnswered = resolve);
           show({
             kind: "error",
             text: signal.reason === "taken"
@@ -298,6 +322,11 @@ export async function runClient(
       resetConnection(state);
       if (quitting) break;
       if (fatal !== undefined) return { code: 1, error: fatal };
+      if (!everRegistered && awaitingNick) {
+        // The server gave up waiting for a new name: reconnect with the answer.
+        await nickAnswer;
+        continue;
+      }
       if (!everRegistered) {
         return {
           code: 1,
@@ -376,6 +405,7 @@ export async function runClient(
           continue;
         }
         awaitingNick = false;
+        nickAnswered();
         state.nick = answer;
         writeNow([ircMessage("NICK", answer)]);
         terminal.setPrompt(promptFor(state));

@@ -15,7 +15,7 @@ import {
   Numeric,
   parseMessage,
 } from "../protocol.ts";
-import type { InputAction } from "./input.ts";
+import { COMMANDS, type InputAction } from "./input.ts";
 import { type ClientEvent, helpLines } from "./render.ts";
 
 /** One joined channel and the nicks in it, keyed by their casefolded form. */
@@ -636,4 +636,31 @@ export function planInput(
     case "error":
       return fail(action.message);
   }
+}
+
+/**
+ * Completes the start of a word for Tab: `/` starts a command, `#` a joined
+ * channel, anything else a nick in the active channel (not our own). The
+ * first match in alphabetical order wins; `null` when nothing matches.
+ */
+export function completeWord(
+  state: SessionState,
+  prefix: string,
+): string | null {
+  let candidates: string[];
+  if (prefix.startsWith("/")) {
+    candidates = COMMANDS.map((command) => command.name);
+  } else if (prefix.startsWith("#")) {
+    candidates = [...state.channels.values()].map((channel) => channel.name);
+  } else {
+    const active = state.activeTarget === null
+      ? undefined
+      : state.channels.get(casefold(state.activeTarget));
+    candidates = active === undefined
+      ? (state.activeTarget === null ? [] : [state.activeTarget])
+      : sortedUsers(active).filter((nick) => !isSelf(state, nick));
+  }
+  const folded = casefold(prefix);
+  return candidates.sort((a, b) => casefold(a) < casefold(b) ? -1 : 1)
+    .find((candidate) => casefold(candidate).startsWith(folded)) ?? null;
 }

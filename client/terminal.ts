@@ -16,6 +16,8 @@ export interface Terminal {
   print(line: string): void;
   /** Sets the prompt shown before the line being typed (TTY only). */
   setPrompt(prompt: string): void;
+  /** Sets what Tab completes the word before the cursor with (TTY only). */
+  setCompleter(complete: Completer): void;
   /** Shows `question` and reads the answer; `null` at end of input. */
   ask(question: string): Promise<string | null>;
   /** The next typed line; `null` at end of input, Ctrl-D on an empty line or Ctrl-C. */
@@ -24,9 +26,13 @@ export interface Terminal {
   close(): void;
 }
 
+/** Completes a word: given the start of it, returns the whole word or `null`. */
+export type Completer = (prefix: string) => string | null;
+
 /** A key press other than typed text. */
 export type EditKey =
   | "enter"
+  | "tab"
   | "backspace"
   | "delete"
   | "left"
@@ -80,6 +86,7 @@ const CONTROLS: Record<number, EditKey> = {
   0x05: "end",
   0x06: "right",
   0x08: "backspace",
+  0x09: "tab",
   0x0a: "enter",
   0x0b: "kill-end",
   0x0c: "redraw",
@@ -174,10 +181,30 @@ function recall(state: EditorState, index: number): void {
   state.cursor = state.chars.length;
 }
 
-/** Applies one key press to `state` (in place) and says whether a line was entered or input ended. */
-export function applyKey(state: EditorState, key: Key): EditorResult {
+/**
+ * Applies one key press to `state` (in place) and says whether a line was
+ * entered or input ended. Tab asks `complete` to finish the word before the
+ * cursor; a nick completed at the start of the line gets `: ` after it.
+ */
+export function applyKey(
+  state: EditorState,
+  key: Key,
+  complete: Completer = () => null,
+): EditorResult {
   const { chars } = state;
   switch (key.kind) {
+    case "tab": {
+      const start = wordStart(chars, state.cursor);
+      const prefix = chars.slice(start, state.cursor).join("");
+      const word = prefix === "" ? null : complete(prefix);
+      if (word === null) break;
+      const atStart = start === 0 && !word.startsWith("/") &&
+        !word.startsWith("#");
+      const inserted = [...word, ...(atStart ? ": " : " ")];
+      chars.splice(start, state.cursor - start, ...inserted);
+      state.cursor = start + inserted.length;
+      break;
+    }
     case "text": {
       const inserted = [...key.text];
       chars.splice(state.cursor, 0, ...inserted);
@@ -254,6 +281,28 @@ export function applyKey(state: EditorState, key: Key): EditorResult {
   return { kind: "edit" };
 }
 
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200f\ufe00-\ufe0f]$/u;
+
+/** Columns a character takes on a terminal: 0 for combining marks, 2 for wide East Asian characters and emoji, else 1. */
+export function charWidth(char: string): number {
+  const code = char.codePointAt(0) ?? 0;
+  if (ZERO_WIDTH.test(char)) return 0;
+  const wide = (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+function width(chars: string[]): number {
+  return chars.reduce((total, char) => total + charWidth(char), 0);
+}
+
 /**
  * The escape sequence that redraws the prompt line: clear it, write the
  * prompt and as much of the line as fits in `columns` (scrolled so the
@@ -264,16 +313,27 @@ export function drawPromptLine(
   state: EditorState,
   columns: number,
 ): string {
-  const shownPrompt = [...prompt].slice(0, Math.max(0, Math.floor(columns / 2)))
-    .join("");
-  const promptWidth = [...shownPrompt].length;
-  const room = Math.max(1, columns - promptWidth - 1);
-  const start = state.cursor >= room ? state.cursor - room + 1 : 0;
-  const visible = state.chars.slice(start, start + room).join("");
-  const column = promptWidth + state.cursor - start;
-  return `\r\x1b[2K${shownPrompt}${visible}\r${
-    column > 0 ? `\x1b[${column}C` : ""
-  }`;
+  const promptChars = [...prompt];
+  while (promptChars.length > 0 && width(promptChars) > columns / 2) {
+    promptChars.pop();
+  }
+  const promptWidth = width(promptChars);
+  const room = Math.max(2, columns - promptWidth - 1);
+  const { chars, cursor } = state;
+  let start = 0;
+  while (start < cursor && width(chars.slice(start, cursor)) > room - 1) {
+    start++;
+  }
+  let end = start;
+  let used = 0;
+  while (end < chars.length && used + charWidth(chars[end]) <= room) {
+    used += charWidth(chars[end]);
+    end++;
+  }
+  const column = promptWidth + width(chars.slice(start, cursor));
+  return `\r\x1b[2K${promptChars.join("")}${
+    chars.slice(start, end).join("")
+  }\r${column > 0 ? `\x1b[${column}C` : ""}`;
 }
 
 const encoder = new TextEncoder();
@@ -354,6 +414,7 @@ export function createPlainTerminal(options: {
     interactive: options.interactive,
     print: (line) => options.write(`${line}\n`),
     setPrompt: () => {},
+    setCompleter: () => {},
     ask(question) {
       options.write(options.interactive ? question : `${question}\n`);
       return queue.next();
@@ -368,6 +429,7 @@ export function createTtyTerminal(): Terminal {
   const queue = createLineQueue();
   const editor = createEditor();
   let prompt = "";
+  let complete: Completer = () => null;
   let closed = false;
   const columns = () => {
     try {
@@ -379,9 +441,13 @@ export function createTtyTerminal(): Terminal {
   const redraw = () => writeAll(drawPromptLine(prompt, editor, columns()));
 
   Deno.stdin.setRaw(true);
+  const onResize = () => {
+    if (!closed) redraw();
+  };
+  Deno.addSignalListener("SIGWINCH", onResize);
   pump(Deno.stdin.readable, (text) => {
     for (const key of decodeKeys(text)) {
-      const result = applyKey(editor, key);
+      const result = applyKey(editor, key, complete);
       if (result.kind === "submit") queue.push(result.line);
       else if (result.kind === "eof" || result.kind === "interrupt") {
         queue.push(null);
@@ -400,6 +466,9 @@ export function createTtyTerminal(): Terminal {
         );
       }
     },
+    setCompleter(next) {
+      complete = next;
+    },
     setPrompt(next) {
       prompt = next;
       if (!closed) redraw();
@@ -412,6 +481,7 @@ export function createTtyTerminal(): Terminal {
     close() {
       if (closed) return;
       closed = true;
+      Deno.removeSignalListener("SIGWINCH", onResize);
       writeAll("\r\x1b[2K");
       try {
         Deno.stdin.setRaw(false);

@@ -2,6 +2,7 @@ import { parseInput } from "../client/input.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
 import {
   alternativeNick,
+  completeWord,
   createSession,
   handleServerMessage,
   nickFromSource,
@@ -291,4 +292,22 @@ Deno.test("client session: long text is split on spaces within the line limit", 
   );
   assertEquals(nickFromSource("bob!b@h"), "bob");
   assertEquals(nickFromSource("irc.test"), "irc.test");
+});
+
+Deno.test("client session: Tab completion offers nicks, channels and commands", () => {
+  const state = joined();
+  feed(state, ":Bobby!b@h JOIN #general", ":carla!c@h JOIN #general");
+  assertEquals(completeWord(state, "b"), "bob");
+  assertEquals(completeWord(state, "BOBB"), "Bobby");
+  assertEquals(completeWord(state, "car"), "carla");
+  assertEquals(completeWord(state, "an"), null, "never our own nick");
+  assertEquals(completeWord(state, "#gen"), "#general");
+  assertEquals(completeWord(state, "/wh"), "/whois");
+  assertEquals(completeWord(state, "zz"), null);
+  planInput(state, parseInput("/query dora"), now);
+  assertEquals(
+    completeWord(state, "d"),
+    "dora",
+    "in a query, the other person",
+  );
 });

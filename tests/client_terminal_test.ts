@@ -1,5 +1,6 @@
 import {
   applyKey,
+  charWidth,
   createEditor,
   createPlainTerminal,
   decodeKeys,
@@ -125,4 +126,42 @@ Deno.test("client terminal: plain mode reads lines and prints whole lines", asyn
   assertEquals(await terminal.readLine(), null);
   assertEquals(await terminal.readLine(), null);
   assertEquals(output, ["Username: \n", "[09:05] bob: hi\n"]);
+});
+
+Deno.test("client terminal: Tab completes the word before the cursor", () => {
+  const nicks = ["bob", "carla"];
+  const complete = (prefix: string) =>
+    nicks.find((nick) => nick.startsWith(prefix)) ?? null;
+  const state = createEditor();
+  const press = (input: string) => {
+    for (const key of decodeKeys(input)) applyKey(state, key, complete);
+  };
+  press("bo\t");
+  assertEquals([line(state), state.cursor], ["bob: ", 5]);
+  press("hola car\t");
+  assertEquals(line(state), "bob: hola carla ");
+  press("zz\t");
+  assertEquals(line(state), "bob: hola carla zz", "no match: unchanged");
+  const fresh = createEditor();
+  applyKey(fresh, { kind: "tab" }, complete);
+  assertEquals(line(fresh), "", "nothing to complete on an empty line");
+});
+
+Deno.test("client terminal: wide characters take two columns", () => {
+  assertEquals(
+    [
+      charWidth("a"),
+      charWidth("ñ"),
+      charWidth("日"),
+      charWidth("😀"),
+      charWidth("\u0301"),
+    ],
+    [1, 1, 2, 2, 0],
+  );
+  const state = createEditor();
+  applyKey(state, { kind: "text", text: "日本語" });
+  assertEquals(drawPromptLine("> ", state, 80), "\r\x1b[2K> 日本語\r\x1b[8C");
+  // 10 columns: 2 for the prompt, 7 for text; the cursor needs one of them.
+  applyKey(state, { kind: "text", text: "です" });
+  assertEquals(drawPromptLine("> ", state, 10), "\r\x1b[2K> 語です\r\x1b[8C");
 });

@@ -84,7 +84,7 @@ Deno.test({
 
 Deno.test({
   ...peerTestOptions(
-    "client tty: line editing keys, history and Ctrl-D on an empty line",
+    "client tty: Tab completion, line editing keys, history and Ctrl-D on an empty line",
     peers,
   ),
   async fn() {
@@ -97,7 +97,16 @@ Deno.test({
         height: 30,
       });
       try {
-        await tty.waitForScreen(/^#general> $/m);
+        await tty.waitForScreen(
+          /^Users online \(#general\): ana, bob\n#general> $/m,
+        );
+        // Tab completes a nick.
+        await tty.typeText("bo");
+        await tty.pressKeys("Tab");
+        await tty.typeText("hola");
+        await tty.pressKeys("Enter");
+        const greeting = await bob.waitFor("PRIVMSG");
+        assertEquals(greeting.params, ["#general", "bob: hola"]);
         // Type "helo wrld", fix it with arrows, Home/End and Backspace.
         await tty.typeText("helo wrld");
         await tty.pressKeys("Left", "Left", "Left");
