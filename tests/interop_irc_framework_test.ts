@@ -1,3 +1,4 @@
+import { withServer } from "./helpers/server.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   connectBot,
@@ -108,6 +109,10 @@ async function ircFrameworkScenario(port: number): Promise<void> {
     );
   }
 }
+
+Deno.test("irc-framework bots against tertulia", async () => {
+  await withServer({}, (server) => ircFrameworkScenario(server.port));
+});
 
 Deno.test({
   ...peerTestOptions(

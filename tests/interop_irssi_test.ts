@@ -1,3 +1,4 @@
+import { withServer } from "./helpers/server.ts";
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { connectBot, nextEvent, quitBot } from "./helpers/irc_framework.ts";
 import { startIrssi } from "./helpers/irssi.ts";
@@ -54,6 +55,13 @@ async function irssiScenario(port: number): Promise<void> {
 }
 
 const peers = { irssi: peerAvailable("irssi"), tmux: peerAvailable("tmux") };
+
+Deno.test({
+  ...peerTestOptions("irssi in tmux against tertulia", peers),
+  async fn() {
+    await withServer({}, (server) => irssiScenario(server.port));
+  },
+});
 
 Deno.test({
   ...peerTestOptions(

@@ -1,3 +1,4 @@
+import { withServer } from "./helpers/server.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   peerAvailable,
@@ -103,6 +104,15 @@ async function pythonIrcScenario(port: number): Promise<void> {
 }
 
 const pythonIrc = pythonIrcAvailable();
+
+Deno.test({
+  ...peerTestOptions("python irc peers against tertulia", {
+    "python3-irc": pythonIrc,
+  }),
+  async fn() {
+    await withServer({}, (server) => pythonIrcScenario(server.port));
+  },
+});
 
 Deno.test({
   ...peerTestOptions(
