@@ -4,7 +4,7 @@
  * above a half-typed line without garbling it, and Ctrl-C / Ctrl-D quitting.
  */
 
-import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { peerAvailable, peerTestOptions } from "./helpers/peer_servers.ts";
 import { withServer } from "./helpers/server.ts";
 import { startTmux } from "./helpers/tmux.ts";
@@ -128,6 +128,52 @@ Deno.test({
         assertEquals(await tty.exited, 0);
       } finally {
         await tty.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "client tty: colours on a terminal, none with NO_COLOR or --no-color",
+    peers,
+  ),
+  async fn() {
+    await withServer({}, async (server) => {
+      const run = async (env: Record<string, string>, ...flags: string[]) => {
+        const tty = await startTmux(
+          clientCommand(server.port, "--nick", "ana", ...flags),
+          {
+            width: 100,
+            height: 20,
+            env,
+          },
+        );
+        try {
+          await tty.waitForScreen(
+            /^Users online \(#general\): ana\n#general> $/m,
+          );
+          await tty.typeLine("/msg ghost hi");
+          await tty.waitForScreen(/^No such nick: ghost$/m);
+          const styled = await tty.styledScreen();
+          await tty.typeLine("/quit");
+          assertEquals(await tty.exited, 0);
+          return styled;
+        } finally {
+          await tty.close();
+        }
+      };
+      const colored = await run({});
+      assertIncludes(colored, "\x1b[31mNo such nick: ghost"); // errors in red
+      assertIncludes(colored, "Users online (#general): \x1b["); // nicks in colour
+      assertIncludes(colored, "\x1b[2mConnecting to"); // status lines dim
+      for (
+        const plain of [
+          await run({ NO_COLOR: "1" }),
+          await run({}, "--no-color"),
+        ]
+      ) {
+        assertOk(!plain.includes("\x1b["), plain);
       }
     });
   },

@@ -28,6 +28,8 @@ export interface TmuxSession {
   pressKeys(...keys: string[]): Promise<void>;
   /** What the screen shows now, one string with a line per row. */
   screen(): Promise<string>;
+  /** The screen with its colours and attributes as ANSI escape sequences. */
+  styledScreen(): Promise<string>;
   /**
    * Resolves with the screen once it matches `pattern`, polling with backoff
    * (10 ms doubling to 200 ms); rejects after `timeoutMs` (default 10 000)
@@ -116,6 +118,8 @@ export async function startTmux(
       await tmux(socket, ["send-keys", "-t", "peer", ...keys]);
     },
     screen,
+    styledScreen: () =>
+      tmux(socket, ["capture-pane", "-p", "-e", "-J", "-t", "peer"]),
     async waitForScreen(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       let delay = 10;
