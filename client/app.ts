@@ -405,8 +405,8 @@ export async function runClient(
           continue;
         }
         awaitingNick = false;
-        nickAnswered();
         state.nick = answer;
+        nickAnswered();
         writeNow([ircMessage("NICK", answer)]);
         terminal.setPrompt(promptFor(state));
         continue;

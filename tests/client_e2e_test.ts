@@ -143,7 +143,10 @@ Deno.test("client e2e: a refused connection says how to start the server and exi
   await using asking = spawnClient(["--port", String(port)]);
   assertEquals(await asking.exited(), 1);
   assertIncludes(asking.stderr, "Is the server running?");
-  assertOk(!asking.output.includes("Username:"), "fails before asking for a name");
+  assertOk(
+    !asking.output.includes("Username:"),
+    "fails before asking for a name",
+  );
 });
 
 Deno.test("client e2e: a bad flag prints the usage and exits 2; --help exits 0", async () => {
