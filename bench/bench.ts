@@ -1,0 +1,463 @@
+/**
+ * `deno task bench`: starts tertulia, ngIRCd and InspIRCd fresh for every
+ * scenario run, drives them with the load generator, reads their CPU and
+ * memory from /proc, and writes `bench/results/latest.json`, `latest.md` and
+ * `chart.svg`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { renderChart } from "./chart.ts";
+import { closeClients, openClients, runFanout } from "./load.ts";
+import {
+  type BenchServer,
+  LIMIT_NOTES,
+  listenBacklog,
+  SERVER_KINDS,
+  SERVER_OPEN_FILES,
+  type ServerKind,
+  serverVersion,
+  startBenchServer,
+  tertuliaHasHistory,
+  unavailableReason,
+} from "./peers.ts";
+import { openFileLimit, sampleProcess } from "./procstat.ts";
+import { renderMarkdown } from "./report.ts";
+import {
+  type BenchResults,
+  type MachineInfo,
+  type RunMetrics,
+  SCENARIO_IDS,
+  type ScenarioId,
+  type ScenarioResult,
+  summarise,
+} from "./results.ts";
+
+const USAGE = `Usage: deno task bench [options]
+
+Benchmarks tertulia against ngIRCd and InspIRCd on 127.0.0.1.
+
+Options:
+  --quick               smaller loads, one repetition (under a minute)
+  --servers LIST        comma-separated: ${SERVER_KINDS.join(",")} (default all)
+  --scenarios LIST      comma-separated: ${SCENARIO_IDS.join(",")} (default all)
+  --repeat N            repetitions per scenario (default 3, quick 1)
+  --window N            messages in flight per sender, 0 = TCP backpressure only (default 50)
+  --out DIR             where latest.json, latest.md and chart.svg go (default bench/results)
+  --help                show this text
+`;
+
+/** The load of each scenario. */
+interface Loads {
+  small: { clients: number; senders: number; messages: number };
+  large: { clients: number; senders: number; messages: number };
+  storm: { clients: number; perChannel: number };
+}
+
+const FULL: Loads = {
+  small: { clients: 100, senders: 10, messages: 1000 },
+  large: { clients: 1000, senders: 10, messages: 200 },
+  storm: { clients: 10000, perChannel: 100 },
+};
+
+const QUICK: Loads = {
+  small: { clients: 100, senders: 10, messages: 200 },
+  large: { clients: 1000, senders: 10, messages: 40 },
+  storm: { clients: 2000, perChannel: 100 },
+};
+
+/** Most registrations kept in flight during the storm, whatever the backlog. */
+const MAX_STORM_CONCURRENCY = 2000;
+/** Connections the bench needs besides the storm clients. */
+const SPARE_FILES = 500;
+
+function usageError(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function list<T extends string>(
+  flag: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T[] {
+  if (text === undefined) return [...allowed];
+  const items = text.split(",").map((item) => item.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      usageError(
+        `Unknown ${flag} entry "${item}"; expected ${allowed.join(", ")}`,
+      );
+    }
+  }
+  return allowed.filter((item) => items.includes(item));
+}
+
+function integer(flag: string, text: string | undefined, fallback: number) {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    usageError(`--${flag} must be a whole number ≥ 0, got "${text}"`);
+  }
+  return value;
+}
+
+async function machineInfo(): Promise<MachineInfo> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  const loadavg = await Deno.readTextFile("/proc/loadavg").catch(() => "0");
+  return {
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown CPU",
+    cores: navigator.hardwareConcurrency,
+    memoryMiB: Math.round(
+      Number(/^MemTotal:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0) / 1024,
+    ),
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+    loadAverage: Number(loadavg.split(" ")[0]),
+    hostname: Deno.hostname(),
+  };
+}
+
+/** Runs `body` against a fresh server in a fresh directory, then stops it. */
+async function withServer<T>(
+  kind: ServerKind,
+  history: boolean,
+  body: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: `tertulia-bench-${kind}-` });
+  let server: BenchServer | undefined;
+  let ok = false;
+  try {
+    server = await startBenchServer(kind, { dir, history });
+    const result = await body(server);
+    ok = true;
+    return result;
+  } finally {
+    await server?.stop();
+    if (ok) await Deno.remove(dir, { recursive: true });
+    else console.error(`  (server log kept in ${dir})`);
+  }
+}
+
+function fanoutRun(
+  kind: ServerKind,
+  load: Loads["small"],
+  window: number,
+  history: boolean,
+): Promise<RunMetrics> {
+  return withServer(kind, history, async (server) => {
+    const channel = "#bench";
+    const { clients } = await openClients({
+      port: server.port,
+      count: load.clients,
+      channelOf: () => channel,
+      concurrency: Math.min(100, await listenBacklog(server.port)),
+      readBytes: 65536,
+    });
+    try {
+      const before = await sampleProcess(server.pid);
+      const result = await runFanout(clients, {
+        channel,
+        senders: load.senders,
+        messages: load.messages,
+        window,
+      });
+      const after = await sampleProcess(server.pid);
+      const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
+      return {
+        clients: load.clients,
+        deliveries: result.deliveries,
+        deliveriesPerSecond: result.deliveriesPerSecond,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        maxMs: result.maxMs,
+        lost: result.lost,
+        anomalies: result.anomalies,
+        disconnects: result.disconnects,
+        cpuSeconds,
+        cpuPerMillion: result.deliveries > 0
+          ? cpuSeconds / result.deliveries * 1e6
+          : NaN,
+        peakRssKiB: after.peakRssKiB,
+      };
+    } finally {
+      closeClients(clients);
+    }
+  });
+}
+
+/** Samples until the server's CPU time stops growing (at most `limitMs`), so RSS is read at rest. */
+async function settle(pid: number, limitMs = 3000) {
+  const deadline = performance.now() + limitMs;
+  let last = await sampleProcess(pid);
+  while (performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await sampleProcess(pid);
+    if (now.cpuSeconds - last.cpuSeconds < 0.02) return now;
+    last = now;
+  }
+  return last;
+}
+
+function stormRun(
+  kind: ServerKind,
+  load: Loads["storm"],
+): Promise<RunMetrics> {
+  return withServer(kind, false, async (server) => {
+    const channels = Math.max(1, Math.round(load.clients / load.perChannel));
+    const concurrency = Math.min(
+      MAX_STORM_CONCURRENCY,
+      await listenBacklog(server.port),
+    );
+    const before = await settle(server.pid);
+    const opened = await openClients({
+      port: server.port,
+      count: load.clients,
+      channelOf: (index) => `#c${index % channels}`,
+      concurrency,
+      readBytes: 4096,
+    });
+    try {
+      const joined = await sampleProcess(server.pid);
+      const idle = await settle(server.pid);
+      return {
+        clients: load.clients,
+        disconnects: opened.clients.filter((c) => c.lost).length,
+        cpuSeconds: joined.cpuSeconds - before.cpuSeconds,
+        peakRssKiB: idle.peakRssKiB,
+        stormSeconds: opened.seconds,
+        registrationsPerSecond: load.clients / opened.seconds,
+        concurrency,
+        rssPerConnectionKiB: (idle.rssKiB - before.rssKiB) / load.clients,
+        baselineRssKiB: before.rssKiB,
+      };
+    } finally {
+      closeClients(opened.clients);
+    }
+  });
+}
+
+function line(result: ScenarioResult): string {
+  if (result.skipped !== undefined) {
+    return `${result.server} ${result.scenario}: skipped (${result.skipped})`;
+  }
+  const s = result.summary;
+  const parts = [`${result.server} ${result.scenario}:`];
+  const add = (label: string, value: number | undefined, digits = 2) => {
+    if (value !== undefined) parts.push(`${label} ${value.toFixed(digits)}`);
+  };
+  add("M deliveries/s", s.deliveriesPerSecond?.median! / 1e6);
+  add("p99 ms", s.p99Ms?.median, 1);
+  add("lost", s.lost?.median, 0);
+  add("CPU s/M", s.cpuPerMillion?.median);
+  add("storm s", s.stormSeconds?.median);
+  add("KiB/conn", s.rssPerConnectionKiB?.median);
+  add("disconnects", s.disconnects?.median, 0);
+  return parts.filter((p) => !p.includes("NaN")).join("  ");
+}
+
+/** Re-runs this script under `ulimit -n` when too few files may be open for the storm. */
+async function ensureOpenFiles(needed: number): Promise<void> {
+  if ((await openFileLimit()) >= needed) return;
+  if (Deno.env.get("TERTULIA_BENCH_ULIMIT") === "1") return;
+  const child = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`,
+      "bench",
+      Deno.execPath(),
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      ...Deno.args,
+    ],
+    env: { TERTULIA_BENCH_ULIMIT: "1" },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  Deno.exit((await child.status).code);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean" },
+        servers: { type: "string" },
+        scenarios: { type: "string" },
+        repeat: { type: "string" },
+        window: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const quick = values.quick ?? false;
+  const loads = { ...(quick ? QUICK : FULL) };
+  const servers = list("--servers", values.servers, SERVER_KINDS);
+  const scenarios = list("--scenarios", values.scenarios, SCENARIO_IDS);
+  const repeat = Math.max(1, integer("repeat", values.repeat, quick ? 1 : 3));
+  const window = integer("window", values.window, 50);
+  const outDir = values.out ??
+    new URL("./results", import.meta.url).pathname;
+
+  await ensureOpenFiles(loads.storm.clients + SPARE_FILES);
+  const files = await openFileLimit();
+  if (files < loads.storm.clients + SPARE_FILES) {
+    const clients = Math.max(100, files - SPARE_FILES);
+    console.error(
+      `Only ${files} open files allowed (ulimit -n); the storm uses ${clients} clients instead of ${loads.storm.clients}.`,
+    );
+    loads.storm = { ...loads.storm, clients };
+  }
+
+  const startedAt = new Date();
+  const started = performance.now();
+  const machine = await machineInfo();
+  const hasHistory = servers.includes("tertulia") &&
+    scenarios.includes("history") && await tertuliaHasHistory();
+  const window_ = window === 0
+    ? "TCP backpressure only"
+    : `at most ${window} messages in flight per sender (sent, not yet seen by a watching client), 10 per write`;
+  const fanoutText = (l: Loads["small"]) =>
+    `${l.clients} clients in one channel, ${l.senders} of them send ${
+      l.messages.toLocaleString("en-US")
+    } messages each (${
+      (l.senders * l.messages * (l.clients - 1)).toLocaleString("en-US")
+    } deliveries), ${window_}`;
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    seconds: 0,
+    quick,
+    machine,
+    servers: [],
+    loads: {
+      "fanout-small": fanoutText(loads.small),
+      "fanout-large": fanoutText(loads.large),
+      idle: `${
+        loads.storm.clients.toLocaleString("en-US")
+      } registered connections in ${
+        Math.round(loads.storm.clients / loads.storm.perChannel)
+      } channels of ${loads.storm.perChannel}; (RSS after − RSS before) / clients, read once the server's CPU is at rest`,
+      storm:
+        `the same clients connect, register (NICK/USER, wait for 001) and join (wait for 366) as fast as possible, keeping as many in flight as the server's listen backlog (capped at ${MAX_STORM_CONCURRENCY})`,
+      history:
+        `scenario 1 with tertulia persisting history to SQLite (--db); the ratio compares it with the peers' scenario 1`,
+    },
+    results: [],
+  };
+  console.log(
+    `Bench ${
+      quick ? "(quick) " : ""
+    }on ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage}`,
+  );
+
+  for (const kind of servers) {
+    const reason = await unavailableReason(kind);
+    results.servers.push({
+      kind,
+      version: reason === null ? await serverVersion(kind) : undefined,
+      skipped: reason ?? undefined,
+      limits: LIMIT_NOTES[kind],
+    });
+    if (reason !== null) {
+      console.log(`${kind}: skipped (${reason})`);
+      continue;
+    }
+    const runs: Partial<Record<ScenarioId, RunMetrics[]>> = {};
+    const failed: Partial<Record<ScenarioId, string>> = {};
+    const record = (scenario: ScenarioId, run: RunMetrics) =>
+      (runs[scenario] ??= []).push(run);
+    for (const scenario of scenarios) {
+      if (scenario === "storm" && scenarios.includes("idle")) continue;
+      if (scenario === "history" && (kind !== "tertulia" || !hasHistory)) {
+        failed.history = kind !== "tertulia"
+          ? "history persistence is a tertulia feature"
+          : "this server.ts has no --db flag yet";
+        continue;
+      }
+      for (let rep = 0; rep < repeat && failed[scenario] === undefined; rep++) {
+        try {
+          switch (scenario) {
+            case "fanout-small":
+              record(
+                scenario,
+                await fanoutRun(kind, loads.small, window, false),
+              );
+              break;
+            case "fanout-large":
+              record(
+                scenario,
+                await fanoutRun(kind, loads.large, window, false),
+              );
+              break;
+            case "history":
+              record(
+                scenario,
+                await fanoutRun(kind, loads.small, window, true),
+              );
+              break;
+            case "idle":
+            case "storm": {
+              const run = await stormRun(kind, loads.storm);
+              if (scenarios.includes("idle")) record("idle", run);
+              if (scenarios.includes("storm")) record("storm", run);
+              break;
+            }
+          }
+        } catch (error) {
+          const message = (error as Error).message.split("\n")[0];
+          failed[scenario] = `failed: ${message}`;
+          if (scenario === "idle" && scenarios.includes("storm")) {
+            failed.storm = failed[scenario];
+          }
+        }
+      }
+    }
+    for (const scenario of scenarios) {
+      const result: ScenarioResult = {
+        server: kind,
+        scenario,
+        skipped: (runs[scenario] ?? []).length === 0
+          ? failed[scenario] ?? "did not run"
+          : undefined,
+        runs: runs[scenario] ?? [],
+        summary: summarise(runs[scenario] ?? []),
+      };
+      if (result.skipped === undefined && failed[scenario] !== undefined) {
+        console.error(`${kind} ${scenario}: ${failed[scenario]}`);
+      }
+      results.results.push(result);
+      console.log(line(result));
+    }
+  }
+
+  results.seconds = (performance.now() - started) / 1000;
+  await Deno.mkdir(outDir, { recursive: true });
+  const markdown = renderMarkdown(results);
+  await Deno.writeTextFile(
+    join(outDir, "latest.json"),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+  await Deno.writeTextFile(join(outDir, "latest.md"), markdown);
+  await Deno.writeTextFile(join(outDir, "chart.svg"), renderChart(results));
+  console.log(`\n${markdown}`);
+  console.log(`Wrote ${join(outDir, "latest.json")}, latest.md and chart.svg`);
+}
+
+if (import.meta.main) await main();

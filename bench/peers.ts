@@ -1,0 +1,318 @@
+/**
+ * Starts the servers under test as separate processes, each fresh, with a
+ * configuration that lifts connection and flood limits as far as the server
+ * allows: tertulia (`deno run server.ts`), ngIRCd and InspIRCd from Debian.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import {
+  findBinary,
+  freePort,
+  ngircdConfig,
+  waitForPort,
+} from "../tests/helpers/peer_servers.ts";
+
+/** The servers the bench knows how to start. */
+export const SERVER_KINDS = ["tertulia", "ngircd", "inspircd"] as const;
+
+/** One of {@link SERVER_KINDS}. */
+export type ServerKind = typeof SERVER_KINDS[number];
+
+/** Open files allowed to each server process (raised with `ulimit -n` before exec). */
+export const SERVER_OPEN_FILES = 65536;
+
+/** What each bench configuration lifts, and what it could not, per server (for the report). */
+export const LIMIT_NOTES: Record<ServerKind, string> = {
+  tertulia: "--flood-rate 0 (no flood control), --max-clients 0 and " +
+    "--max-per-ip 0 (no limits), --sendq and --recvq 64 MiB, ping interval " +
+    "and registration timeout 1 h, --no-history except in scenario 5 " +
+    "(--db in a fresh directory). Nothing left that could not be lifted.",
+  ngircd: "MaxConnections 0 and MaxConnectionsIP 0 (no limits), MaxJoins 0, " +
+    "MaxPenaltyTime 0 (no penalty delays), DNS, Ident and PAM off. " +
+    "Compile-time and not liftable: at most 3 commands per client per " +
+    "event-loop pass (MAX_COMMANDS), read buffer 2 KiB, write buffer 32 KiB " +
+    "per client (a client whose unsent output passes it is disconnected).",
+  inspircd: "connect class: localmax/globalmax/limit 1,000,000, " +
+    "threshold 1,000,000 and commandrate 1,000,000,000 (no fake lag), " +
+    "fakelag off, hardsendq 64 MiB, softsendq 1 MiB, recvq 1 MiB, " +
+    "no hostname lookups, ping 1 h; performance: softlimit 65000, " +
+    "somaxconn 4096, netbuffersize 64 KiB, no clone checks on connect. " +
+    "Not liftable: the per-command penalty still accrues (it is merely never " +
+    "reached).",
+};
+
+/** Options for {@link startBenchServer}. */
+export interface StartOptions {
+  /** Directory for configuration, logs and the history database. */
+  dir: string;
+  /** tertulia only: persist channel history in a SQLite database in `dir`. */
+  history?: boolean;
+}
+
+/** A server process started by {@link startBenchServer}. */
+export interface BenchServer {
+  /** Which server this is. */
+  kind: ServerKind;
+  /** Process id, for `/proc/<pid>`. */
+  pid: number;
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s) and waits for it. */
+  stop(): Promise<void>;
+}
+
+const TERTULIA_ENTRY = new URL("../server.ts", import.meta.url).pathname;
+
+/** The Debian package that provides each peer. */
+const PACKAGES: Record<Exclude<ServerKind, "tertulia">, string> = {
+  ngircd: "ngircd",
+  inspircd: "inspircd",
+};
+
+/**
+ * Returns `null` when `kind` can run here, else why not. A missing peer is
+ * installed with apt-get when running as root; otherwise it is skipped.
+ */
+export async function unavailableReason(
+  kind: ServerKind,
+): Promise<string | null> {
+  if (kind === "tertulia") {
+    try {
+      await Deno.stat(TERTULIA_ENTRY);
+      return null;
+    } catch {
+      return `${TERTULIA_ENTRY} not found`;
+    }
+  }
+  if (findBinary(kind) !== undefined) return null;
+  if (Deno.uid() !== 0) {
+    return `${kind} is not installed and installing it needs root ` +
+      `(apt-get install ${PACKAGES[kind]})`;
+  }
+  console.error(`Installing ${PACKAGES[kind]} with apt-get …`);
+  const install = await new Deno.Command("apt-get", {
+    args: ["install", "-y", "--no-install-recommends", PACKAGES[kind]],
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+    stdout: "null",
+    stderr: "piped",
+  }).output().catch((error) => ({
+    success: false,
+    stderr: new TextEncoder().encode(String(error)),
+  }));
+  if (install.success && findBinary(kind) !== undefined) return null;
+  return `apt-get install ${PACKAGES[kind]} failed: ${
+    new TextDecoder().decode(install.stderr).trim().split("\n").pop()
+  }`;
+}
+
+/** InspIRCd 3 configuration for the bench: one open connect class, no lookups, quiet. */
+export function inspircdConfig(port: number, dir: string): string {
+  return `<server name="inspircd.bench" description="tertulia bench peer" network="bench">
+<admin name="bench" nick="bench" email="bench@tertulia.invalid">
+<bind address="127.0.0.1" port="${port}" type="clients">
+<connect name="bench" allow="*" timeout="3600" pingfreq="3600"
+         localmax="1000000" globalmax="1000000" limit="1000000"
+         maxchans="1000" threshold="1000000" commandrate="1000000000"
+         fakelag="no" hardsendq="67108864" softsendq="1048576" recvq="1048576"
+         resolvehostnames="no" useident="no">
+<performance softlimit="65000" somaxconn="4096" netbuffersize="65536"
+             clonesonconnect="no" quietbursts="yes" nouserdns="yes">
+<security hideserver="" userstats="Pu" maxtargets="20">
+<options prefixquit="Quit: " syntaxhints="no" announcets="yes">
+<limits maxnick="30" maxchan="50">
+<channels users="1000" opers="1000">
+<files motd="${dir}/motd">
+<pid file="${dir}/inspircd.pid">
+<dns server="127.0.0.1" timeout="3">
+`;
+}
+
+/** Command line for one server kind, writing its configuration into `dir`. */
+async function commandFor(
+  kind: ServerKind,
+  port: number,
+  options: StartOptions,
+): Promise<string[]> {
+  const { dir } = options;
+  switch (kind) {
+    case "tertulia": {
+      const args = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        TERTULIA_ENTRY,
+        "--port",
+        String(port),
+        "--flood-rate",
+        "0",
+        "--max-clients",
+        "0",
+        "--max-per-ip",
+        "0",
+        "--sendq",
+        "67108864",
+        "--recvq",
+        "67108864",
+        "--ping-interval",
+        "3600",
+        "--registration-timeout",
+        "3600",
+      ];
+      if (options.history) args.push("--db", join(dir, "history.db"));
+      else if ((await tertuliaHelp()).includes("--no-history")) {
+        args.push("--no-history");
+      }
+      return args;
+    }
+    case "ngircd": {
+      const config = join(dir, "ngircd.conf");
+      const text = ngircdConfig(port, {
+        serverName: "ngircd.bench",
+        motd: "tertulia bench peer",
+        nickLength: 30,
+      }).replace("[Limits]\n", "[Limits]\nMaxConnections = 0\n")
+        .replace(/PingTimeout = \d+/, "PingTimeout = 3600");
+      await Deno.writeTextFile(config, text);
+      await Deno.chmod(config, 0o644);
+      return [findBinary("ngircd")!, "-n", "-f", config];
+    }
+    case "inspircd": {
+      const config = join(dir, "inspircd.conf");
+      await Deno.writeTextFile(join(dir, "motd"), "tertulia bench peer\n");
+      await Deno.writeTextFile(config, inspircdConfig(port, dir));
+      return [
+        findBinary("inspircd")!,
+        "--nofork",
+        "--runasroot",
+        "--nopid",
+        "--config",
+        config,
+      ];
+    }
+  }
+}
+
+/**
+ * Starts `kind` fresh on a free port, with `ulimit -n` raised to
+ * {@link SERVER_OPEN_FILES} (or the hard limit), and resolves once the port
+ * accepts connections. Output goes to `<dir>/<kind>.log`.
+ */
+export async function startBenchServer(
+  kind: ServerKind,
+  options: StartOptions,
+): Promise<BenchServer> {
+  await Deno.chmod(options.dir, 0o755);
+  const port = freePort();
+  const argv = await commandFor(kind, port, options);
+  const logPath = join(options.dir, `${kind}.log`);
+  const child = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+exec "$@" >>"${logPath}" 2>&1`,
+      kind,
+      ...argv,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const exited = child.status;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }, 5000);
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopped;
+  };
+
+  try {
+    await waitForPort(port, { timeoutMs: 20_000, abandon: exited });
+  } catch (error) {
+    await stop();
+    const tail = (await Deno.readTextFile(logPath)).split("\n").slice(-15);
+    throw new Error(
+      `${kind} did not start: ${(error as Error).message}\n${tail.join("\n")}`,
+    );
+  }
+  return { kind, pid: child.pid, port, stop };
+}
+
+/** The accept backlog of the socket listening on `port` (Send-Q in `ss -ltn`), or `fallback`. */
+export async function listenBacklog(
+  port: number,
+  fallback = 128,
+): Promise<number> {
+  try {
+    const output = await new Deno.Command("ss", {
+      args: ["-ltnH", `sport = :${port}`],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const fields = new TextDecoder().decode(output.stdout).trim().split(/\s+/);
+    const backlog = Number(fields[2]);
+    return Number.isInteger(backlog) && backlog > 0 ? backlog : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** A one-line version of `kind`: git commit for tertulia, the daemon's own banner for peers. */
+export async function serverVersion(kind: ServerKind): Promise<string> {
+  const run = async (command: string, args: string[]) => {
+    try {
+      const output = await new Deno.Command(command, {
+        args,
+        stdout: "piped",
+        stderr: "piped",
+        cwd: new URL("..", import.meta.url).pathname,
+      }).output();
+      const text = new TextDecoder().decode(output.stdout) +
+        new TextDecoder().decode(output.stderr);
+      return text.trim().split("\n")[0];
+    } catch {
+      return "unknown";
+    }
+  };
+  switch (kind) {
+    case "tertulia":
+      return `commit ${await run("git", ["rev-parse", "--short", "HEAD"])}`;
+    case "ngircd":
+      return await run(findBinary("ngircd") ?? "ngircd", ["--version"]);
+    case "inspircd":
+      return await run(findBinary("inspircd") ?? "inspircd", ["--version"]);
+  }
+}
+
+let help: Promise<string> | undefined;
+
+/** tertulia's `--help` text, read once, to learn which flags this version has. */
+function tertuliaHelp(): Promise<string> {
+  help ??= new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TERTULIA_ENTRY, "--help"],
+    stdout: "piped",
+    stderr: "null",
+  }).output().then((output) => new TextDecoder().decode(output.stdout));
+  return help;
+}
+
+/** Whether this tertulia accepts `--db` (history persistence), read from its `--help`. */
+export async function tertuliaHasHistory(): Promise<boolean> {
+  return (await tertuliaHelp()).includes("--db");
+}

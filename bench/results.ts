@@ -1,0 +1,140 @@
+/**
+ * The shape of a bench run's results (what `bench/results/latest.json`
+ * holds), the scenario catalogue, and the summary helpers both the runner
+ * and the report use.
+ *
+ * @module
+ */
+
+import type { ServerKind } from "./peers.ts";
+import { type Spread, spread } from "./stats.ts";
+
+/** Scenario ids, in the order they run and are reported. */
+export const SCENARIO_IDS = [
+  "fanout-small",
+  "fanout-large",
+  "idle",
+  "storm",
+  "history",
+] as const;
+
+/** One of {@link SCENARIO_IDS}. */
+export type ScenarioId = typeof SCENARIO_IDS[number];
+
+/** Human titles for the report. */
+export const SCENARIO_TITLES: Record<ScenarioId, string> = {
+  "fanout-small": "1. fan-out small",
+  "fanout-large": "2. fan-out large",
+  idle: "3. idle",
+  storm: "4. connect storm",
+  history: "5. history on",
+};
+
+/** One repetition of one scenario against one server; absent fields do not apply. */
+export interface RunMetrics {
+  /** Clients connected for the run. */
+  clients: number;
+  /** Fan-out: deliveries received. */
+  deliveries?: number;
+  /** Fan-out: deliveries per second, first send to last delivery. */
+  deliveriesPerSecond?: number;
+  /** Fan-out: latency percentiles, ms. */
+  p50Ms?: number;
+  /** Fan-out: 99th percentile latency, ms. */
+  p99Ms?: number;
+  /** Fan-out: largest latency, ms. */
+  maxMs?: number;
+  /** Fan-out: expected deliveries that never arrived. */
+  lost?: number;
+  /** Fan-out: duplicated, reordered or echoed deliveries. */
+  anomalies?: number;
+  /** Clients the server disconnected during the run. */
+  disconnects: number;
+  /** Server CPU (user + system) during the measured phase, s. */
+  cpuSeconds: number;
+  /** Fan-out: server CPU seconds per million deliveries. */
+  cpuPerMillion?: number;
+  /** Server peak RSS (VmHWM) at the end of the run, KiB. */
+  peakRssKiB: number;
+  /** Storm: seconds until every client registered and joined. */
+  stormSeconds?: number;
+  /** Storm: registrations (with join) per second. */
+  registrationsPerSecond?: number;
+  /** Storm: registrations kept in flight (the server's listen backlog, capped). */
+  concurrency?: number;
+  /** Idle: (RSS with all clients − RSS before), per client, KiB. */
+  rssPerConnectionKiB?: number;
+  /** Idle: RSS before any client connected, KiB. */
+  baselineRssKiB?: number;
+}
+
+/** The metrics summarised over repetitions: median, min and max of each. */
+export type MetricSpreads = Partial<Record<keyof RunMetrics, Spread>>;
+
+/** All repetitions of one scenario on one server. */
+export interface ScenarioResult {
+  /** The server. */
+  server: ServerKind;
+  /** The scenario. */
+  scenario: ScenarioId;
+  /** Why it did not run, if it did not. */
+  skipped?: string;
+  /** Each repetition. */
+  runs: RunMetrics[];
+  /** Median and range of every metric over the runs. */
+  summary: MetricSpreads;
+}
+
+/** Where the numbers came from. */
+export interface MachineInfo {
+  /** CPU model from /proc/cpuinfo. */
+  cpu: string;
+  /** Logical CPUs. */
+  cores: number;
+  /** Total memory, MiB. */
+  memoryMiB: number;
+  /** Kernel release. */
+  kernel: string;
+  /** Deno version. */
+  deno: string;
+  /** 1-minute load average when the run started. */
+  loadAverage: number;
+  /** Host name. */
+  hostname: string;
+}
+
+/** A whole bench run: what `latest.json` holds. */
+export interface BenchResults {
+  /** ISO time the run started. */
+  startedAt: string;
+  /** Wall time of the run, s. */
+  seconds: number;
+  /** Whether this was a `--quick` run (smaller loads, one repetition). */
+  quick: boolean;
+  /** The machine. */
+  machine: MachineInfo;
+  /** Each server's version string, or why it was skipped. */
+  servers: {
+    kind: ServerKind;
+    version?: string;
+    skipped?: string;
+    limits: string;
+  }[];
+  /** Load parameters per scenario, for the report. */
+  loads: Record<ScenarioId, string>;
+  /** Every scenario × server. */
+  results: ScenarioResult[];
+}
+
+/** Summarises repetitions: a {@link Spread} of every numeric metric present in all runs. */
+export function summarise(runs: readonly RunMetrics[]): MetricSpreads {
+  const summary: MetricSpreads = {};
+  if (runs.length === 0) return summary;
+  for (const key of Object.keys(runs[0]) as (keyof RunMetrics)[]) {
+    const values = runs.map((run) => run[key]);
+    if (values.every((value) => typeof value === "number")) {
+      summary[key] = spread(values as number[]);
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,162 @@
+/**
+ * Keeps the benchmark's load generator working: a tiny fan-out against a
+ * real tertulia subprocess must count every delivery, a client that left the
+ * channel must show up as lost deliveries, and the report must render.
+ */
+
+import { closeClients, openClients, runFanout } from "../bench/load.ts";
+import { startBenchServer } from "../bench/peers.ts";
+import { parseStatCpuSeconds, sampleProcess } from "../bench/procstat.ts";
+import { renderMarkdown } from "../bench/report.ts";
+import { renderChart } from "../bench/chart.ts";
+import { type BenchResults, summarise } from "../bench/results.ts";
+import { percentile, spread } from "../bench/stats.ts";
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+
+async function withTertulia(
+  body: (port: number, pid: number) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tertulia-bench-smoke-" });
+  const server = await startBenchServer("tertulia", { dir });
+  try {
+    await body(server.port, server.pid);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("bench fan-out: 5 clients, 2 senders × 10 messages, nothing lost", async () => {
+  await withTertulia(async (port, pid) => {
+    const { clients } = await openClients({
+      port,
+      count: 5,
+      channelOf: () => "#smoke",
+    });
+    try {
+      const before = await sampleProcess(pid);
+      const result = await runFanout(clients, {
+        channel: "#smoke",
+        senders: 2,
+        messages: 10,
+        window: 4,
+        batch: 2,
+      });
+      const after = await sampleProcess(pid);
+      assertEquals(result.expected, 2 * 10 * 4);
+      assertEquals(result.deliveries, result.expected);
+      assertEquals(result.lost, 0);
+      assertEquals(result.anomalies, 0);
+      assertEquals(result.disconnects, 0);
+      assertOk(result.p50Ms > 0 && result.p50Ms <= result.p99Ms);
+      assertOk(result.p99Ms <= result.maxMs);
+      assertOk(after.rssKiB > 0 && after.peakRssKiB >= after.rssKiB);
+      assertOk(after.cpuSeconds >= before.cpuSeconds);
+    } finally {
+      closeClients(clients);
+    }
+  });
+});
+
+Deno.test("bench fan-out: a client that left the channel counts as lost deliveries", async () => {
+  await withTertulia(async (port) => {
+    const { clients } = await openClients({
+      port,
+      count: 4,
+      channelOf: () => "#smoke",
+    });
+    try {
+      const parted = clients[3].waitFor(
+        (m) => m.command === "PART" && m.params[0] === "#smoke",
+        5000,
+      );
+      await clients[3].send("PART #smoke\r\n");
+      await parted;
+      const result = await runFanout(clients, {
+        channel: "#smoke",
+        senders: 1,
+        messages: 5,
+        window: 0,
+        stallTimeoutMs: 300,
+      });
+      assertEquals(result.expected, 15);
+      assertEquals(result.deliveries, 10);
+      assertEquals(result.lost, 5);
+    } finally {
+      closeClients(clients);
+    }
+  });
+});
+
+Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
+  assertEquals(percentile(Float32Array.of(1, 2, 3, 4), 0.5), 2);
+  assertEquals(percentile([], 0.99), 0);
+  assertEquals(spread([3, 1, 2]), { median: 2, min: 1, max: 3 });
+  assertEquals(
+    parseStatCpuSeconds(
+      "42 (deno (main)) S 1 42 42 0 -1 0 0 0 0 0 150 50 0 0 20 0 9 0",
+    ),
+    2,
+  );
+  const run = (server: number) => ({
+    clients: 100,
+    deliveries: 990000,
+    deliveriesPerSecond: server,
+    p50Ms: 1,
+    p99Ms: 2,
+    maxMs: 3,
+    lost: 0,
+    disconnects: 0,
+    cpuSeconds: 0.5,
+    cpuPerMillion: 0.5,
+    peakRssKiB: 1024,
+  });
+  const results: BenchResults = {
+    startedAt: "2026-01-01T00:00:00.000Z",
+    seconds: 1,
+    quick: true,
+    machine: {
+      cpu: "Test CPU",
+      cores: 2,
+      memoryMiB: 1024,
+      kernel: "6.0",
+      deno: "2.0",
+      loadAverage: 0,
+      hostname: "test",
+    },
+    servers: [
+      { kind: "tertulia", limits: "none" },
+      { kind: "ngircd", limits: "none" },
+    ],
+    loads: {
+      "fanout-small": "",
+      "fanout-large": "",
+      idle: "",
+      storm: "",
+      history: "",
+    },
+    results: [
+      {
+        server: "tertulia",
+        scenario: "fanout-small",
+        runs: [run(2e6)],
+        summary: summarise([run(2e6)]),
+      },
+      {
+        server: "ngircd",
+        scenario: "fanout-small",
+        runs: [run(1e6)],
+        summary: summarise([run(1e6)]),
+      },
+    ],
+  };
+  const markdown = renderMarkdown(results);
+  assertIncludes(markdown, "| 1. fan-out small | tertulia | 2 M |");
+  assertIncludes(
+    markdown,
+    "| 1. fan-out small | deliveries/s (higher is better) | 2 | ≥ 1 | yes |",
+  );
+  const svg = renderChart(results);
+  assertIncludes(svg, "<svg");
+  assertEquals(svg.match(/<rect x=/g)?.length, 2 + 2 * 2);
+});
