@@ -34,6 +34,8 @@ export interface SessionState {
   registered: boolean;
   /** Whether the channels joined on connect have been joined (or refused) on this connection. */
   ready: boolean;
+  /** Channels joined on connect that have not answered yet, casefolded. */
+  awaitingJoins: Set<string>;
   /** Joined channels, keyed by casefolded name. */
   channels: Map<string, ChannelState>;
   /** Channels to join after (re)registering, keyed by casefolded name. */
@@ -97,6 +99,7 @@ export function createSession(nick: string, channel?: string): SessionState {
     nick,
     registered: false,
     ready: false,
+    awaitingJoins: new Set(),
     channels: new Map(),
     autojoin,
     activeTarget: channel ?? null,
@@ -110,6 +113,7 @@ export function createSession(nick: string, channel?: string): SessionState {
 export function resetConnection(state: SessionState): void {
   state.registered = false;
   state.ready = false;
+  state.awaitingJoins.clear();
   state.channels.clear();
   state.names.clear();
   state.pendingActive = null;
@@ -286,9 +290,17 @@ function joinFailed(state: SessionState, name: string): void {
   if (isActive(state, name)) state.activeTarget = fallbackTarget(state);
 }
 
-/** Marks the connection ready (once) when the channels joined on connect have answered. */
-function becomeReady(state: SessionState, outcome: Outcome): void {
-  if (!state.registered || state.ready) return;
+/**
+ * Notes that `channel` (joined on connect) has answered, with its names or
+ * an error, and marks the connection ready (once) when none is left.
+ */
+function joinAnswered(
+  state: SessionState,
+  channel: string | null,
+  outcome: Outcome,
+): void {
+  if (channel !== null) state.awaitingJoins.delete(casefold(channel));
+  if (!state.registered || state.ready || state.awaitingJoins.size > 0) return;
   state.ready = true;
   outcome.signals.push({ kind: "ready" });
 }
@@ -317,10 +329,11 @@ export function handleServerMessage(
       if (p[0] !== undefined && p[0] !== "*") state.nick = p[0];
       state.registered = true;
       outcome.signals.push({ kind: "registered" });
-      for (const channel of state.autojoin.values()) {
+      for (const [key, channel] of state.autojoin) {
+        state.awaitingJoins.add(key);
         outcome.replies.push(ircMessage("JOIN", channel));
       }
-      if (state.autojoin.size === 0) becomeReady(state, outcome);
+      joinAnswered(state, null, outcome);
       break;
     case Numeric.RPL_ISUPPORT:
       for (const token of p.slice(1, -1)) {
@@ -358,7 +371,7 @@ export function handleServerMessage(
         { name, users: new Map() };
       channel.users = new Map(list.map((user) => [casefold(user), user]));
       outcome.events.push(usersEvent(channel));
-      becomeReady(state, outcome);
+      joinAnswered(state, name, outcome);
       break;
     }
     case "JOIN": {
@@ -469,8 +482,8 @@ export function handleServerMessage(
       if (/^\d\d\d$/.test(message.command)) {
         outcome.events.push({ kind: "reply", message });
         if (JOIN_FAILURES.has(message.command)) joinFailed(state, p[1] ?? "");
-        if (state.registered && /^[45]/.test(message.command)) {
-          becomeReady(state, outcome);
+        if (/^[45]/.test(message.command) && p[1] !== undefined) {
+          joinAnswered(state, p[1], outcome);
         }
       }
   }

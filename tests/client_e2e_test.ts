@@ -101,10 +101,13 @@ Deno.test("client e2e: a lost connection is announced and the client reconnects 
   await ana.waitForOutput(
     /Lost the connection to 127\.0\.0\.1:\d+\. Reconnecting/,
   );
+  await ana.send("typed while down");
   await withServer({ port }, async (second) => {
     await ana.waitForOutput(`Reconnected to 127.0.0.1:${port} as ana.`);
     await ana.waitForOutput("Users online (#general): ana\n");
     await ana.waitForOutput("Users online (#rust): ana\n");
+    // Held while disconnected, sent (and shown) once the channels are rejoined.
+    await ana.waitForOutput(/\[\d\d:\d\d\] ana: typed while down\n/);
     const watcher = await second.client("watcher");
     await watcher.send("JOIN #rust");
     await ana.waitForOutput("Users online (#rust): ana, watcher\n");

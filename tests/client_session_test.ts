@@ -311,3 +311,28 @@ Deno.test("client session: Tab completion offers nicks, channels and commands", 
     "in a query, the other person",
   );
 });
+
+Deno.test("client session: ready only once every channel joined on connect has answered", () => {
+  const state = createSession("ana", "#general");
+  feed(state, ":ana!a@h JOIN #rust", ":srv 366 ana #rust :End");
+  resetConnection(state);
+  const welcome = feed(
+    state,
+    ":srv 001 ana :Welcome",
+    ":srv 422 ana :MOTD File is missing",
+  );
+  assertEquals(
+    welcome.signals,
+    [{ kind: "registered" }],
+    "an unrelated error is not an answer",
+  );
+  assertEquals(feed(state, ":srv 366 ana #general :End").signals, []);
+  assertEquals(feed(state, ":srv 474 ana #rust :Banned").signals, [{
+    kind: "ready",
+  }]);
+  const none = createSession("ana");
+  assertEquals(feed(none, ":srv 001 ana :Welcome").signals, [
+    { kind: "registered" },
+    { kind: "ready" },
+  ]);
+});
