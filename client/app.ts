@@ -6,20 +6,14 @@
  * @module
  */
 
-import {
-  isValidNick,
-  LineFramerStream,
-  type Message,
-  MessageError,
-  parseMessage,
-  serializeMessage,
-} from "../protocol.ts";
+import { isValidNick, type Message } from "../protocol.ts";
 import {
   type ConnectionOptions,
   describeConnectError,
   openConnection,
 } from "./connection.ts";
 import { NICK_RULES, parseInput } from "./input.ts";
+import { type Link, openLink } from "./link.ts";
 import type { ClientOptions } from "./options.ts";
 import { type ClientEvent, renderEvent } from "./render.ts";
 import {
@@ -65,14 +59,6 @@ const DEFAULT_RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
 /** How long to wait for the server to close after QUIT before closing ourselves. */
 const QUIT_TIMEOUT_MS = 3000;
 const USERNAME_PROMPT = "Username: ";
-const encoder = new TextEncoder();
-
-async function writeFully(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await conn.write(bytes.subarray(written));
-  }
-}
 
 /** Asks for a nickname until a valid one is typed; `null` at end of input or on `interrupt`. */
 async function askNick(
@@ -143,9 +129,7 @@ export async function runClient(
   terminal.setPrompt(promptFor(state));
   terminal.setCompleter((prefix) => completeWord(state, prefix));
 
-  let conn: Deno.Conn | null = null;
-  let connClosed: Promise<void> = Promise.resolve();
-  let writing: Promise<void> = Promise.resolve();
+  let link: Link | null = null;
   let quitting = false;
   let everRegistered = false;
   let awaitingNick = false;
@@ -168,21 +152,7 @@ export async function runClient(
 
   /** Sends straight away on the current connection (registration, PONG, QUIT). */
   const writeNow = (messages: Message[]) => {
-    const target = conn;
-    if (target === null || messages.length === 0) return;
-    let text = "";
-    for (const message of messages) {
-      try {
-        text += serializeMessage(message) + "\r\n";
-      } catch (error) {
-        if (!(error instanceof MessageError)) throw error;
-        show({ kind: "error", text: `Not sent: ${error.message}` });
-      }
-    }
-    const bytes = encoder.encode(text);
-    writing = writing.then(() => writeFully(target, bytes)).catch(() => {
-      // A failed write means the connection is gone; the reader reports it.
-    });
+    if (messages.length > 0) link?.send(messages);
   };
 
   /**
@@ -191,7 +161,7 @@ export async function runClient(
    */
   const send = (messages: Message[], echoes: ClientEvent[]) => {
     if (messages.length === 0) return;
-    if (conn !== null && state.ready) {
+    if (link !== null && state.ready) {
       show(...echoes);
       writeNow(messages);
       return;
@@ -251,7 +221,7 @@ export async function runClient(
           writeNow([ircMessage("NICK", next)]);
         } else {
           fatal = `The server does not accept the name ${signal.nick}.`;
-          conn?.close();
+          link?.close();
         }
         break;
       case "pong":
@@ -268,32 +238,14 @@ export async function runClient(
     }
   };
 
-  const readConnection = async (current: Deno.Conn) => {
-    try {
-      const lines = current.readable.pipeThrough(new LineFramerStream());
-      for await (const framed of lines) {
-        if (framed.kind !== "line") continue;
-        let message: Message;
-        try {
-          message = parseMessage(framed.line);
-        } catch {
-          continue;
-        }
-        const outcome = handleServerMessage(state, message, now());
-        show(...outcome.events);
-        writeNow(outcome.replies);
-        outcome.signals.forEach(onSignal);
-        if (!awaitingNick) terminal.setPrompt(promptFor(state));
-      }
-    } catch {
-      // Reset or closed under us: treated like the server closing.
-    }
-    try {
-      current.close();
-    } catch {
-      // Already closed.
-    }
+  const onMessage = (message: Message) => {
+    const outcome = handleServerMessage(state, message, now());
+    show(...outcome.events);
+    writeNow(outcome.replies);
+    outcome.signals.forEach(onSignal);
+    if (!awaitingNick) terminal.setPrompt(promptFor(state));
   };
+  const onInvalid = (text: string) => show({ kind: "error", text });
 
   const connectionLoop = async (): Promise<ClientExit> => {
     let attempt = 0;
@@ -313,11 +265,10 @@ export async function runClient(
         await sleep(delay);
         continue;
       }
-      conn = current;
-      connClosed = readConnection(current);
+      link = openLink(current, { onMessage, onInvalid });
       writeNow(registrationMessages(state, options.password));
-      await connClosed;
-      conn = null;
+      await link.closed;
+      link = null;
       const wasRegistered = state.registered;
       resetConnection(state);
       if (quitting) break;
@@ -356,22 +307,18 @@ export async function runClient(
     if (outbox.length > 0 && !terminal.interactive) await whenReady();
     quitting = true;
     wake();
-    const current = conn;
+    const current = link;
     if (current === null) return;
     if (state.registered) {
-      writeNow([ircMessage("QUIT", reason)]);
+      current.send([ircMessage("QUIT", reason)]);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        connClosed,
+        current.closed,
         new Promise((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT_MS)),
       ]);
       clearTimeout(timer);
     }
-    try {
-      current.close();
-    } catch {
-      // Already closed by the server.
-    }
+    current.close();
   };
 
   /** At the end of piped input: wait until the server has processed everything sent, then quit. */
@@ -380,7 +327,7 @@ export async function runClient(
     const token = `tertulia-${Date.now()}`;
     await new Promise<void>((resolve) => {
       pongWaiters.set(token, resolve);
-      connClosed.then(resolve);
+      link?.closed.then(resolve);
       writeNow([ircMessage("PING", token)]);
     });
     pongWaiters.delete(token);
