@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { isValidChannel, isValidNick } from "../protocol.ts";
+import { DEFAULT_TLS_PORT } from "../tls/port.ts";
 
 /** Server host used when `--host` is not given. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -18,7 +19,7 @@ export const DEFAULT_CHANNEL = "#general";
 export interface ClientOptions {
   /** Server host name or address. Default {@link DEFAULT_HOST}. */
   host: string;
-  /** Server TCP port. Default {@link DEFAULT_PORT}. */
+  /** Server TCP port. Default {@link DEFAULT_PORT}, or {@link DEFAULT_TLS_PORT} with TLS. */
   port: number;
   /** Nickname to use; when absent the client asks `Username:`. */
   nick?: string;
@@ -50,7 +51,7 @@ Chat on a tertulia (or any IRC) server from the terminal.
 
 Options:
   --host HOST      Server to connect to (default ${DEFAULT_HOST})
-  --port PORT      Server port (default ${DEFAULT_PORT})
+  --port PORT      Server port (default ${DEFAULT_PORT}, or ${DEFAULT_TLS_PORT} with --tls)
   --nick NAME      Your nickname; without it you are asked for one
   --channel CHAN   Channel to join on connect (default ${DEFAULT_CHANNEL})
   --password PASS  Server password, if the server needs one
@@ -90,7 +91,8 @@ export function parseClientArgs(args: string[]): ParsedArgs {
   const host = values.host ?? DEFAULT_HOST;
   if (host === "") return { ok: false, error: "--host needs a host name" };
 
-  let port = DEFAULT_PORT;
+  const tls = values.tls === true || values.ca !== undefined;
+  let port = tls ? DEFAULT_TLS_PORT : DEFAULT_PORT;
   if (values.port !== undefined) {
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
@@ -121,7 +123,7 @@ export function parseClientArgs(args: string[]): ParsedArgs {
       nick: values.nick,
       channel,
       password: values.password,
-      tls: values.tls === true || values.ca !== undefined,
+      tls,
       caFile: values.ca,
       reconnect: values["no-reconnect"] !== true,
       color: values["no-color"] !== true,
