@@ -5,7 +5,11 @@ import {
   explainPlainClientOnTlsPort,
   UNKNOWN_CA_SENTENCE,
 } from "../tls/errors.ts";
-import { looksLikeClientHello, looksLikeTls } from "../tls/sniff.ts";
+import {
+  detectTlsReply,
+  looksLikeClientHello,
+  looksLikeTls,
+} from "../tls/sniff.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { createTestPki, probeHandshake, type TestPki } from "./helpers/tls.ts";
 
@@ -166,12 +170,14 @@ Deno.test(
       port: listener.addr.port,
     });
     await conn.write(encoder.encode("NICK alice\r\nUSER alice 0 * :A\r\n"));
-    const buffer = new Uint8Array(64);
-    const n = await conn.read(buffer);
-    conn.close();
+    let detected = false;
+    const passed = await Array.fromAsync(
+      conn.readable.pipeThrough(detectTlsReply(() => detected = true)),
+    );
     const serverError = await served;
     listener.close();
-    assertOk(looksLikeTls(buffer.subarray(0, n ?? 0)));
+    assertOk(detected, "the TLS alert is recognised");
+    assertEquals(passed, [], "nothing reaches the line framer");
     assertIncludes(
       describeHandshakeFailure(serverError),
       "plain-text client on the TLS port",
@@ -189,6 +195,17 @@ Deno.test("errors that are not about TLS get no TLS sentence", () => {
     explainClientTlsError(refused, { host: "localhost", port: 1 }),
     null,
   );
+});
+
+Deno.test("detectTlsReply passes IRC text through untouched", async () => {
+  let detected = false;
+  const text = ":server NOTICE * :hi\r\n";
+  const chunks = await Array.fromAsync(
+    ReadableStream.from([encoder.encode(text), new Uint8Array([0x15, 0x03])])
+      .pipeThrough(detectTlsReply(() => detected = true)),
+  );
+  assertEquals(detected, false);
+  assertEquals(chunks.length, 2, "only the first chunk is checked");
 });
 
 Deno.test("IRC text is not mistaken for TLS, and TLS records are recognised", () => {

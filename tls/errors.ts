@@ -5,8 +5,7 @@
  * @module
  */
 
-/** The TLS port a server listens on by default when TLS is on. */
-export const DEFAULT_TLS_PORT = 59421;
+import { DEFAULT_TLS_PORT } from "./port.ts";
 
 /** Where the client was connecting, for the sentences. */
 export interface TlsTarget {
@@ -99,7 +98,7 @@ export function explainClientTlsError(
  * the TLS alert the server sends back (see `looksLikeTls`).
  */
 export function explainPlainClientOnTlsPort(target: TlsTarget): string {
-  return `${target.host}:${target.port} expects TLS: add --tls (and --ca certs/ca.crt when the server uses development certificates).`;
+  return `The server at ${target.host}:${target.port} expects TLS: add --tls (and --ca certs/ca.crt when it uses development certificates).`;
 }
 
 /**
@@ -118,7 +117,7 @@ export function describeHandshakeFailure(error: unknown): string {
   const alert = message.match(/received fatal alert: (\w+)/)?.[1];
   switch (alert) {
     case undefined:
-      return `TLS handshake failed: ${message}`;
+      return message;
     case "UnknownCA":
       return "client does not trust the CA that signed our certificate (UnknownCA); give it the CA file with --ca";
     case "BadCertificate":

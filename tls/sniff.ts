@@ -27,3 +27,25 @@ export function looksLikeClientHello(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === HANDSHAKE &&
     bytes[1] === VERSION_MAJOR;
 }
+
+/**
+ * A pass-through byte stream for a plain-text connection that checks the
+ * first chunk: when it looks like TLS (the alert a TLS port answers plain
+ * text with), it calls `onTls` and ends the stream instead of passing it on.
+ */
+export function detectTlsReply(
+  onTls: () => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  let first = true;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (first && looksLikeTls(chunk)) {
+        onTls();
+        controller.terminate();
+        return;
+      }
+      first = false;
+      controller.enqueue(chunk);
+    },
+  });
+}
