@@ -8,6 +8,7 @@
 
 import { type Connection, openConnection } from "./server/connection.ts";
 import type { HistoryHook, ServerContext } from "./server/context.ts";
+import { openHistoryHook } from "./server/history_hook.ts";
 import { acceptLoop, formatAddress, listenTls } from "./server/listener.ts";
 import {
   parseServerArgs,
@@ -53,11 +54,16 @@ async function readMotd(path: string): Promise<string[]> {
 export async function startServer(
   startOptions: StartOptions = {},
 ): Promise<RunningServer> {
-  const { history, ...rest } = startOptions;
+  const { history: givenHistory, ...rest } = startOptions;
   const options = resolveOptions(rest);
   const motd = options.motd === undefined
     ? undefined
     : await readMotd(options.motd);
+  // A history the server opened itself (from `options.db`) is closed with it.
+  const ownedHistory = givenHistory === undefined
+    ? openHistoryHook(options)
+    : undefined;
+  const history = givenHistory ?? ownedHistory;
   const context: ServerContext = {
     options,
     state: createChatState(),
@@ -82,6 +88,7 @@ export async function startServer(
     }
   } catch (error) {
     for (const listener of listeners) listener.close();
+    ownedHistory?.store.close();
     throw error;
   }
 
@@ -167,6 +174,7 @@ export async function startServer(
       }
     }
     await Promise.all(loops);
+    ownedHistory?.store.flush();
     const open = [...connections];
     for (const connection of open) {
       connection.end("Server shutting down", {
@@ -175,6 +183,7 @@ export async function startServer(
       });
     }
     await Promise.all(open.map((connection) => connection.closed));
+    ownedHistory?.store.close();
   }
 
   return {

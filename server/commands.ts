@@ -15,6 +15,7 @@ import {
 import { Numeric } from "../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "./context.ts";
 import { channelCommands } from "./handlers/channels.ts";
+import { chathistoryCommands } from "./handlers/chathistory.ts";
 import { messagingCommands } from "./handlers/messaging.ts";
 import { queryCommands } from "./handlers/queries.ts";
 import { registrationCommands } from "./handlers/registration.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...channelCommands,
     ...messagingCommands,
     ...queryCommands,
+    ...chathistoryCommands,
   }),
 );
 

@@ -8,6 +8,7 @@
 
 import type { Message } from "../protocol/message.ts";
 import type { Relay } from "./delivery.ts";
+import type { History } from "./history.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Channel, ChatState, User } from "./state.ts";
 
@@ -24,6 +25,10 @@ export interface HistoryHook {
   saveTopic?(channel: Channel): void;
   /** Restores a saved topic into `channel` when it is created, before its first JOIN is answered. */
   restoreTopic?(channel: Channel): void;
+  /** The store behind the hook, which CHATHISTORY queries. */
+  readonly store: History;
+  /** A `BATCH` reference not used before on this server. */
+  nextBatchRef(): string;
 }
 
 /** One client's connection as command handlers see it. */

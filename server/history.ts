@@ -66,7 +66,7 @@ export interface StoredTopic {
 export interface HistoryOptions {
   /** Path of the SQLite file; the file and its folder are created when missing. */
   path: string;
-  /** Longest time, in ms, a recorded line waits before it is committed. Default 50. */
+  /** Longest time, in ms, a recorded line waits before it is committed; 0 commits each one as it is recorded. Default 50. */
   groupCommitMs?: number;
   /** Lines held in memory before a commit is forced, whatever the window. Default 1000. */
   maxPending?: number;
@@ -431,11 +431,12 @@ export function openHistory(options: HistoryOptions): History {
     if (closed) return;
     if (pending.length > 0 && now - pendingSince >= groupCommitMs) flush();
     pending.push(item);
-    if (pending.length === 1) {
+    if (groupCommitMs === 0 || pending.length >= maxPending) {
+      flush();
+    } else if (pending.length === 1) {
       pendingSince = now;
       commitTimer = setTimeout(flush, groupCommitMs);
     }
-    if (pending.length >= maxPending) flush();
   }
 
   /** Runs a read, committing queued lines first so they are seen. */
@@ -471,7 +472,17 @@ export function openHistory(options: HistoryOptions): History {
     const interval = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
     const run = () => {
       pruneTimer = undefined;
-      prune(Date.now() - retentionMs)
+      const cutoff = Date.now() - retentionMs;
+      prune(cutoff)
+        .then((count) => {
+          if (count > 0) {
+            log(
+              `Pruned ${count} history lines older than ${
+                new Date(cutoff).toISOString()
+              } from ${path}.`,
+            );
+          }
+        })
         .catch((error) =>
           log(`Cannot prune history in ${path}: ${reason(error)}.`)
         )

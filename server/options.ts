@@ -57,7 +57,22 @@ export interface ServerOptions {
   tlsOnly: boolean;
   /** Where log lines go. Default: `console.error` with an ISO timestamp. */
   log: (line: string) => void;
+  /**
+   * SQLite file for persistent channel history. Default none: `startServer`
+   * keeps no history unless given one; the command line defaults to
+   * {@link DEFAULT_DB_PATH} (`--no-history` turns it off).
+   */
+  db?: string;
+  /** History lines replayed to a client when it joins a channel; 0 replays none. Default `50`. */
+  historyLines: number;
+  /** Days history is kept; older lines are pruned in the background. Default none (kept forever). */
+  historyDays?: number;
+  /** Longest time, in ms, a history line waits before it is committed (what a crash can lose); 0 commits each line before it is relayed. Default `50`. */
+  historyCommitMs: number;
 }
+
+/** The history database the command line uses unless `--db` or `--no-history` says otherwise. */
+export const DEFAULT_DB_PATH = "data/tertulia.db";
 
 /** The defaults of every {@link ServerOptions} field. */
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
@@ -76,6 +91,8 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
   recvq: 262144,
   sendq: 1048576,
   tlsOnly: false,
+  historyLines: 50,
+  historyCommitMs: 50,
   log: (line) => console.error(`${new Date().toISOString()} ${line}`),
 };
 
@@ -125,6 +142,11 @@ Options:
   --cert FILE                 PEM certificate chain for TLS
   --key FILE                  PEM private key for TLS
   --tls-only                  no plain-text listener
+  --db PATH                   SQLite file for channel history (default data/tertulia.db)
+  --history N                 history lines replayed on join, 0 = none (default 50)
+  --history-days N            prune history older than N days (default: keep all)
+  --history-commit-ms MS      longest wait before history is on disk, 0 = every line (default 50)
+  --no-history                keep no history at all
   --help                      show this text
 `;
 
@@ -185,6 +207,11 @@ export function parseServerArgs(args: string[]): ParsedArgs {
         cert: { type: "string" },
         key: { type: "string" },
         "tls-only": { type: "boolean" },
+        db: { type: "string" },
+        history: { type: "string" },
+        "history-days": { type: "string" },
+        "history-commit-ms": { type: "string" },
+        "no-history": { type: "boolean" },
         help: { type: "boolean" },
       },
     }));
@@ -230,7 +257,36 @@ export function parseServerArgs(args: string[]): ParsedArgs {
     recvq: number("recvq", values.recvq, { min: 1024, integer: true }),
     sendq: number("sendq", values.sendq, { min: 1024, integer: true }),
     tlsOnly: values["tls-only"],
+    historyLines: number("history", values.history, count),
+    historyDays: number("history-days", values["history-days"], {
+      min: 1,
+      integer: true,
+    }),
+    historyCommitMs: number(
+      "history-commit-ms",
+      values["history-commit-ms"],
+      count,
+    ),
   };
+  if (values["no-history"]) {
+    const conflict = ([
+      "db",
+      "history",
+      "history-days",
+      "history-commit-ms",
+    ] as const).find((
+      flag,
+    ) => values[flag] !== undefined);
+    if (conflict !== undefined) {
+      throw new UsageError(
+        `--no-history cannot be combined with --${conflict}`,
+      );
+    }
+  } else if (values.db === "") {
+    throw new UsageError("--db needs a file path");
+  } else {
+    options.db = values.db ?? DEFAULT_DB_PATH;
+  }
   const tlsPort = number("tls-port", values["tls-port"], port);
   if (tlsPort !== undefined) {
     if (values.cert === undefined || values.key === undefined) {

@@ -17,6 +17,7 @@ import { MAX_LINE_BYTES } from "../../protocol/message.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { relayFrom, reply } from "../replies.ts";
 import { sendRelay } from "../delivery.ts";
+import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
 import {
   findChannel,
   findUser,
@@ -40,6 +41,7 @@ export function isupportTokens(server: ServerContext): string[] {
     `NICKLEN=${NICKLEN}`,
     "PREFIX=(ov)@+",
     `TOPICLEN=${TOPICLEN}`,
+    ...(server.history === undefined ? [] : CHATHISTORY_ISUPPORT),
   ];
 }
 

@@ -14,11 +14,22 @@ import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
 
 /** Capabilities the server implements, in the order CAP LS lists them. */
 export const CAPABILITIES = [
+  "batch",
   "echo-message",
   "message-tags",
   "multi-prefix",
   "server-time",
 ] as const;
+
+/** Capabilities offered only while the server keeps history. */
+export const HISTORY_CAPABILITIES = ["draft/chathistory"] as const;
+
+/** What `server` offers: {@link CAPABILITIES}, plus {@link HISTORY_CAPABILITIES} when it keeps history. */
+function offered(server: ServerContext): readonly string[] {
+  return server.history === undefined
+    ? CAPABILITIES
+    : [...CAPABILITIES, ...HISTORY_CAPABILITIES];
+}
 
 /** Completes registration once NICK and USER are in and CAP negotiation is over; checks PASS. */
 function tryRegister(server: ServerContext, session: Session): void {
@@ -158,7 +169,7 @@ function cap(server: ServerContext, session: Session, params: string[]): void {
   switch (sub) {
     case "LS":
       if (!user.registered) session.capNegotiating = true;
-      send("LS", CAPABILITIES.join(" "));
+      send("LS", offered(server).join(" "));
       return;
     case "LIST":
       send("LIST", [...user.caps].join(" "));
@@ -167,7 +178,7 @@ function cap(server: ServerContext, session: Session, params: string[]): void {
       if (!user.registered) session.capNegotiating = true;
       const wanted = (params[1] ?? "").split(" ").filter((cap) => cap !== "");
       const known = (cap: string) =>
-        (CAPABILITIES as readonly string[]).includes(cap.replace(/^-/, ""));
+        offered(server).includes(cap.replace(/^-/, ""));
       if (wanted.length === 0 || !wanted.every(known)) {
         send("NAK", params[1] ?? "");
         return;
