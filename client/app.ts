@@ -14,6 +14,7 @@ import {
 } from "./connection.ts";
 import { NICK_RULES, parseInput } from "./input.ts";
 import { type Link, openLink } from "./link.ts";
+import { explainPlainClientOnTlsPort } from "../tls/errors.ts";
 import type { ClientOptions } from "./options.ts";
 import { type ClientEvent, renderEvent } from "./render.ts";
 import {
@@ -246,6 +247,9 @@ export async function runClient(
     if (!awaitingNick) terminal.setPrompt(promptFor(state));
   };
   const onInvalid = (text: string) => show({ kind: "error", text });
+  const onTlsReply = connection.tls === undefined
+    ? () => fatal = explainPlainClientOnTlsPort(connection)
+    : undefined;
 
   const connectionLoop = async (): Promise<ClientExit> => {
     let attempt = 0;
@@ -265,7 +269,7 @@ export async function runClient(
         await sleep(delay);
         continue;
       }
-      link = openLink(current, { onMessage, onInvalid });
+      link = openLink(current, { onMessage, onInvalid, onTlsReply });
       writeNow(registrationMessages(state, options.password));
       await link.closed;
       link = null;

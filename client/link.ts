@@ -13,6 +13,7 @@ import {
   parseMessage,
   serializeMessage,
 } from "../protocol.ts";
+import { detectTlsReply } from "../tls/sniff.ts";
 
 /** A connection speaking IRC messages. */
 export interface Link {
@@ -33,6 +34,8 @@ export interface LinkHandlers {
   onMessage: (message: Message) => void;
   /** Called with a sentence when an outgoing message is invalid and was not sent. */
   onInvalid: (reason: string) => void;
+  /** When given, called if the server answers with TLS records (a plain-text connection to a TLS port); the link then ends. */
+  onTlsReply?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -58,7 +61,10 @@ export function openLink(conn: Deno.Conn, handlers: LinkHandlers): Link {
 
   const closed = (async () => {
     try {
-      const lines = conn.readable.pipeThrough(new LineFramerStream());
+      const bytes = handlers.onTlsReply === undefined
+        ? conn.readable
+        : conn.readable.pipeThrough(detectTlsReply(handlers.onTlsReply));
+      const lines = bytes.pipeThrough(new LineFramerStream());
       for await (const framed of lines) {
         if (framed.kind !== "line") continue;
         let message: Message;
