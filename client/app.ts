@@ -17,14 +17,12 @@ import { type Link, openLink } from "./link.ts";
 import { explainPlainClientOnTlsPort } from "../tls/errors.ts";
 import type { ClientOptions } from "./options.ts";
 import { type ClientEvent, renderEvent } from "./render.ts";
+import { completeWord, DEFAULT_QUIT_REASON, planInput } from "./commands.ts";
 import {
   alternativeNick,
-  completeWord,
   createSession,
-  DEFAULT_QUIT_REASON,
   handleServerMessage,
   ircMessage,
-  planInput,
   promptFor,
   registrationMessages,
   resetConnection,

@@ -1,7 +1,8 @@
 /**
  * The state of one chat session (nick, channels, who is in them, where typed
- * text goes) and the rules that update it. No I/O: functions take a parsed
- * message or input action and return what to show and what to send.
+ * text goes) and how messages from the server update it. No I/O: functions
+ * take a parsed message and return what to show and what to send back.
+ * Typed commands are in `commands.ts`.
  *
  * @module
  */
@@ -10,13 +11,10 @@ import {
   casefold,
   isChannelName,
   type Message,
-  MessageError,
   NICKLEN,
   Numeric,
-  parseMessage,
 } from "../protocol.ts";
-import { COMMANDS, type InputAction } from "./input.ts";
-import { type ClientEvent, helpLines } from "./render.ts";
+import type { ClientEvent } from "./render.ts";
 
 /** One joined channel and the nicks in it, keyed by their casefolded form. */
 export interface ChannelState {
@@ -68,23 +66,8 @@ export interface Outcome {
   signals: SessionSignal[];
 }
 
-/** What acting on one typed line produced. */
-export interface Plan {
-  /** Messages to send to the server. */
-  messages: Message[];
-  /** Lines to show straight away (own messages, help, mistakes). */
-  events: ClientEvent[];
-  /** Set when the user asked to leave: the QUIT reason. */
-  quit?: string;
-}
-
-/** Quit reason used when the user gives none. */
-export const DEFAULT_QUIT_REASON = "Leaving";
 /** Answer to CTCP VERSION. */
 export const CLIENT_VERSION = "tertulia terminal client";
-
-/** Bytes reserved for the `user@host` part of our source when the server relays our messages. */
-const SOURCE_ALLOWANCE = 80;
 
 /** Builds a message with no tags and no source. */
 export function ircMessage(command: string, ...params: string[]): Message {
@@ -149,38 +132,13 @@ export function promptFor(state: SessionState): string {
   return `${state.activeTarget ?? state.nick}> `;
 }
 
-const encoder = new TextEncoder();
-
-/**
- * Splits `text` into pieces of at most `maxBytes` UTF-8 bytes, preferring
- * to break at spaces and never splitting a character.
- */
-export function splitText(text: string, maxBytes: number): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (encoder.encode(rest).length > maxBytes) {
-    let bytes = 0;
-    let cut = 0;
-    for (const char of rest) {
-      const size = encoder.encode(char).length;
-      if (bytes + size > maxBytes) break;
-      bytes += size;
-      cut += char.length;
-    }
-    const space = rest.lastIndexOf(" ", cut);
-    const end = space > 0 ? space : Math.max(cut, 1);
-    pieces.push(rest.slice(0, end));
-    rest = rest.slice(space > 0 ? end + 1 : end);
-  }
-  if (rest !== "" || pieces.length === 0) pieces.push(rest);
-  return pieces;
-}
-
-function isSelf(state: SessionState, nick: string): boolean {
+/** Whether `nick` is the user's own nick. */
+export function isSelf(state: SessionState, nick: string): boolean {
   return casefold(nick) === casefold(state.nick);
 }
 
-function sortedUsers(channel: ChannelState): string[] {
+/** The nicks in `channel`, in case-insensitive alphabetical order. */
+export function sortedUsers(channel: ChannelState): string[] {
   return [...channel.users.values()].sort((a, b) =>
     casefold(a) < casefold(b) ? -1 : casefold(a) > casefold(b) ? 1 : 0
   );
@@ -190,13 +148,14 @@ function usersEvent(channel: ChannelState): ClientEvent {
   return { kind: "users", channel: channel.name, users: sortedUsers(channel) };
 }
 
-function isActive(state: SessionState, target: string): boolean {
+/** Whether `target` is where typed text goes now. */
+export function isActive(state: SessionState, target: string): boolean {
   return state.activeTarget !== null &&
     casefold(state.activeTarget) === casefold(target);
 }
 
 /** Picks a joined channel to talk in after leaving the active one, or none. */
-function fallbackTarget(state: SessionState): string | null {
+export function fallbackTarget(state: SessionState): string | null {
   const first = state.channels.values().next();
   return first.done ? null : first.value.name;
 }
@@ -488,192 +447,4 @@ export function handleServerMessage(
       }
   }
   return outcome;
-}
-
-function activeChannel(state: SessionState): string | null {
-  return state.activeTarget !== null && isChannelName(state.activeTarget)
-    ? state.activeTarget
-    : null;
-}
-
-const NOT_IN_CHANNEL =
-  "You are not talking in a channel. Type /join #channel first.";
-
-function sendText(
-  state: SessionState,
-  target: string,
-  text: string,
-  action: boolean,
-  now: Date,
-): Plan {
-  const overhead = encoder.encode(
-    `:${state.nick}! PRIVMSG ${target} :${action ? "\x01ACTION \x01" : ""}`,
-  ).length + SOURCE_ALLOWANCE + 2;
-  const pieces = splitText(text, 512 - overhead);
-  const channel = isChannelName(target);
-  return {
-    messages: pieces.map((piece) =>
-      ircMessage("PRIVMSG", target, action ? `\x01ACTION ${piece}\x01` : piece)
-    ),
-    events: pieces.map((piece) => ({
-      kind: "message",
-      time: now,
-      from: state.nick,
-      target,
-      text: piece,
-      self: true,
-      private: !channel,
-      action,
-      notice: false,
-      elsewhere: channel && !isActive(state, target),
-    })),
-  };
-}
-
-/** Works out what a typed line means now: messages to send, lines to show, and whether to quit. */
-export function planInput(
-  state: SessionState,
-  action: InputAction,
-  now: Date,
-): Plan {
-  const plan: Plan = { messages: [], events: [] };
-  const fail = (text: string): Plan => ({
-    messages: [],
-    events: [{ kind: "error", text }],
-  });
-  switch (action.kind) {
-    case "none":
-      return plan;
-    case "say":
-      if (state.activeTarget === null) {
-        return fail(
-          "You are not talking to anyone. Type /join #channel or /msg nick text.",
-        );
-      }
-      return sendText(state, state.activeTarget, action.text, false, now);
-    case "me":
-      if (state.activeTarget === null) return fail(NOT_IN_CHANNEL);
-      return sendText(state, state.activeTarget, action.text, true, now);
-    case "msg":
-      return sendText(state, action.target, action.text, false, now);
-    case "join": {
-      const key = casefold(action.channel);
-      const joined = state.channels.get(key);
-      if (joined !== undefined) {
-        state.activeTarget = joined.name;
-        return {
-          messages: [],
-          events: [{ kind: "status", text: `Now talking in ${joined.name}.` }],
-        };
-      }
-      state.pendingActive = action.channel;
-      state.activeTarget = action.channel;
-      const params = action.key === undefined
-        ? [action.channel]
-        : [action.channel, action.key];
-      return { messages: [ircMessage("JOIN", ...params)], events: [] };
-    }
-    case "part": {
-      const channel = activeChannel(state);
-      if (channel === null) return fail(NOT_IN_CHANNEL);
-      const params = action.reason === undefined
-        ? [channel]
-        : [channel, action.reason];
-      return { messages: [ircMessage("PART", ...params)], events: [] };
-    }
-    case "query":
-      if (action.nick === undefined) {
-        state.activeTarget = fallbackTarget(state);
-        return {
-          messages: [],
-          events: [{
-            kind: "status",
-            text: state.activeTarget === null
-              ? "Not talking to anyone. Type /join #channel."
-              : `Now talking in ${state.activeTarget}.`,
-          }],
-        };
-      }
-      state.activeTarget = action.nick;
-      return {
-        messages: [],
-        events: [{
-          kind: "status",
-          text: isChannelName(action.nick)
-            ? `Now talking in ${action.nick}.`
-            : `Now talking privately to ${action.nick}. Type /query alone to go back.`,
-        }],
-      };
-    case "nick":
-      return { messages: [ircMessage("NICK", action.nick)], events: [] };
-    case "names": {
-      const channel = activeChannel(state);
-      if (channel === null) return fail(NOT_IN_CHANNEL);
-      return { messages: [ircMessage("NAMES", channel)], events: [] };
-    }
-    case "topic": {
-      const channel = activeChannel(state);
-      if (channel === null) return fail(NOT_IN_CHANNEL);
-      const params = action.text === undefined
-        ? [channel]
-        : [channel, action.text];
-      return { messages: [ircMessage("TOPIC", ...params)], events: [] };
-    }
-    case "list":
-      return { messages: [ircMessage("LIST")], events: [] };
-    case "whois":
-      return { messages: [ircMessage("WHOIS", action.nick)], events: [] };
-    case "away":
-      return {
-        messages: [
-          action.text === undefined
-            ? ircMessage("AWAY")
-            : ircMessage("AWAY", action.text),
-        ],
-        events: [],
-      };
-    case "raw":
-      try {
-        return { messages: [parseMessage(action.line)], events: [] };
-      } catch (error) {
-        if (!(error instanceof MessageError)) throw error;
-        return fail(`Not a valid IRC line: ${error.message}`);
-      }
-    case "help":
-      return {
-        messages: [],
-        events: helpLines().map((text) => ({ kind: "info", text })),
-      };
-    case "quit":
-      return { ...plan, quit: action.reason ?? DEFAULT_QUIT_REASON };
-    case "error":
-      return fail(action.message);
-  }
-}
-
-/**
- * Completes the start of a word for Tab: `/` starts a command, `#` a joined
- * channel, anything else a nick in the active channel (not our own). The
- * first match in alphabetical order wins; `null` when nothing matches.
- */
-export function completeWord(
-  state: SessionState,
-  prefix: string,
-): string | null {
-  let candidates: string[];
-  if (prefix.startsWith("/")) {
-    candidates = COMMANDS.map((command) => command.name);
-  } else if (prefix.startsWith("#")) {
-    candidates = [...state.channels.values()].map((channel) => channel.name);
-  } else {
-    const active = state.activeTarget === null
-      ? undefined
-      : state.channels.get(casefold(state.activeTarget));
-    candidates = active === undefined
-      ? (state.activeTarget === null ? [] : [state.activeTarget])
-      : sortedUsers(active).filter((nick) => !isSelf(state, nick));
-  }
-  const folded = casefold(prefix);
-  return candidates.sort((a, b) => casefold(a) < casefold(b) ? -1 : 1)
-    .find((candidate) => casefold(candidate).startsWith(folded)) ?? null;
 }

@@ -1,18 +1,16 @@
 import { parseInput } from "../client/input.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
+import { completeWord, planInput, splitText } from "../client/commands.ts";
 import {
   alternativeNick,
-  completeWord,
   createSession,
   handleServerMessage,
   nickFromSource,
   type Outcome,
-  planInput,
   promptFor,
   registrationMessages,
   resetConnection,
   type SessionState,
-  splitText,
 } from "../client/session.ts";
 import { type Message, parseMessage, serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
