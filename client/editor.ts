@@ -78,6 +78,18 @@ const CONTROLS: Record<number, EditKey> = {
   0x7f: "backspace",
 };
 
+/**
+ * Splits terminal input into what can be decoded now and an escape
+ * sequence cut off at the end of the chunk (kept for the next chunk).
+ */
+export function splitUnfinishedEscape(input: string): [string, string] {
+  // deno-lint-ignore no-control-regex
+  const match = /\x1b(?:\[[0-9;]*|O)?$/.exec(input);
+  return match === null
+    ? [input, ""]
+    : [input.slice(0, match.index), input.slice(match.index)];
+}
+
 /** Decodes a chunk of terminal input into key presses; unknown sequences become `ignore`. */
 export function decodeKeys(input: string): Key[] {
   const keys: Key[] = [];

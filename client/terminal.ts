@@ -14,6 +14,7 @@ import {
   createEditor,
   decodeKeys,
   drawPromptLine,
+  splitUnfinishedEscape,
 } from "./editor.ts";
 
 /** The client's view of the screen and keyboard. */
@@ -143,8 +144,11 @@ export function createTtyTerminal(): Terminal {
     if (!closed) redraw();
   };
   Deno.addSignalListener("SIGWINCH", onResize);
+  let unfinished = "";
   pump(Deno.stdin.readable, (text) => {
-    for (const key of decodeKeys(text)) {
+    const [whole, rest] = splitUnfinishedEscape(unfinished + text);
+    unfinished = rest;
+    for (const key of decodeKeys(whole)) {
       const result = applyKey(editor, key, complete);
       if (result.kind === "submit") queue.push(result.line);
       else if (result.kind === "eof" || result.kind === "interrupt") {

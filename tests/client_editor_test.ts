@@ -6,6 +6,7 @@ import {
   drawPromptLine,
   type EditorResult,
   type EditorState,
+  splitUnfinishedEscape,
 } from "../client/editor.ts";
 import { assertEquals } from "./helpers/assert.ts";
 
@@ -143,4 +144,15 @@ Deno.test("client editor: wide characters take two columns", () => {
   // 10 columns: 2 for the prompt, 7 for text; the cursor needs one of them.
   applyKey(state, { kind: "text", text: "です" });
   assertEquals(drawPromptLine("> ", state, 10), "\r\x1b[2K> 語です\r\x1b[8C");
+});
+
+Deno.test("client editor: an escape sequence cut between two reads waits for the rest", () => {
+  assertEquals(splitUnfinishedEscape("ab\x1b["), ["ab", "\x1b["]);
+  assertEquals(splitUnfinishedEscape("ab\x1b[1;5"), ["ab", "\x1b[1;5"]);
+  assertEquals(splitUnfinishedEscape("\x1bO"), ["", "\x1bO"]);
+  assertEquals(splitUnfinishedEscape("ab\x1b[D"), ["ab\x1b[D", ""]);
+  assertEquals(splitUnfinishedEscape("plain"), ["plain", ""]);
+  const [now, later] = splitUnfinishedEscape("x\x1b[");
+  assertEquals(decodeKeys(now), [{ kind: "text", text: "x" }]);
+  assertEquals(decodeKeys(later + "D"), [{ kind: "left" }]);
 });
