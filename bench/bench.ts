@@ -46,6 +46,7 @@ Options:
   --repeat N            repetitions per scenario (default 3, quick 1)
   --window N            messages in flight per sender, 0 = TCP backpressure only (default 50)
   --out DIR             where latest.json, latest.md and chart.svg go (default bench/results)
+  --cpu-prof DIR        run tertulia under deno --cpu-prof, one .cpuprofile per run in DIR
   --help                show this text
 `;
 
@@ -121,17 +122,29 @@ async function machineInfo(): Promise<MachineInfo> {
   };
 }
 
+/** How every run of one bench invocation starts its servers and drives them. */
+interface RunSettings {
+  /** Messages in flight per sender; 0 for TCP backpressure only. */
+  window: number;
+  /** Directory for tertulia CPU profiles, if profiling. */
+  cpuProfileDir?: string;
+}
+
 /** Runs `body` against a fresh server in a fresh directory, then stops it. */
 async function withServer<T>(
   kind: ServerKind,
-  history: boolean,
+  settings: RunSettings & { history: boolean },
   body: (server: BenchServer) => Promise<T>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: `tertulia-bench-${kind}-` });
   let server: BenchServer | undefined;
   let ok = false;
   try {
-    server = await startBenchServer(kind, { dir, history });
+    server = await startBenchServer(kind, {
+      dir,
+      history: settings.history,
+      cpuProfileDir: settings.cpuProfileDir,
+    });
     const result = await body(server);
     ok = true;
     return result;
@@ -145,10 +158,10 @@ async function withServer<T>(
 function fanoutRun(
   kind: ServerKind,
   load: Loads["small"],
-  window: number,
+  settings: RunSettings,
   history: boolean,
 ): Promise<RunMetrics> {
-  return withServer(kind, history, async (server) => {
+  return withServer(kind, { ...settings, history }, async (server) => {
     const channel = "#bench";
     const { clients } = await openClients({
       port: server.port,
@@ -163,7 +176,7 @@ function fanoutRun(
         channel,
         senders: load.senders,
         messages: load.messages,
-        window,
+        window: settings.window,
       });
       const after = await sampleProcess(server.pid);
       const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
@@ -205,8 +218,9 @@ async function settle(pid: number, limitMs = 3000) {
 function stormRun(
   kind: ServerKind,
   load: Loads["storm"],
+  settings: RunSettings,
 ): Promise<RunMetrics> {
-  return withServer(kind, false, async (server) => {
+  return withServer(kind, { ...settings, history: false }, async (server) => {
     const channels = Math.max(1, Math.round(load.clients / load.perChannel));
     const concurrency = Math.min(
       MAX_STORM_CONCURRENCY,
@@ -294,6 +308,7 @@ async function main(): Promise<void> {
         repeat: { type: "string" },
         window: { type: "string" },
         out: { type: "string" },
+        "cpu-prof": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -313,6 +328,10 @@ async function main(): Promise<void> {
   const scenarios = list("--scenarios", values.scenarios, SCENARIO_IDS);
   const repeat = Math.max(1, integer("repeat", values.repeat, quick ? 1 : 3));
   const window = integer("window", values.window, 50);
+  const settings: RunSettings = { window, cpuProfileDir: values["cpu-prof"] };
+  if (settings.cpuProfileDir !== undefined) {
+    await Deno.mkdir(settings.cpuProfileDir, { recursive: true });
+  }
   const outDir = values.out ??
     new URL("./results", import.meta.url).pathname;
 
@@ -397,24 +416,24 @@ async function main(): Promise<void> {
             case "fanout-small":
               record(
                 scenario,
-                await fanoutRun(kind, loads.small, window, false),
+                await fanoutRun(kind, loads.small, settings, false),
               );
               break;
             case "fanout-large":
               record(
                 scenario,
-                await fanoutRun(kind, loads.large, window, false),
+                await fanoutRun(kind, loads.large, settings, false),
               );
               break;
             case "history":
               record(
                 scenario,
-                await fanoutRun(kind, loads.small, window, true),
+                await fanoutRun(kind, loads.small, settings, true),
               );
               break;
             case "idle":
             case "storm": {
-              const run = await stormRun(kind, loads.storm);
+              const run = await stormRun(kind, loads.storm, settings);
               if (scenarios.includes("idle")) record("idle", run);
               if (scenarios.includes("storm")) record("storm", run);
               break;

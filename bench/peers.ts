@@ -49,6 +49,8 @@ export interface StartOptions {
   dir: string;
   /** tertulia only: persist channel history in a SQLite database in `dir`. */
   history?: boolean;
+  /** tertulia only: write a V8 CPU profile (`deno run --cpu-prof`) into this directory on exit. */
+  cpuProfileDir?: string;
 }
 
 /** A server process started by {@link startBenchServer}. */
@@ -142,6 +144,9 @@ async function commandFor(
         Deno.execPath(),
         "run",
         "-A",
+        ...(options.cpuProfileDir === undefined
+          ? []
+          : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]),
         TERTULIA_ENTRY,
         "--port",
         String(port),
