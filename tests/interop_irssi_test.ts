@@ -54,6 +54,25 @@ async function irssiScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * irssi answers a 401 to /whois by trying WHOWAS; the server must answer that
+ * (406 and 369) or irssi shows "WHOWAS Unknown command" instead of saying the
+ * nick does not exist.
+ */
+async function whoisAbsentNickScenario(port: number): Promise<void> {
+  const irssi = await startIrssi(port, "IrssiUser");
+  try {
+    await irssi.waitForScreen(/Welcome/);
+    await irssi.typeLine("/whois ghost");
+    const screen = await irssi.waitForScreen(
+      /There (?:is|was) no such nick ghost|Unknown command/,
+    );
+    assertEquals(screen.includes("Unknown command"), false, screen);
+  } finally {
+    await irssi.close();
+  }
+}
+
 const peers = { irssi: peerAvailable("irssi"), tmux: peerAvailable("tmux") };
 
 Deno.test({
@@ -75,6 +94,31 @@ Deno.test({
     const server = await startNgircd();
     try {
       await irssiScenario(server.port);
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "irssi /whois of an absent nick on tertulia says so",
+    peers,
+  ),
+  async fn() {
+    await withServer({}, (server) => whoisAbsentNickScenario(server.port));
+  },
+});
+
+Deno.test({
+  ...peerTestOptions("irssi /whois of an absent nick on ngIRCd (reference)", {
+    ...peers,
+    ngircd: peerAvailable("ngircd"),
+  }),
+  async fn() {
+    const server = await startNgircd();
+    try {
+      await whoisAbsentNickScenario(server.port);
     } finally {
       await server.close();
     }

@@ -1,6 +1,6 @@
 /**
- * Queries and user status: WHO, WHOIS, AWAY, ISON, USERHOST, VERSION, TIME,
- * LUSERS, MOTD and user MODE.
+ * Queries and user status: WHO, WHOIS, WHOWAS, AWAY, ISON, USERHOST,
+ * VERSION, TIME, LUSERS, MOTD and user MODE.
  *
  * @module
  */
@@ -217,6 +217,30 @@ function whois(
   reply(server, user, Numeric.RPL_ENDOFWHOIS, nicks, "End of /WHOIS list");
 }
 
+/**
+ * No nickname history is kept, so every WHOWAS gets 406 per nick and 369.
+ * Clients need the answer: irssi turns a WHOIS 401 into WHOWAS and shows only
+ * its reply.
+ */
+function whowas(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const nicks = params[0];
+  for (const nick of nicks.split(",").slice(0, 10)) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_WASNOSUCHNICK,
+      nick,
+      "There was no such nickname",
+    );
+  }
+  reply(server, user, Numeric.RPL_ENDOFWHOWAS, nicks, "End of WHOWAS");
+}
+
 function away(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
   const text = params[0] ?? "";
@@ -344,6 +368,11 @@ export const queryCommands: Record<string, CommandSpec> = {
   },
   WHOIS: {
     handler: (s, c, m) => whois(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
+  WHOWAS: {
+    handler: (s, c, m) => whowas(s, c, m.params),
     minParams: 1,
     beforeRegistration: false,
   },
