@@ -11,6 +11,7 @@ import type { HistoryHook, ServerContext } from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
 import { acceptLoop, formatAddress, listenTls } from "./server/listener.ts";
 import {
+  DEFAULT_OPTIONS,
   parseServerArgs,
   resolveOptions,
   type ServerOptions,
@@ -18,6 +19,10 @@ import {
   UsageError,
 } from "./server/options.ts";
 import { createChatState } from "./server/state.ts";
+import {
+  describeDevCertificates,
+  ensureDevCertificates,
+} from "./tls/dev_certs.ts";
 
 export type { HistoryHook, ServerOptions };
 
@@ -205,6 +210,19 @@ async function main(args: string[]): Promise<void> {
   if (parsed.help) {
     console.log(USAGE);
     return;
+  }
+  if (parsed.devCertificates !== undefined) {
+    const { dir, names } = parsed.devCertificates;
+    try {
+      const certs = await ensureDevCertificates({ dir, names });
+      describeDevCertificates(certs).forEach(DEFAULT_OPTIONS.log);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      console.error(
+        `error: cannot set up development certificates in ${dir}: ${reason}`,
+      );
+      Deno.exit(1);
+    }
   }
   let server: RunningServer;
   try {

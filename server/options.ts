@@ -5,7 +5,15 @@
  * @module
  */
 
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DEV_SERVER_NAMES } from "../tls/certificates.ts";
+import {
+  DEFAULT_CERTS_DIR,
+  SERVER_CERT_FILE,
+  SERVER_KEY_FILE,
+} from "../tls/dev_certs.ts";
+import { DEFAULT_TLS_PORT } from "../tls/port.ts";
 
 /** TLS listener settings: the port and the PEM files for its certificate and private key. */
 export interface TlsOptions {
@@ -138,10 +146,14 @@ Options:
   --flood-burst LINES         lines a client may send at once (default 20)
   --recvq BYTES               delayed input allowed before "Excess Flood" (default 262144)
   --sendq BYTES               unsent output allowed before "SendQ exceeded" (default 1048576)
-  --tls-port N                also listen for TLS on this port (needs --cert and --key)
-  --cert FILE                 PEM certificate chain for TLS
-  --key FILE                  PEM private key for TLS
-  --tls-only                  no plain-text listener
+  --tls                       also listen for TLS (port 59421); without --cert and
+                              --key, development certificates are made in certs/
+  --tls-port N                TLS port, 0 for any free one (default 59421; implies --tls)
+  --cert FILE                 PEM certificate chain for TLS (with --key; implies --tls)
+  --key FILE                  PEM private key for TLS (with --cert)
+  --tls-only                  no plain-text listener (implies --tls)
+  --certs-dir DIR             where development certificates live (default certs)
+  --tls-handshake-timeout SECONDS  time a TLS handshake may take (default 10)
   --db PATH                   SQLite file for channel history (default data/tertulia.db)
   --history N                 history lines replayed on join, 0 = none (default 50)
   --history-days N            prune history older than N days (default: keep all)
@@ -150,10 +162,26 @@ Options:
   --help                      show this text
 `;
 
-/** What the command line asks for: the usage text, or a server with these options. */
+/** Development certificates the command line asks for: `options.tls` points into `dir`, which must be filled before starting. */
+export interface DevCertificateRequest {
+  /** Directory for the CA and server certificate. */
+  dir: string;
+  /** Names the server certificate must cover. */
+  names: string[];
+}
+
+/**
+ * What the command line asks for: the usage text, or a server with these
+ * options (and, for TLS without `--cert`/`--key`, development certificates
+ * to ensure first).
+ */
 export type ParsedArgs =
   | { help: true }
-  | { help: false; options: Partial<ServerOptions> };
+  | {
+    help: false;
+    options: Partial<ServerOptions>;
+    devCertificates?: DevCertificateRequest;
+  };
 
 function number(
   flag: string,
@@ -203,10 +231,13 @@ export function parseServerArgs(args: string[]): ParsedArgs {
         "flood-burst": { type: "string" },
         recvq: { type: "string" },
         sendq: { type: "string" },
+        tls: { type: "boolean" },
         "tls-port": { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
         "tls-only": { type: "boolean" },
+        "certs-dir": { type: "string" },
+        "tls-handshake-timeout": { type: "string" },
         db: { type: "string" },
         history: { type: "string" },
         "history-days": { type: "string" },
@@ -287,17 +318,62 @@ export function parseServerArgs(args: string[]): ParsedArgs {
   } else {
     options.db = values.db ?? DEFAULT_DB_PATH;
   }
-  const tlsPort = number("tls-port", values["tls-port"], port);
-  if (tlsPort !== undefined) {
-    if (values.cert === undefined || values.key === undefined) {
-      throw new UsageError("--tls-port needs --cert and --key");
+  options.tlsHandshakeTimeout = number(
+    "tls-handshake-timeout",
+    values["tls-handshake-timeout"],
+    seconds,
+  );
+  const tlsPort = number("tls-port", values["tls-port"], port) ??
+    DEFAULT_TLS_PORT;
+  const { cert, key } = values;
+  const certsDir = values["certs-dir"];
+  const tls = values.tls || values["tls-port"] !== undefined ||
+    cert !== undefined || key !== undefined || values["tls-only"] ||
+    certsDir !== undefined;
+  if (!tls) return { help: false, options };
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError(
+      "--cert and --key go together: give both, or neither to use development certificates",
+    );
+  }
+  for (
+    const [flag, value] of [["cert", cert], ["key", key], [
+      "certs-dir",
+      certsDir,
+    ]]
+  ) {
+    if (value === "") throw new UsageError(`--${flag} needs a path`);
+  }
+  if (cert !== undefined && key !== undefined) {
+    if (certsDir !== undefined) {
+      throw new UsageError(
+        "--certs-dir is for development certificates and cannot be combined with --cert and --key",
+      );
     }
-    options.tls = { port: tlsPort, certFile: values.cert, keyFile: values.key };
-  } else if (values.cert !== undefined || values.key !== undefined) {
-    throw new UsageError("--cert and --key need --tls-port");
+    options.tls = { port: tlsPort, certFile: cert, keyFile: key };
+    return { help: false, options };
   }
-  if (values["tls-only"] && options.tls === undefined) {
-    throw new UsageError("--tls-only needs --tls-port");
-  }
-  return { help: false, options };
+  const dir = certsDir ?? DEFAULT_CERTS_DIR;
+  options.tls = {
+    port: tlsPort,
+    certFile: join(dir, SERVER_CERT_FILE),
+    keyFile: join(dir, SERVER_KEY_FILE),
+  };
+  return {
+    help: false,
+    options,
+    devCertificates: { dir, names: devCertificateNames(values.host) },
+  };
+}
+
+/** Addresses that mean "every interface", which no certificate can name. */
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
+
+/** The development certificate's names: localhost and 127.0.0.1, plus `host` when it is a specific address or name. */
+function devCertificateNames(host: string | undefined): string[] {
+  const names = [...DEV_SERVER_NAMES];
+  if (
+    host !== undefined && !WILDCARD_HOSTS.has(host) && !names.includes(host)
+  ) names.push(host);
+  return names;
 }
