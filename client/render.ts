@@ -149,6 +149,10 @@ function system(color: boolean, time: Date, text: string): string {
   return paint(color, DIM, `${stamp(time)} ${text}`);
 }
 
+function plural(count: string | undefined, noun: string): string {
+  return `${count ?? "?"} ${noun}${count === "1" ? "" : "s"}`;
+}
+
 /** Turns a server numeric into a sentence, or `null` for ones not worth showing. */
 export function describeReply(
   message: Message,
@@ -170,14 +174,14 @@ export function describeReply(
     case Numeric.RPL_WHOISSERVER:
       return info(`${arg} is connected to ${p[2]}`);
     case Numeric.RPL_WHOISIDLE:
-      return info(`${arg} has been idle for ${p[2]} seconds`);
+      return info(`${arg} has been idle for ${plural(p[2], "second")}`);
     case Numeric.RPL_WHOISCHANNELS:
       return info(`${arg} is on ${last.trim()}`);
     case Numeric.RPL_WHOISSECURE:
       return info(`${arg} is using a secure connection`);
     case Numeric.RPL_LIST:
       return info(
-        `${arg} (${p[2]} users)${
+        `${arg} (${plural(p[2], "user")})${
           p.length < 4 || last === "" ? "" : `: ${last}`
         }`,
       );

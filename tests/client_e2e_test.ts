@@ -64,7 +64,7 @@ Deno.test("client e2e: /join, /part, /topic, /names, /whois, /away and /raw reac
     await ana.send("/away comiendo");
     await ana.waitForOutput("You are now marked as away.");
     await ana.send("/list");
-    await ana.waitForOutput(/#general \(1 users\)/);
+    await ana.waitForOutput(/#general \(1 user\)/);
     await ana.send("/raw PRIVMSG watcher :raw hello");
     const raw = await watcher.waitFor("PRIVMSG");
     assertEquals(raw.params, ["watcher", "raw hello"]);

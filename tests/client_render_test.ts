@@ -179,6 +179,12 @@ Deno.test("client render: server errors become plain sentences", () => {
     ],
     [":s 499 ana X Y :Something odd", "X Y: Something odd", true],
     [":s 301 ana bob :lunch", "bob is away: lunch", false],
+    [":s 317 ana bob 1 :seconds idle", "bob has been idle for 1 second", false],
+    [
+      ":s 317 ana bob 42 :seconds idle",
+      "bob has been idle for 42 seconds",
+      false,
+    ],
     [
       ":s 306 ana :You have been marked as being away",
       "You are now marked as away.",
@@ -187,7 +193,7 @@ Deno.test("client render: server errors become plain sentences", () => {
     [":s 311 ana bob ~b host * :Bob B", "bob is ~b@host (Bob B)", false],
     [":s 319 ana bob :@#general #rust ", "bob is on @#general #rust", false],
     [":s 322 ana #rust 3 :Rust talk", "#rust (3 users): Rust talk", false],
-    [":s 322 ana #empty 1 :", "#empty (1 users)", false],
+    [":s 322 ana #empty 1 :", "#empty (1 user)", false],
     [":s 332 ana #rust :Rust talk", "Topic for #rust: Rust talk", false],
     [":s 331 ana #rust :No topic", "No topic is set for #rust.", false],
     [":s 422 ana :MOTD File is missing", null, false],
