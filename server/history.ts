@@ -508,7 +508,9 @@ export function openHistory(options: HistoryOptions): History {
         command: input.command,
         text: input.text,
       };
-      enqueue({ kind: "line", line }, Date.now());
+      // The window runs on the line's own (relay) time, so "a line is on
+      // disk once a line relayed a window later has been" holds exactly.
+      enqueue({ kind: "line", line }, line.time);
       return line;
     },
     latest(channel, limit, after) {
