@@ -1,4 +1,4 @@
-import { withServer } from "./helpers/server.ts";
+import { withDeployedServer } from "./helpers/interop.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   connectBot,
@@ -6,6 +6,7 @@ import {
   type IrcFrameworkBot,
   nextEvent,
   quitBot,
+  syncBot,
 } from "./helpers/irc_framework.ts";
 import {
   peerAvailable,
@@ -110,8 +111,56 @@ async function ircFrameworkScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * A bot joining after others spoke gets the channel's history the IRCv3 way
+ * (irc-framework negotiates `batch` and `server-time`): a `chathistory` batch
+ * whose messages keep their original time.
+ */
+async function historyReplayScenario(port: number): Promise<void> {
+  const bots: IrcFrameworkBot[] = [];
+  try {
+    const early = await connectBot(port, "Early");
+    bots.push(early);
+    const joined = nextEvent(early, "userlist", (e) => e.channel === CHANNEL);
+    early.join(CHANNEL);
+    await joined;
+    const spokeAt = Date.now();
+    early.say(CHANNEL, "said before you came");
+    early.say(CHANNEL, "and once more");
+    await syncBot(early);
+
+    const late = await connectBot(port, "Late");
+    bots.push(late);
+    const replayed: IrcEvent[] = [];
+    late.on("privmsg", (event) => replayed.push(event));
+    const batchEnd = nextEvent(late, "batch end chathistory");
+    late.join(CHANNEL);
+    await batchEnd;
+    assertEquals(replayed.map((e) => [e.nick, e.message]), [
+      ["Early", "said before you came"],
+      ["Early", "and once more"],
+    ]);
+    for (const event of replayed) {
+      assertEquals((event.batch as { type: string }).type, "chathistory");
+      const time = event.time as number;
+      assertOk(
+        time >= spokeAt - 1000 && time <= Date.now(),
+        `replayed time ${time}`,
+      );
+    }
+  } finally {
+    await Promise.all(
+      bots.map((bot) => quitBot(bot, "test cleanup").catch(() => {})),
+    );
+  }
+}
+
+Deno.test("irc-framework gets channel history on join from tertulia as a chathistory batch", async () => {
+  await withDeployedServer((server) => historyReplayScenario(server.port));
+});
+
 Deno.test("irc-framework bots against tertulia", async () => {
-  await withServer({}, (server) => ircFrameworkScenario(server.port));
+  await withDeployedServer((server) => ircFrameworkScenario(server.port));
 });
 
 Deno.test({

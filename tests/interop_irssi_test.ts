@@ -1,4 +1,4 @@
-import { withServer } from "./helpers/server.ts";
+import { withDeployedServer } from "./helpers/interop.ts";
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { connectBot, nextEvent, quitBot } from "./helpers/irc_framework.ts";
 import { startIrssi } from "./helpers/irssi.ts";
@@ -78,7 +78,7 @@ const peers = { irssi: peerAvailable("irssi"), tmux: peerAvailable("tmux") };
 Deno.test({
   ...peerTestOptions("irssi in tmux against tertulia", peers),
   async fn() {
-    await withServer({}, (server) => irssiScenario(server.port));
+    await withDeployedServer((server) => irssiScenario(server.port));
   },
 });
 
@@ -106,7 +106,7 @@ Deno.test({
     peers,
   ),
   async fn() {
-    await withServer({}, (server) => whoisAbsentNickScenario(server.port));
+    await withDeployedServer((server) => whoisAbsentNickScenario(server.port));
   },
 });
 

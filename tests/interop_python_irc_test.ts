@@ -1,4 +1,4 @@
-import { withServer } from "./helpers/server.ts";
+import { withDeployedServer } from "./helpers/interop.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   peerAvailable,
@@ -103,14 +103,66 @@ async function pythonIrcScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * Python's `irc` library negotiates no capabilities, so history comes as
+ * plain lines between two server notices, each text starting with its UTC
+ * time; the 2013-era parser must take all of it.
+ */
+async function historyReplayScenario(port: number): Promise<void> {
+  const peers: PythonIrcPeer[] = [];
+  try {
+    const early = await registeredPeer(port, "PyEarly");
+    peers.push(early);
+    await early.send("join", CHANNEL);
+    await early.next((e) => e.type === "endofnames");
+    await early.send("privmsg", CHANNEL, "said before you came");
+    await early.sync();
+
+    const late = await registeredPeer(port, "PyLate");
+    peers.push(late);
+    await late.send("join", CHANNEL);
+    const start = await late.next((e) => e.type === "pubnotice");
+    assertIncludes(
+      start.arguments?.[0] ?? "",
+      `Replaying the last 1 message of ${CHANNEL}`,
+    );
+    const replayed = await late.next((e) => e.type === "pubmsg");
+    assertEquals(replayed.source, "PyEarly");
+    assertOk(
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\] said before you came$/.test(
+        replayed.arguments?.[0] ?? "",
+      ),
+      JSON.stringify(replayed),
+    );
+    const end = await late.next((e) => e.type === "pubnotice");
+    assertIncludes(end.arguments?.[0] ?? "", `End of history of ${CHANNEL}`);
+    await quitPeer(late, "bye");
+    peers.splice(peers.indexOf(late), 1);
+  } finally {
+    await Promise.all(peers.map((peer) => peer.close()));
+  }
+}
+
 const pythonIrc = pythonIrcAvailable();
+
+Deno.test({
+  ...peerTestOptions(
+    "python irc gets channel history on join from tertulia as plain lines",
+    {
+      "python3-irc": pythonIrc,
+    },
+  ),
+  async fn() {
+    await withDeployedServer((server) => historyReplayScenario(server.port));
+  },
+});
 
 Deno.test({
   ...peerTestOptions("python irc peers against tertulia", {
     "python3-irc": pythonIrc,
   }),
   async fn() {
-    await withServer({}, (server) => pythonIrcScenario(server.port));
+    await withDeployedServer((server) => pythonIrcScenario(server.port));
   },
 });
 

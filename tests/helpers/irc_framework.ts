@@ -31,6 +31,8 @@ export interface IrcFrameworkBot {
   changeNick(nick: string): void;
   /** Sends TOPIC. */
   setTopic(channel: string, topic: string): void;
+  /** Sends PING; the server's PONG raises a `pong` event. */
+  ping(token?: string): void;
   /** Sends QUIT and closes the socket once it is written. */
   quit(message?: string): void;
   /** A channel handle; `updateUsers` sends NAMES and calls back after the `userlist` event. */
@@ -93,6 +95,14 @@ export async function connectBot(
   });
   await registered;
   return bot;
+}
+
+/** Resolves once the server has answered a PING from `bot`, so it has handled everything `bot` sent before. */
+export async function syncBot(bot: IrcFrameworkBot): Promise<void> {
+  const token = `sync-${crypto.randomUUID()}`;
+  const pong = nextEvent(bot, "pong", (e) => e.message === token);
+  bot.ping(token);
+  await pong;
 }
 
 /** Sends QUIT from `bot` and resolves once the library reports its socket closed. */

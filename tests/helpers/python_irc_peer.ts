@@ -51,8 +51,10 @@ export interface PythonIrcPeer {
     predicate: (event: PythonIrcEvent) => boolean,
     timeoutMs?: number,
   ): Promise<PythonIrcEvent>;
-  /** Calls the library method `command` (join, part, privmsg, nick, topic, names, quit) with `args`. */
+  /** Calls the library method `command` (join, part, privmsg, nick, topic, names, ping, quit) with `args`. */
   send(command: string, ...args: unknown[]): Promise<void>;
+  /** Resolves once the server has answered a PING, so it has handled everything sent before. */
+  sync(): Promise<void>;
   /** Resolves with the exit code once the script has exited. */
   exited: Promise<number>;
   /** Kills the script if still running and waits for it; returns what it wrote to stderr. */
@@ -128,6 +130,13 @@ export function startPythonIrcPeer(port: number, nick: string): PythonIrcPeer {
     async send(command, ...args) {
       await writer.write(
         encoder.encode(JSON.stringify({ command, args }) + "\n"),
+      );
+    },
+    async sync() {
+      const token = `sync-${crypto.randomUUID()}`;
+      await this.send("ping", token);
+      await this.next((e) =>
+        e.type === "pong" && (e.arguments ?? []).includes(token)
       );
     },
     exited,

@@ -9,7 +9,7 @@ parsed from ISUPPORT.
 
 Reads commands as JSON lines on stdin and calls the library's method of the
 same name: {"command": "join", "args": ["#chan"]}. Allowed commands: join,
-part, privmsg, nick, topic, names, quit. Exits 0 once the server closes the
+part, privmsg, nick, topic, names, ping, quit. Exits 0 once the server closes the
 connection after a quit, 1 if the connection fails, 2 on bad usage.
 """
 
@@ -21,7 +21,7 @@ import sys
 
 import irc.client
 
-COMMANDS = {"join", "part", "privmsg", "nick", "topic", "names", "quit"}
+COMMANDS = {"join", "part", "privmsg", "nick", "topic", "names", "ping", "quit"}
 
 
 def emit(record):

@@ -1,0 +1,26 @@
+/**
+ * tertulia as third-party clients meet it: started in-process the way the
+ * command line starts it, with chat history on, so peers see every
+ * capability a deployed server offers (`batch`, `draft/chathistory`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { type TestServer, withServer } from "./server.ts";
+
+/**
+ * Runs `fn` against a fresh tertulia server on port 0 with history kept in a
+ * temporary SQLite file (replayed on JOIN, as `deno task server` does), then
+ * closes the server and removes the file.
+ */
+export async function withDeployedServer(
+  fn: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "tertulia-interop-" });
+  try {
+    await withServer({ db: join(dir, "history.db") }, fn);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
