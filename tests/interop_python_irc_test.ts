@@ -1,4 +1,5 @@
 import { withDeployedServer } from "./helpers/interop.ts";
+import type { TestServer } from "./helpers/server.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   peerAvailable,
@@ -143,7 +144,80 @@ async function historyReplayScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * The server PINGs an idle client and drops it if no answer comes in time.
+ * The library's automatic PONG must satisfy it: a second PING only comes
+ * after the first was answered, and the connection still works after.
+ */
+async function keepaliveScenario(port: number): Promise<void> {
+  const peer = await registeredPeer(port, "PyIdle");
+  try {
+    await peer.next((e) => e.type === "ping");
+    await peer.next((e) => e.type === "ping");
+    await peer.sync();
+    await quitPeer(peer, "still here");
+  } finally {
+    await peer.close();
+  }
+}
+
+/**
+ * The library decodes strictly as UTF-8 and dies on anything else, so a
+ * Latin-1 byte from another client must reach it as U+FFFD, not as is.
+ */
+async function invalidUtf8Scenario(server: TestServer): Promise<void> {
+  const peer = await registeredPeer(server.port, "PyStrict");
+  try {
+    await peer.send("join", CHANNEL);
+    await peer.next((e) => e.type === "endofnames");
+    const latin1 = await server.client("latin1");
+    await latin1.send(`JOIN ${CHANNEL}`);
+    await peer.next((e) => e.type === "join" && e.source === "latin1");
+    await latin1.sendRaw(
+      new Uint8Array([
+        ...new TextEncoder().encode(`PRIVMSG ${CHANNEL} :caf`),
+        0xe9,
+        0x0d,
+        0x0a,
+      ]),
+    );
+    const message = await peer.next((e) => e.type === "pubmsg");
+    assertEquals(message.arguments, ["caf\ufffd"]);
+    await peer.sync();
+    await quitPeer(peer, "survived");
+  } finally {
+    await peer.close();
+  }
+}
+
 const pythonIrc = pythonIrcAvailable();
+
+Deno.test({
+  ...peerTestOptions(
+    "python irc answers tertulia's keepalive PINGs and stays connected",
+    {
+      "python3-irc": pythonIrc,
+    },
+  ),
+  async fn() {
+    await withDeployedServer((server) => keepaliveScenario(server.port), {
+      pingInterval: 0.2,
+      pingTimeout: 1,
+    });
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "python irc (strict UTF-8) is sent U+FFFD for another client's Latin-1 byte",
+    {
+      "python3-irc": pythonIrc,
+    },
+  ),
+  async fn() {
+    await withDeployedServer(invalidUtf8Scenario);
+  },
+});
 
 Deno.test({
   ...peerTestOptions(

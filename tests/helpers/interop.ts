@@ -7,19 +7,22 @@
  */
 
 import { join } from "node:path";
+import type { StartOptions } from "../../server.ts";
 import { type TestServer, withServer } from "./server.ts";
 
 /**
  * Runs `fn` against a fresh tertulia server on port 0 with history kept in a
  * temporary SQLite file (replayed on JOIN, as `deno task server` does), then
- * closes the server and removes the file.
+ * closes the server and removes the file. `options` are passed on to
+ * `startServer` (default none).
  */
 export async function withDeployedServer(
   fn: (server: TestServer) => Promise<void>,
+  options: StartOptions = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tertulia-interop-" });
   try {
-    await withServer({ db: join(dir, "history.db") }, fn);
+    await withServer({ db: join(dir, "history.db"), ...options }, fn);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
