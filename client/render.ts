@@ -28,6 +28,8 @@ export type ClientEvent =
     notice: boolean;
     /** In a channel other than the one being talked in, so worth labelling. */
     elsewhere: boolean;
+    /** Replayed from the server's history: shown dimmed, with its date. */
+    replayed?: boolean;
   }
   | { kind: "join"; time: Date; nick: string; channel: string; self: boolean }
   | {
@@ -115,6 +117,14 @@ function stamp(time: Date): string {
   return `[${formatTime(time)}]`;
 }
 
+/** Formats a time as `YYYY-MM-DD HH:MM` in local time, for replayed history. */
+export function formatDateTime(time: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${
+    pad(time.getDate())
+  } ${formatTime(time)}`;
+}
+
 function withReason(text: string, reason: string | undefined): string {
   return reason === undefined || reason === ""
     ? text
@@ -125,6 +135,12 @@ function renderMessage(
   event: Extract<ClientEvent, { kind: "message" }>,
   color: boolean,
 ): string {
+  if (event.replayed) {
+    // Plain text inside one dim span: nick colours would end the dimming.
+    const line = renderMessage({ ...event, replayed: false }, false);
+    const time = `[${formatDateTime(event.time)}]`;
+    return paint(color, DIM, time + line.slice(stamp(event.time).length));
+  }
   const who = event.self
     ? paint(color, BOLD, sanitize(event.from))
     : nickText(color, event.from);

@@ -46,7 +46,17 @@ export interface SessionState {
   names: Map<string, string[]>;
   /** Nick prefixes the server uses in NAMES (`@`, `+`, ...). */
   prefixes: string;
+  /** Capabilities the server listed so far in a multi-line `CAP LS`. */
+  offeredCaps: string[];
+  /** References of open `chathistory` batches: lines tagged with one are replayed history. */
+  historyBatches: Set<string>;
 }
+
+/** Capabilities the client asks for when the server offers them: history replays come in batches with their original times. */
+export const CLIENT_CAPS = ["batch", "server-time"] as const;
+
+/** A line whose `time` tag is this much older than now is treated as replayed history. */
+const REPLAY_AGE_MS = 60_000;
 
 /** Something the connection code must act on, beyond showing events and sending replies. */
 export type SessionSignal =
@@ -89,6 +99,8 @@ export function createSession(nick: string, channel?: string): SessionState {
     pendingActive: null,
     names: new Map(),
     prefixes: "~&@%+",
+    offeredCaps: [],
+    historyBatches: new Set(),
   };
 }
 
@@ -100,15 +112,18 @@ export function resetConnection(state: SessionState): void {
   state.channels.clear();
   state.names.clear();
   state.pendingActive = null;
+  state.offeredCaps = [];
+  state.historyBatches.clear();
 }
 
-/** The messages that register a connection: PASS (if a password is set), NICK, USER. */
+/** The messages that register a connection: PASS (if a password is set), CAP LS, NICK, USER. */
 export function registrationMessages(
   state: SessionState,
   password?: string,
 ): Message[] {
   const messages: Message[] = [];
   if (password !== undefined) messages.push(ircMessage("PASS", password));
+  messages.push(ircMessage("CAP", "LS", "302"));
   messages.push(ircMessage("NICK", state.nick));
   messages.push(ircMessage("USER", state.nick, "0", "*", state.nick));
   return messages;
@@ -179,10 +194,43 @@ function messageTime(message: Message, now: Date): Date {
   return Number.isNaN(parsed.getTime()) ? now : parsed;
 }
 
+/** Whether `message` is replayed history: inside a `chathistory` batch, or stamped well in the past. */
+function isReplayed(
+  state: SessionState,
+  message: Message,
+  time: Date,
+  now: Date,
+): boolean {
+  const batch = message.tags["batch"];
+  if (batch !== undefined && state.historyBatches.has(batch)) return true;
+  return now.getTime() - time.getTime() > REPLAY_AGE_MS;
+}
+
+/** Answers CAP LS (asking for {@link CLIENT_CAPS} the server offers) and ends negotiation after ACK or NAK. */
+function handleCap(state: SessionState, params: string[], outcome: Outcome) {
+  const sub = (params[1] ?? "").toUpperCase();
+  if (sub === "LS") {
+    const more = params[2] === "*";
+    const list = params[params.length - 1] ?? "";
+    state.offeredCaps.push(...list.split(" ").map((cap) => cap.split("=")[0]));
+    if (more) return;
+    const wanted = CLIENT_CAPS.filter((cap) => state.offeredCaps.includes(cap));
+    state.offeredCaps = [];
+    outcome.replies.push(
+      wanted.length > 0
+        ? ircMessage("CAP", "REQ", wanted.join(" "))
+        : ircMessage("CAP", "END"),
+    );
+  } else if ((sub === "ACK" || sub === "NAK") && !state.registered) {
+    outcome.replies.push(ircMessage("CAP", "END"));
+  }
+}
+
 function handleText(
   state: SessionState,
   message: Message,
   time: Date,
+  now: Date,
   outcome: Outcome,
 ): void {
   const [target = "", raw = ""] = message.params;
@@ -224,6 +272,7 @@ function handleText(
     action,
     notice,
     elsewhere: channel && !isActive(state, target),
+    replayed: isReplayed(state, message, time, now),
   });
 }
 
@@ -423,8 +472,18 @@ export function handleServerMessage(
     }
     case "PRIVMSG":
     case "NOTICE":
-      handleText(state, message, time, outcome);
+      handleText(state, message, time, now, outcome);
       break;
+    case "CAP":
+      handleCap(state, p, outcome);
+      break;
+    case "BATCH": {
+      const ref = p[0] ?? "";
+      if (ref.startsWith("+") && p[1] === "chathistory") {
+        state.historyBatches.add(ref.slice(1));
+      } else if (ref.startsWith("-")) state.historyBatches.delete(ref.slice(1));
+      break;
+    }
     case "TOPIC":
       outcome.events.push({
         kind: "topic",
@@ -438,6 +497,9 @@ export function handleServerMessage(
       outcome.events.push({ kind: "invite", from: nick, channel: p[1] ?? "" });
       break;
     default:
+      if (
+        message.command === Numeric.ERR_UNKNOWNCOMMAND && p[1] === "CAP"
+      ) break; // A server without capabilities registers us anyway.
       if (/^\d\d\d$/.test(message.command)) {
         outcome.events.push({ kind: "reply", message });
         if (JOIN_FAILURES.has(message.command)) joinFailed(state, p[1] ?? "");

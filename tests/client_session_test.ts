@@ -50,10 +50,12 @@ Deno.test("client session: registration, autojoin and the first user list", () =
   const state = createSession("ana", "#general");
   assertEquals(wire(registrationMessages(state, "pw")), [
     "PASS pw",
+    "CAP LS 302",
     "NICK ana",
     "USER ana 0 * ana",
   ]);
   assertEquals(wire(registrationMessages(state)), [
+    "CAP LS 302",
     "NICK ana",
     "USER ana 0 * ana",
   ]);

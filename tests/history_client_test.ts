@@ -1,0 +1,141 @@
+/**
+ * History in tertulia's own client: it asks for `batch` and `server-time`,
+ * and shows lines replayed from the server's history dimmed and with their
+ * date, both from the session logic and from the real client process.
+ */
+
+import { join } from "node:path";
+import { parseMessage, serializeMessage } from "../protocol.ts";
+import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { spawnClient } from "./helpers/client_process.ts";
+import { withServer } from "./helpers/server.ts";
+import {
+  type ClientEvent,
+  formatDateTime,
+  renderEvent,
+} from "../client/render.ts";
+import {
+  createSession,
+  handleServerMessage,
+  type SessionState,
+} from "../client/session.ts";
+
+const now = new Date(Date.UTC(2026, 10, 25, 15, 0, 0));
+
+function feed(state: SessionState, line: string) {
+  return handleServerMessage(state, parseMessage(line), now);
+}
+
+function messages(state: SessionState, ...lines: string[]) {
+  return lines.flatMap((line) => feed(state, line).events).filter((
+    event,
+  ): event is Extract<ClientEvent, { kind: "message" }> =>
+    event.kind === "message"
+  );
+}
+
+Deno.test("the client asks for batch and server-time when offered, and ends CAP after the answer", () => {
+  const state = createSession("ana", "#general");
+  const ask = feed(state, ":srv CAP * LS :echo-message batch server-time");
+  assertEquals(ask.replies.map(serializeMessage), [
+    "CAP REQ :batch server-time",
+  ]);
+  assertEquals(
+    feed(state, ":srv CAP * ACK :batch server-time").replies.map(
+      serializeMessage,
+    ),
+    ["CAP END"],
+  );
+  const other = createSession("bea");
+  assertEquals(feed(other, ":srv CAP * LS * :multi-prefix").replies, []);
+  assertEquals(
+    feed(other, ":srv CAP * LS :sasl=PLAIN").replies.map(serializeMessage),
+    ["CAP END"],
+  );
+  const old = createSession("cai");
+  assertEquals(feed(old, ":srv 421 cai CAP :Unknown command").events, []);
+});
+
+Deno.test("lines inside a chathistory batch or stamped long ago are replayed; live lines are not", () => {
+  const state = createSession("ana", "#general");
+  feed(state, ":srv 001 ana :Welcome");
+  feed(state, ":ana!a@h JOIN #general");
+  const events = messages(
+    state,
+    ":srv BATCH +h1 chathistory #general",
+    "@batch=h1;time=2026-11-25T14:59:59.000Z :bea!b@h PRIVMSG #general :from history",
+    ":srv BATCH -h1",
+    "@time=2026-11-25T14:59:59.500Z :bea!b@h PRIVMSG #general :live",
+    "@time=2026-11-25T10:00:00.000Z :bea!b@h PRIVMSG #general :hours ago",
+    "@batch=h1 :bea!b@h PRIVMSG #general :after the batch closed",
+  );
+  assertEquals(
+    events.map((event) => [event.text, event.replayed]),
+    [
+      ["from history", true],
+      ["live", false],
+      ["hours ago", true],
+      ["after the batch closed", false],
+    ],
+  );
+});
+
+Deno.test("a replayed line is drawn dimmed with its date; without colour the date marks it", () => {
+  const time = new Date(2026, 10, 24, 9, 7);
+  const event: ClientEvent = {
+    kind: "message",
+    time,
+    from: "bea",
+    target: "#general",
+    text: "hola",
+    self: false,
+    private: false,
+    action: false,
+    notice: false,
+    elsewhere: false,
+    replayed: true,
+  };
+  assertEquals(renderEvent(event), ["[2026-11-24 09:07] bea: hola"]);
+  assertEquals(renderEvent(event, { color: true }), [
+    "\x1b[2m[2026-11-24 09:07] bea: hola\x1b[0m",
+  ]);
+  assertEquals(renderEvent({ ...event, replayed: false }), [
+    "[09:07] bea: hola",
+  ]);
+});
+
+Deno.test("the real client shows history replayed on join with its date, and live lines as usual", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tertulia_client_history_" });
+  try {
+    await withServer({ db: join(dir, "chat.db") }, async (server) => {
+      const bea = await server.client("bea");
+      await bea.send("JOIN #general");
+      await bea.waitFor("366");
+      await bea.send("PRIVMSG #general :said before ana came");
+      await bea.sync();
+      const [stored] = server.server.context.history!.store.latest(
+        "#general",
+        1,
+      );
+      await using ana = spawnClient([
+        "--port",
+        String(server.port),
+        "--nick",
+        "ana",
+      ]);
+      await ana.waitForOutput("Users online (#general): ana, bea\n");
+      await ana.waitForOutput(
+        `[${
+          formatDateTime(new Date(stored.time))
+        }] bea: said before ana came\n`,
+      );
+      await bea.send("PRIVMSG #general :live now");
+      const live = await ana.waitForOutput(/\[\d\d:\d\d\] bea: live now\n/);
+      assertOk(live.length > 0);
+      await ana.send("/quit");
+      assertEquals(await ana.exited(), 0);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
