@@ -1,4 +1,7 @@
 import { withDeployedServer } from "./helpers/interop.ts";
+import type { TestServer } from "./helpers/server.ts";
+import { createTestPki, type TestPki } from "./helpers/tls.ts";
+import { Numeric } from "../protocol.ts";
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { connectBot, nextEvent, quitBot } from "./helpers/irc_framework.ts";
 import { startIrssi } from "./helpers/irssi.ts";
@@ -73,6 +76,40 @@ async function whoisAbsentNickScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * irssi over TLS: it verifies tertulia's certificate against the CA that
+ * signed it and registers; trusting another CA it refuses to go on.
+ */
+async function tlsScenario(
+  server: TestServer,
+  pki: TestPki,
+): Promise<void> {
+  const tlsPort = server.server.addresses[1].port;
+  const trusting = await startIrssi(tlsPort, "TlsUser", {
+    tlsCaFile: pki.ca.certFile,
+  });
+  try {
+    await trusting.waitForScreen(/Welcome to the tertulia/);
+    const watcher = await server.client("watcher");
+    await watcher.send("WHOIS TlsUser");
+    assertEquals(
+      (await watcher.waitFor(Numeric.RPL_WHOISSECURE)).params[1],
+      "TlsUser",
+    );
+  } finally {
+    await trusting.close();
+  }
+  const wary = await startIrssi(tlsPort, "WaryUser", {
+    tlsCaFile: pki.otherCa.certFile,
+  });
+  try {
+    const screen = await wary.waitForScreen(/Could not verify TLS|Welcome/);
+    assertIncludes(screen, "Could not verify TLS servers certificate");
+  } finally {
+    await wary.close();
+  }
+}
+
 const peers = { irssi: peerAvailable("irssi"), tmux: peerAvailable("tmux") };
 
 Deno.test({
@@ -96,6 +133,27 @@ Deno.test({
       await irssiScenario(server.port);
     } finally {
       await server.close();
+    }
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "irssi verifies tertulia's TLS certificate and registers over TLS",
+    peers,
+  ),
+  async fn() {
+    const pki = await createTestPki();
+    try {
+      await withDeployedServer((server) => tlsScenario(server, pki), {
+        tls: {
+          port: 0,
+          certFile: pki.server.certFile,
+          keyFile: pki.server.keyFile,
+        },
+      });
+    } finally {
+      await Deno.remove(pki.dir, { recursive: true });
     }
   },
 });

@@ -1,5 +1,7 @@
 import { withDeployedServer } from "./helpers/interop.ts";
 import type { TestServer } from "./helpers/server.ts";
+import { createTestPki, type TestPki } from "./helpers/tls.ts";
+import { Numeric } from "../protocol.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   peerAvailable,
@@ -190,7 +192,69 @@ async function invalidUtf8Scenario(server: TestServer): Promise<void> {
   }
 }
 
+/**
+ * Python's `ssl` module verifies tertulia's certificate (by its IP address
+ * SAN) against the CA that signed it; the peer then chats like any other.
+ * Trusting another CA, it never gets to register.
+ */
+async function tlsScenario(server: TestServer, pki: TestPki): Promise<void> {
+  const tlsPort = server.server.addresses[1].port;
+  const secure = startPythonIrcPeer(tlsPort, "PyTls", {
+    tlsCaFile: pki.ca.certFile,
+  });
+  try {
+    await secure.next((e) => e.type === "welcome");
+    const watcher = await server.client("watcher");
+    await watcher.send("WHOIS PyTls");
+    assertEquals(
+      (await watcher.waitFor(Numeric.RPL_WHOISSECURE)).params[1],
+      "PyTls",
+    );
+    await secure.send("privmsg", "watcher", "sent over TLS");
+    assertEquals((await watcher.waitFor("PRIVMSG")).params, [
+      "watcher",
+      "sent over TLS",
+    ]);
+    await quitPeer(secure, "bye");
+  } finally {
+    await secure.close();
+  }
+  const wary = startPythonIrcPeer(tlsPort, "PyWary", {
+    tlsCaFile: pki.otherCa.certFile,
+  });
+  try {
+    const failure = await wary.next((e) => e.type === "peer-error");
+    assertIncludes(failure.arguments?.[0] ?? "", "CERTIFICATE_VERIFY_FAILED");
+    assertEquals(await wary.exited, 1);
+  } finally {
+    await wary.close();
+  }
+}
+
 const pythonIrc = pythonIrcAvailable();
+
+Deno.test({
+  ...peerTestOptions(
+    "python irc verifies tertulia's TLS certificate and chats over TLS",
+    {
+      "python3-irc": pythonIrc,
+    },
+  ),
+  async fn() {
+    const pki = await createTestPki();
+    try {
+      await withDeployedServer((server) => tlsScenario(server, pki), {
+        tls: {
+          port: 0,
+          certFile: pki.server.certFile,
+          keyFile: pki.server.keyFile,
+        },
+      });
+    } finally {
+      await Deno.remove(pki.dir, { recursive: true });
+    }
+  },
+});
 
 Deno.test({
   ...peerTestOptions(

@@ -25,26 +25,43 @@ function irssiConfig(nick: string): string {
 `;
 }
 
+/** Options for {@link startIrssi}. */
+export interface IrssiOptions {
+  /**
+   * Connect with TLS, verifying the server's certificate against this PEM CA
+   * file. irssi then connects to `localhost`, not `127.0.0.1`: it matches only
+   * DNS names of the certificate, never IP addresses. Default: plain text.
+   */
+  tlsCaFile?: string;
+}
+
 /**
- * Starts irssi in tmux, connecting to 127.0.0.1:`port` as `nick` (irssi's
- * `-c`/`-p`/`-n`). The returned session's `close()` also removes irssi's home.
+ * Starts irssi in tmux, connecting to `port` on this machine as `nick`:
+ * plain text through irssi's `-c`/`-p`/`-n`, or TLS through a typed
+ * `/connect -tls`. The returned session's `close()` also removes irssi's home.
  */
 export async function startIrssi(
   port: number,
   nick: string,
+  options: IrssiOptions = {},
 ): Promise<TmuxSession> {
   const home = await Deno.makeTempDir({ prefix: "tertulia-irssi-" });
   await Deno.writeTextFile(join(home, "config"), irssiConfig(nick));
+  const connect = options.tlsCaFile === undefined
+    ? ["-c", "127.0.0.1", "-p", String(port)]
+    : ["-!"];
   const session = await startTmux([
     "irssi",
     `--home=${home}`,
-    "-c",
-    "127.0.0.1",
-    "-p",
-    String(port),
+    ...connect,
     "-n",
     nick,
   ]);
+  if (options.tlsCaFile !== undefined) {
+    await session.typeLine(
+      `/connect -4 -tls -tls_verify -tls_cafile ${options.tlsCaFile} localhost ${port}`,
+    );
+  }
   return {
     ...session,
     async close() {

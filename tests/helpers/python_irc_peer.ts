@@ -66,10 +66,23 @@ interface Waiter {
   resolve: (event: PythonIrcEvent) => void;
 }
 
+/** Options for {@link startPythonIrcPeer}. */
+export interface PythonIrcPeerOptions {
+  /** Connect with TLS, verifying the certificate for 127.0.0.1 against this PEM CA file. Default: plain text. */
+  tlsCaFile?: string;
+}
+
 /** Starts the Python peer connecting to 127.0.0.1:`port` as `nick`. */
-export function startPythonIrcPeer(port: number, nick: string): PythonIrcPeer {
+export function startPythonIrcPeer(
+  port: number,
+  nick: string,
+  options: PythonIrcPeerOptions = {},
+): PythonIrcPeer {
+  const tls = options.tlsCaFile === undefined
+    ? []
+    : ["--tls-ca", options.tlsCaFile];
   const child = new Deno.Command(DEBIAN_PYTHON, {
-    args: [PEER_SCRIPT, "127.0.0.1", String(port), nick],
+    args: [PEER_SCRIPT, "127.0.0.1", String(port), nick, ...tls],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

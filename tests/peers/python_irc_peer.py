@@ -10,16 +10,20 @@ parsed from ISUPPORT.
 Reads commands as JSON lines on stdin and calls the library's method of the
 same name: {"command": "join", "args": ["#chan"]}. Allowed commands: join,
 part, privmsg, nick, topic, names, ping, quit. Exits 0 once the server closes the
-connection after a quit, 1 if the connection fails, 2 on bad usage.
+connection after a quit, 1 if the connection fails, 2 on bad usage. With --tls-ca FILE it connects with TLS and
+verifies the server's certificate, for HOST, against that CA.
 """
 
 import argparse
+import functools
 import json
 import os
 import select
+import ssl
 import sys
 
 import irc.client
+import irc.connection
 
 COMMANDS = {"join", "part", "privmsg", "nick", "topic", "names", "ping", "quit"}
 
@@ -68,7 +72,15 @@ def main():
     parser.add_argument("host")
     parser.add_argument("port", type=int)
     parser.add_argument("nick")
+    parser.add_argument("--tls-ca", metavar="FILE",
+                        help="connect with TLS, trusting this PEM CA")
     options = parser.parse_args()
+
+    factory = irc.connection.Factory()
+    if options.tls_ca:
+        context = ssl.create_default_context(cafile=options.tls_ca)
+        factory = irc.connection.Factory(wrapper=functools.partial(
+            context.wrap_socket, server_hostname=options.host))
 
     # Debian 12 ships irc 8.5, where the reactor is still called IRC.
     reactor = getattr(irc.client, "Reactor", None) or irc.client.IRC
@@ -78,8 +90,9 @@ def main():
     try:
         connection.connect(options.host, options.port, options.nick,
                            username=options.nick.lower(),
-                           ircname="%s (python irc)" % options.nick)
-    except irc.client.ServerConnectionError as error:
+                           ircname="%s (python irc)" % options.nick,
+                           connect_factory=factory)
+    except (irc.client.ServerConnectionError, ssl.SSLError, OSError) as error:
         emit({"type": "peer-error", "arguments": ["connect failed: %s" % error]})
         return 1
 
@@ -102,6 +115,10 @@ def main():
                     run_command(connection, line.decode("utf-8"))
         if connection.socket in readable:
             reactor.process_data([connection.socket])
+            # TLS may hold decrypted bytes that select() cannot see.
+            while connection.is_connected() and getattr(
+                    connection.socket, "pending", lambda: 0)():
+                reactor.process_data([connection.socket])
         reactor.process_timeout()
     return 0
 
