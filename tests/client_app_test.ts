@@ -1,0 +1,139 @@
+/**
+ * runClient in-process with a scripted terminal and a real server: backoff
+ * between reconnection attempts, asking again for a taken name at a
+ * terminal, and quitting with Ctrl-D.
+ */
+
+import { runClient } from "../client/app.ts";
+import { parseClientArgs } from "../client/options.ts";
+import type { Terminal } from "../client/terminal.ts";
+import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { startTestServer, withServer } from "./helpers/server.ts";
+
+/** A terminal driven by the test: typed lines go in, printed lines and prompts are kept. */
+function scriptedTerminal(interactive: boolean) {
+  const printed: string[] = [];
+  const prompts: string[] = [];
+  const typed: (string | null)[] = [];
+  const readers: ((line: string | null) => void)[] = [];
+  const waiters = new Set<() => void>();
+  const next = () =>
+    typed.length > 0
+      ? Promise.resolve(typed.shift() ?? null)
+      : new Promise<string | null>((resolve) => readers.push(resolve));
+  const terminal: Terminal = {
+    interactive,
+    print(line) {
+      printed.push(line);
+      for (const waiter of [...waiters]) waiter();
+    },
+    setPrompt: (prompt) => prompts.push(prompt),
+    setCompleter: () => {},
+    ask(question) {
+      prompts.push(question);
+      return next();
+    },
+    readLine: next,
+    close: () => {},
+  };
+  return {
+    terminal,
+    printed,
+    prompts,
+    /** Types a line (`null`: Ctrl-D). */
+    type(line: string | null) {
+      const reader = readers.shift();
+      if (reader) reader(line);
+      else typed.push(line);
+    },
+    /** Resolves once at least `times` printed lines include `text`. */
+    waitFor(text: string, times = 1): Promise<void> {
+      const count = () => printed.filter((line) => line.includes(text)).length;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `never printed ${text} ${times} times; printed:\n${
+                printed.join("\n")
+              }`,
+            ),
+          );
+        }, 10_000);
+        const check = () => {
+          if (count() >= times) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve();
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+function options(port: number, ...flags: string[]) {
+  const parsed = parseClientArgs(["--port", String(port), ...flags]);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.options;
+}
+
+Deno.test("client app: reconnection attempts back off, then the client rejoins", async () => {
+  const first = await startTestServer();
+  const port = first.port;
+  let refuse = 0;
+  const screen = scriptedTerminal(false);
+  const exit = runClient(options(port, "--nick", "ana"), {
+    terminal: screen.terminal,
+    retryDelays: [10, 20, 40],
+    connect: (target) => {
+      if (refuse > 0) {
+        refuse--;
+        return Promise.reject(new Deno.errors.ConnectionRefused("refused"));
+      }
+      return Deno.connect({ hostname: target.host, port: target.port });
+    },
+  });
+  await screen.waitFor("Users online (#general): ana");
+  refuse = 3;
+  await first.close();
+  await screen.waitFor(
+    `Lost the connection to 127.0.0.1:${port}. Reconnecting in 0.01s…`,
+  );
+  await screen.waitFor("Trying again in 0.02s…");
+  await screen.waitFor("Trying again in 0.04s…");
+  // The longest delay repeats until the server is back.
+  await screen.waitFor("Trying again in 0.04s…", 2);
+  await withServer({ port }, async () => {
+    await screen.waitFor(`Reconnected to 127.0.0.1:${port} as ana.`);
+    await screen.waitFor("→ You joined #general", 2);
+    await screen.waitFor("Users online (#general): ana", 2);
+    screen.type("/quit");
+    assertEquals(await exit, { code: 0 });
+  });
+});
+
+Deno.test("client app: at a terminal a taken name is asked for again; Ctrl-D quits", async () => {
+  await withServer({}, async (server) => {
+    const bob = await server.client("bob");
+    const screen = scriptedTerminal(true);
+    screen.type("bob");
+    const exit = runClient(options(server.port), { terminal: screen.terminal });
+    await screen.waitFor(
+      "The name bob is already taken. Please choose another.",
+    );
+    assertEquals(screen.prompts.at(-1), "Username: ");
+    screen.type("no spaces allowed");
+    await screen.waitFor(`"no spaces allowed" can't be used as a name.`);
+    screen.type("ana");
+    await screen.waitFor("Users online (#general): ana");
+    assertEquals(screen.prompts.at(-1), "#general> ");
+    screen.type(null);
+    assertEquals(await exit, { code: 0 });
+    assertOk(screen.printed.includes("Bye!"));
+    await bob.send("WHOIS ana");
+    await bob.waitFor("401");
+  });
+});
