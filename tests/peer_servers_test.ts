@@ -2,7 +2,9 @@ import { assertEquals, assertOk } from "./helpers/assert.ts";
 import {
   freePort,
   peerAvailable,
+  type PeerServer,
   peerTestOptions,
+  startInspircd,
   startNgircd,
 } from "./helpers/peer_servers.ts";
 import {
@@ -46,6 +48,28 @@ async function readUntil(
   }
 }
 
+/** Registers a raw client with a 22-character nick on `server` and checks 001 and the MOTD. */
+async function registersRawClient(server: PeerServer): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const lines = conn.readable.pipeThrough(new LineFramerStream()).getReader();
+  await conn.write(
+    new TextEncoder().encode(
+      "NICK a_rather_long_nickname_22\r\nUSER probe 0 * :Probe\r\n",
+    ),
+  );
+  const welcome = await readUntil(
+    lines,
+    (m) => m.command === Numeric.RPL_WELCOME,
+  );
+  assertEquals(welcome.source, server.serverName);
+  assertEquals(welcome.params[0], "a_rather_long_nickname_22");
+  const motd = await readUntil(lines, (m) => m.command === Numeric.RPL_MOTD);
+  assertOk(motd.params[1].includes("tertulia interop test server"));
+  await conn.write(new TextEncoder().encode("QUIT :bye\r\n"));
+  await readUntil(lines, (m) => m.command === "ERROR");
+  await lines.cancel();
+}
+
 Deno.test({
   ...peerTestOptions("startNgircd runs a real ngIRCd that registers a client", {
     ngircd: peerAvailable("ngircd"),
@@ -53,31 +77,25 @@ Deno.test({
   async fn() {
     const server = await startNgircd({ serverName: "peer.test" });
     try {
-      const conn = await Deno.connect({
-        hostname: "127.0.0.1",
-        port: server.port,
-      });
-      const lines = conn.readable.pipeThrough(new LineFramerStream())
-        .getReader();
-      await conn.write(
-        new TextEncoder().encode(
-          "NICK a_rather_long_nickname_22\r\nUSER probe 0 * :Probe\r\n",
-        ),
-      );
-      const welcome = await readUntil(
-        lines,
-        (m) => m.command === Numeric.RPL_WELCOME,
-      );
-      assertEquals(welcome.source, "peer.test");
-      assertEquals(welcome.params[0], "a_rather_long_nickname_22");
-      const motd = await readUntil(
-        lines,
-        (m) => m.command === Numeric.RPL_MOTD,
-      );
-      assertOk(motd.params[1].includes("tertulia interop test server"));
-      await conn.write(new TextEncoder().encode("QUIT :bye\r\n"));
-      await readUntil(lines, (m) => m.command === "ERROR");
-      await lines.cancel();
+      assertEquals(server.serverName, "peer.test");
+      await registersRawClient(server);
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "startInspircd runs a real InspIRCd that registers a client",
+    {
+      inspircd: peerAvailable("inspircd"),
+    },
+  ),
+  async fn() {
+    const server = await startInspircd();
+    try {
+      await registersRawClient(server);
     } finally {
       await server.close();
     }

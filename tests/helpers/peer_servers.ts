@@ -1,7 +1,7 @@
 /**
  * Third-party IRC peers for the interop tests: finding a Debian peer binary
  * (so a test can skip, naming the missing package), picking a free port, and
- * running a real ngIRCd on it with a generated configuration.
+ * running a real ngIRCd or InspIRCd on it with a generated configuration.
  *
  * @module
  */
@@ -100,9 +100,9 @@ export async function waitForPort(
   }
 }
 
-/** Options for {@link startNgircd}. */
-export interface NgircdOptions {
-  /** Server name announced to clients (must contain a dot). Default `"ngircd.test"`. */
+/** Options for {@link startNgircd} and {@link startInspircd}. */
+export interface PeerServerOptions {
+  /** Server name announced to clients (must contain a dot). Default `"ngircd.test"` or `"inspircd.test"`. */
   serverName?: string;
   /** One-line message of the day. Default `"tertulia interop test server"`. */
   motd?: string;
@@ -112,13 +112,18 @@ export interface NgircdOptions {
   startTimeoutMs?: number;
 }
 
-/** A running ngIRCd started by {@link startNgircd}. */
+/** Settings every generated configuration needs. */
+export type PeerServerSettings = Required<
+  Pick<PeerServerOptions, "serverName" | "motd" | "nickLength">
+>;
+
+/** A running third-party IRC server started by {@link startNgircd} or {@link startInspircd}. */
 export interface PeerServer {
   /** Port on 127.0.0.1 the server listens on. */
   port: number;
   /** Server name it announces as the source of its replies. */
   serverName: string;
-  /** Everything the daemon has logged so far (it logs to stderr in the foreground). */
+  /** Everything the daemon has written to stdout and stderr so far. */
   log(): string;
   /** Stops the daemon, waits for it to exit, and removes its temporary directory. */
   close(): Promise<void>;
@@ -127,22 +132,22 @@ export interface PeerServer {
 /** Builds an ngIRCd configuration: no PAM, ident or DNS, no flood penalties, no per-IP limit. */
 export function ngircdConfig(
   port: number,
-  options: Required<Pick<NgircdOptions, "serverName" | "motd" | "nickLength">>,
+  settings: PeerServerSettings,
 ): string {
   return `[Global]
-Name = ${options.serverName}
+Name = ${settings.serverName}
 Info = tertulia interop peer
 AdminInfo1 = tertulia tests
 AdminInfo2 = 127.0.0.1
 AdminEMail = tests@tertulia.invalid
 Listen = 127.0.0.1
 Ports = ${port}
-MotdPhrase = ${options.motd}
+MotdPhrase = ${settings.motd}
 
 [Limits]
 MaxConnectionsIP = 0
 MaxJoins = 0
-MaxNickLength = ${options.nickLength}
+MaxNickLength = ${settings.nickLength}
 MaxPenaltyTime = 0
 PingTimeout = 300
 PongTimeout = 60
@@ -155,7 +160,48 @@ ConnectIPv6 = no
 `;
 }
 
-/** How often {@link startNgircd} picks a new port when the chosen one was taken meanwhile. */
+/**
+ * Builds an InspIRCd 3 configuration: no ident or DNS, no fake lag or
+ * per-IP limits, and the IRCv3 modules a modern network loads (CAP,
+ * server-time, echo-message, message-tags, multi-prefix).
+ */
+export function inspircdConfig(
+  port: number,
+  settings: PeerServerSettings,
+  motdPath: string,
+): string {
+  return `<server name="${settings.serverName}" description="tertulia interop peer" network="InteropNet">
+<admin name="tertulia tests" nick="tests" email="tests@tertulia.invalid">
+<bind address="127.0.0.1" port="${port}" type="clients">
+<connect allow="*" timeout="60" threshold="100000" pingfreq="300" hardsendq="1048576" softsendq="1048576" recvq="65536" localmax="100000" globalmax="100000" useident="no" resolvehostnames="no" commandrate="100000000" fakelag="off" maxchans="1000">
+<files motd="${motdPath}">
+<dns timeout="1">
+<options prefixquit="Quit: ">
+<limits maxnick="${settings.nickLength}" maxchan="50">
+<module name="cap">
+<module name="ircv3">
+<module name="ircv3_servertime">
+<module name="ircv3_echomessage">
+<module name="ircv3_ctctags">
+<module name="namesx">
+`;
+}
+
+/** What {@link launchDaemon} needs to know about one kind of server. */
+interface DaemonSpec {
+  /** Debian package, named when the binary is missing. */
+  aptPackage: string;
+  /** Executable name. */
+  binary: string;
+  /** Server name to report back. */
+  serverName: string;
+  /** Writes the configuration for `port` into `dir` and returns the daemon's arguments. */
+  prepare(dir: string, port: number): Promise<string[]>;
+  /** Milliseconds to wait for the port. */
+  startTimeoutMs: number;
+}
+
+/** How often a daemon is started on a new port when the chosen one was taken meanwhile. */
 const START_ATTEMPTS = 3;
 
 /**
@@ -165,26 +211,75 @@ const START_ATTEMPTS = 3;
  * the `nobody` user by itself. Throws, with the daemon's log, if it does not
  * come up.
  */
-export async function startNgircd(
-  options: NgircdOptions = {},
+export function startNgircd(
+  options: PeerServerOptions = {},
 ): Promise<PeerServer> {
-  const binary = findBinary("ngircd");
-  if (binary === undefined) {
-    throw new Error("ngircd not found: install the ngircd apt package");
-  }
-  const settings = {
-    serverName: options.serverName ?? "ngircd.test",
+  const settings = resolveSettings(options, "ngircd.test");
+  return startDaemon({
+    aptPackage: "ngircd",
+    binary: "ngircd",
+    serverName: settings.serverName,
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    async prepare(dir, port) {
+      const configPath = join(dir, "ngircd.conf");
+      await Deno.writeTextFile(configPath, ngircdConfig(port, settings));
+      await Deno.chmod(configPath, 0o644);
+      return ["-n", "-f", configPath];
+    },
+  });
+}
+
+/**
+ * Starts a real InspIRCd 3 in the foreground (`--nofork --nopid`, and
+ * `--runasroot` when root) like {@link startNgircd}. InspIRCd completes a
+ * registration on its once-a-second timer, so each client takes up to a
+ * second longer to be welcomed than on ngIRCd.
+ */
+export function startInspircd(
+  options: PeerServerOptions = {},
+): Promise<PeerServer> {
+  const settings = resolveSettings(options, "inspircd.test");
+  return startDaemon({
+    aptPackage: "inspircd",
+    binary: "inspircd",
+    serverName: settings.serverName,
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    async prepare(dir, port) {
+      const motdPath = join(dir, "motd.txt");
+      await Deno.writeTextFile(motdPath, settings.motd + "\n");
+      const configPath = join(dir, "inspircd.conf");
+      await Deno.writeTextFile(
+        configPath,
+        inspircdConfig(port, settings, motdPath),
+      );
+      const root = Deno.uid() === 0 ? ["--runasroot"] : [];
+      return ["--config", configPath, "--nofork", "--nopid", ...root];
+    },
+  });
+}
+
+function resolveSettings(
+  options: PeerServerOptions,
+  serverName: string,
+): PeerServerSettings {
+  return {
+    serverName: options.serverName ?? serverName,
     motd: options.motd ?? "tertulia interop test server",
     nickLength: options.nickLength ?? 30,
   };
+}
+
+async function startDaemon(spec: DaemonSpec): Promise<PeerServer> {
+  const binary = findBinary(spec.binary);
+  if (binary === undefined) {
+    throw new Error(
+      `${spec.binary} not found: install the ${spec.aptPackage} apt package`,
+    );
+  }
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     try {
-      return await launchNgircd(
-        binary,
-        settings,
-        options.startTimeoutMs ?? 10_000,
-      );
+      return await launchDaemon(binary, spec);
     } catch (error) {
       lastError = error;
     }
@@ -192,20 +287,17 @@ export async function startNgircd(
   throw lastError;
 }
 
-async function launchNgircd(
+async function launchDaemon(
   binary: string,
-  settings: Required<Pick<NgircdOptions, "serverName" | "motd" | "nickLength">>,
-  startTimeoutMs: number,
+  spec: DaemonSpec,
 ): Promise<PeerServer> {
-  const dir = await Deno.makeTempDir({ prefix: "tertulia-ngircd-" });
+  const dir = await Deno.makeTempDir({ prefix: `tertulia-${spec.binary}-` });
   await Deno.chmod(dir, 0o755);
   const port = freePort();
-  const configPath = join(dir, "ngircd.conf");
-  await Deno.writeTextFile(configPath, ngircdConfig(port, settings));
-  await Deno.chmod(configPath, 0o644);
+  const args = await spec.prepare(dir, port);
 
   const child = new Deno.Command(binary, {
-    args: ["-n", "-f", configPath],
+    args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -236,14 +328,17 @@ async function launchNgircd(
   };
 
   try {
-    await waitForPort(port, { timeoutMs: startTimeoutMs, abandon: exited });
+    await waitForPort(port, {
+      timeoutMs: spec.startTimeoutMs,
+      abandon: exited,
+    });
   } catch (error) {
     await close();
     throw new Error(
-      `ngircd did not start on port ${port}: ${
+      `${spec.binary} did not start on port ${port}: ${
         (error as Error).message
       }\n${logText}`,
     );
   }
-  return { port, serverName: settings.serverName, log: () => logText, close };
+  return { port, serverName: spec.serverName, log: () => logText, close };
 }
