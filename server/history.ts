@@ -130,14 +130,13 @@ export const MIGRATIONS: readonly string[] = [
      text TEXT NOT NULL
    );
    CREATE INDEX messages_by_channel ON messages (channel, id);`,
-  // 2: topics survive restarts; retention needs lines by time.
+  // 2: topics survive restarts.
   `CREATE TABLE topics (
      channel TEXT PRIMARY KEY,
      text TEXT NOT NULL,
      set_by TEXT NOT NULL,
      set_at INTEGER NOT NULL
-   );
-   CREATE INDEX messages_by_time ON messages (time);`,
+   );`,
 ];
 
 /** The schema version this code writes. */
@@ -148,6 +147,8 @@ const DEFAULT_MAX_PENDING = 1000;
 const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Rows deleted per step while pruning, so one step never blocks chat for long. */
 const PRUNE_STEP_ROWS = 500;
+/** Lines inserted per statement: one native call per chunk rather than per line. */
+const INSERT_CHUNK = 64;
 
 type PendingWrite =
   | { kind: "line"; line: HistoryLine }
@@ -309,10 +310,12 @@ export function openHistory(options: HistoryOptions): History {
     throw openError(path, error);
   }
 
-  const insertLine = db.prepare(
-    `INSERT OR IGNORE INTO messages (msgid, channel, target, time, source, command, text)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertSql = (rows: number) =>
+    `INSERT OR IGNORE INTO messages
+       (msgid, channel, target, time, source, command, text)
+     VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+  const insertOne = db.prepare(insertSql(1));
+  const insertChunk = db.prepare(insertSql(INSERT_CHUNK));
   const upsertTopic = db.prepare(
     `INSERT INTO topics (channel, text, set_by, set_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (channel) DO UPDATE SET
@@ -353,9 +356,15 @@ export function openHistory(options: HistoryOptions): History {
        ORDER BY id ASC LIMIT ?`,
     ),
   };
+  const idRange = db.prepare(
+    "SELECT min(id) AS low, max(id) AS high FROM messages",
+  );
+  const firstFrom = db.prepare(
+    "SELECT id, time FROM messages WHERE id >= ? ORDER BY id LIMIT 1",
+  );
   const pruneStep = db.prepare(
     `DELETE FROM messages WHERE id IN
-       (SELECT id FROM messages WHERE time < ? ORDER BY time LIMIT ?)`,
+       (SELECT id FROM messages WHERE id < ? ORDER BY id LIMIT ?)`,
   );
 
   let pending: PendingWrite[] = [];
@@ -366,19 +375,27 @@ export function openHistory(options: HistoryOptions): History {
   let failing = false;
   let closed = false;
 
-  function write(item: PendingWrite): void {
-    if (item.kind === "line") {
-      const { line } = item;
-      insertLine.run(
-        line.msgid,
-        casefold(line.target),
-        line.target,
-        line.time,
-        line.source,
-        line.command,
-        line.text,
+  function insertLines(lines: HistoryLine[]): void {
+    const values = (line: HistoryLine) => [
+      line.msgid,
+      casefold(line.target),
+      line.target,
+      line.time,
+      line.source,
+      line.command,
+      line.text,
+    ];
+    let start = 0;
+    for (; start + INSERT_CHUNK <= lines.length; start += INSERT_CHUNK) {
+      insertChunk.run(
+        ...lines.slice(start, start + INSERT_CHUNK).flatMap(values),
       );
-    } else if (item.topic === undefined) {
+    }
+    for (const line of lines.slice(start)) insertOne.run(...values(line));
+  }
+
+  function writeTopic(item: PendingWrite & { kind: "topic" }): void {
+    if (item.topic === undefined) {
       deleteTopic.run(item.channel);
     } else {
       const { text, setBy, setAt } = item.topic;
@@ -396,7 +413,12 @@ export function openHistory(options: HistoryOptions): History {
     pending = [];
     try {
       db.exec("BEGIN");
-      for (const item of batch) write(item);
+      const lines: HistoryLine[] = [];
+      for (const item of batch) {
+        if (item.kind === "line") lines.push(item.line);
+        else writeTopic(item);
+      }
+      insertLines(lines);
       db.exec("COMMIT");
       if (failing) {
         log(
@@ -456,11 +478,33 @@ export function openHistory(options: HistoryOptions): History {
     return "msgid" in ref ? [byId, ref.msgid] : [byTime, ref.time];
   }
 
+  /**
+   * The first id whose line is not older than `olderThan`, found by binary
+   * search over ids: lines are stored in relay order, so their times rise
+   * with their ids and no index on time is needed (a line stamped out of
+   * order by a clock step waits for a later pass).
+   */
+  function pruneBoundary(olderThan: number): number {
+    const range = idRange.get() as Row;
+    if (range.low === null) return 0;
+    let low = Number(range.low);
+    let high = Number(range.high) + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const row = firstFrom.get(middle) as Row;
+      if (Number(row.time) >= olderThan) high = middle;
+      else low = Number(row.id) + 1;
+    }
+    return low;
+  }
+
   async function prune(olderThan: number): Promise<number> {
     let total = 0;
+    flush();
+    const boundary = pruneBoundary(olderThan);
     while (!closed) {
       flush();
-      const { changes } = pruneStep.run(olderThan, PRUNE_STEP_ROWS);
+      const { changes } = pruneStep.run(boundary, PRUNE_STEP_ROWS);
       total += Number(changes);
       if (Number(changes) < PRUNE_STEP_ROWS) break;
       await new Promise((resolve) => setTimeout(resolve, 0));

@@ -200,6 +200,27 @@ Deno.test("prune deletes only older lines, in steps, and reports the count", asy
   });
 });
 
+Deno.test("prune stops at the first line recent enough, in relay order", async () => {
+  await withTempDir(async (dir) => {
+    await withStore({ path: join(dir, "h.db") }, async (history) => {
+      const cutoff = Date.now() - 86_400_000;
+      say(history, "#c", "old 1", cutoff - 2000);
+      say(history, "#c", "old 2", cutoff - 1);
+      say(history, "#c", "exactly at the cutoff", cutoff);
+      say(history, "#c", "stamped early by a clock step", cutoff - 5000);
+      say(history, "#c", "new", Date.now());
+      assertEquals(await history.prune(cutoff), 2);
+      assertEquals(history.latest("#c", 50).map((line) => line.text), [
+        "exactly at the cutoff",
+        "stamped early by a clock step",
+        "new",
+      ]);
+      assertEquals(await history.prune(Date.now() + 1), 3);
+      assertEquals(await history.prune(Date.now() + 1), 0);
+    });
+  });
+});
+
 Deno.test("retentionMs prunes in the background and logs what it pruned", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "h.db");
