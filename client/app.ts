@@ -134,6 +134,8 @@ export async function runClient(
   let awaitingNick = false;
   let nickAnswered = () => {};
   let nickAnswer = Promise.resolve();
+  /** Whether the name was refused and asked for again on the current connection. */
+  let askedAgain = false;
   let nickAttempts = 0;
   let fatal: string | undefined;
   let wake = () => {};
@@ -204,6 +206,7 @@ export async function runClient(
       case "nick-rejected":
         if (terminal.interactive && !everRegistered) {
           awaitingNick = true;
+          askedAgain = true;
           nickAnswer = new Promise((resolve) => nickAnswered = resolve);
           show({
             kind: "error",
@@ -275,9 +278,10 @@ export async function runClient(
       resetConnection(state);
       if (quitting) break;
       if (fatal !== undefined) return { code: 1, error: fatal };
-      if (!everRegistered && awaitingNick) {
+      if (!everRegistered && askedAgain) {
         // The server gave up waiting for a new name: reconnect with the answer.
         await nickAnswer;
+        askedAgain = false;
         continue;
       }
       if (!everRegistered) {

@@ -137,3 +137,49 @@ Deno.test("client app: at a terminal a taken name is asked for again; Ctrl-D qui
     await bob.waitFor("401");
   });
 });
+
+Deno.test("client app: if the server gives up while a new name is being typed, the client reconnects with it", async () => {
+  await withServer({}, async (server) => {
+    // A first server that refuses the name and hangs up, as a registration timeout would.
+    const impatient = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const hungUp = (async () => {
+      const conn = await impatient.accept();
+      const buffer = new Uint8Array(1024);
+      let text = "";
+      while (!text.includes("USER")) {
+        const count = await conn.read(buffer);
+        if (count === null) break;
+        text += new TextDecoder().decode(buffer.subarray(0, count));
+      }
+      await conn.write(
+        new TextEncoder().encode(
+          ":srv 433 * bob :Nickname is already in use\r\n",
+        ),
+      );
+      conn.close();
+    })();
+    let connections = 0;
+    const screen = scriptedTerminal(true);
+    const exit = runClient(options(server.port, "--nick", "bob"), {
+      terminal: screen.terminal,
+      connect: (target) =>
+        Deno.connect({
+          hostname: target.host,
+          port: connections++ === 0
+            ? (impatient.addr as Deno.NetAddr).port
+            : target.port,
+        }),
+    });
+    await screen.waitFor(
+      "The name bob is already taken. Please choose another.",
+    );
+    await hungUp;
+    impatient.close();
+    screen.type("ana");
+    await screen.waitFor(`Connected to 127.0.0.1:${server.port} as ana.`);
+    await screen.waitFor("Users online (#general): ana");
+    screen.type("/quit");
+    assertEquals(await exit, { code: 0 });
+    assertEquals(connections, 2);
+  });
+});
