@@ -10,6 +10,7 @@
 import {
   casefold,
   isChannelName,
+  MAX_LINE_BYTES,
   type Message,
   MessageError,
   parseMessage,
@@ -87,7 +88,7 @@ function sendText(
   const overhead = encoder.encode(
     `:${state.nick}! PRIVMSG ${target} :${action ? "\x01ACTION \x01" : ""}`,
   ).length + SOURCE_ALLOWANCE + 2;
-  const pieces = splitText(text, 512 - overhead);
+  const pieces = splitText(text, MAX_LINE_BYTES - overhead);
   const channel = isChannelName(target);
   return {
     messages: pieces.map((piece) =>
