@@ -337,6 +337,25 @@ Deno.test("a corrupt file is refused with one sentence naming it", async () => {
   });
 });
 
+Deno.test("a database damaged past its first page is refused at open", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "damaged.db");
+    await withStore({ path }, (history) => {
+      for (let i = 0; i < 3000; i++) say(history, `#c${i % 7}`, `line ${i}`);
+    });
+    const file = await Deno.open(path, { read: true, write: true });
+    await file.seek(4096 * 3, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(4096 * 2).fill(0x5a));
+    file.close();
+    const error = assertThrows(() => openHistory({ path }), HistoryError);
+    assertIncludes(
+      error.message,
+      `Cannot open history database ${path}: it is corrupt (`,
+    );
+    assertEquals(error.message.split("\n").length, 1);
+  });
+});
+
 Deno.test("a folder that cannot be created is named in the error", async () => {
   await withTempDir(async (dir) => {
     const blocker = join(dir, "file");
