@@ -126,9 +126,8 @@ export interface FanoutOptions {
   /** Messages per sender. */
   messages: number;
   /**
-   * Messages a sender may have in flight: sent but not yet seen by its
-   * watcher (another client). 0 means no limit beyond TCP backpressure.
-   * Defaults to 100.
+   * Messages a sender may have in flight: sent but not yet received by every
+   * other client. 0 means no limit beyond TCP backpressure. Defaults to 50.
    */
   window?: number;
   /** Messages per socket write. Defaults to 10. */
@@ -190,7 +189,7 @@ export async function runFanout(
   const count = clients.length;
   const senders = Math.min(options.senders, count);
   const { messages, channel } = options;
-  const window = options.window ?? 100;
+  const window = options.window ?? 50;
   const batch = Math.max(1, Math.min(options.batch ?? 10, window || Infinity));
   const stallTimeoutMs = options.stallTimeoutMs ?? 10000;
   const expected = senders * messages * (count - 1);
@@ -198,10 +197,10 @@ export async function runFanout(
   // next[receiver * senders + sender] is the next sequence number expected.
   const next = new Int32Array(count * senders);
   const latencies = new Float32Array(expected);
-  const watcherOf = Array.from(
-    { length: senders },
-    (_, s) => count > 2 * senders ? senders + s : (s + 1) % count,
-  );
+  // receivedBy[sender * messages + seq] counts the clients that got it;
+  // complete[sender] is how many of its messages every receiver has.
+  const receivedBy = new Int32Array(senders * messages);
+  const complete = new Int32Array(senders);
   const ackWaiters: (((ok: boolean) => void) | null)[] = new Array(senders)
     .fill(null);
   const ackThreshold = new Int32Array(senders);
@@ -231,9 +230,8 @@ export async function runFanout(
     const base = receiver * senders;
     client.onLost = () => {
       disconnects++;
-      for (let s = 0; s < senders; s++) {
-        if (watcherOf[s] === receiver) wakeSender(s, false);
-      }
+      // Messages can no longer reach everyone: stop sending.
+      for (let s = 0; s < senders; s++) wakeSender(s, false);
     };
     client.onPayload = (line, mark, now) => {
       let index = mark + PAYLOAD_MARK.length;
@@ -257,10 +255,18 @@ export async function runFanout(
       deliveries++;
       lastDelivery = now;
       if (
-        watcherOf[sender] === receiver && ackWaiters[sender] !== null &&
-        seq + 1 >= ackThreshold[sender]
+        seq < messages && ++receivedBy[sender * messages + seq] === count - 1
       ) {
-        wakeSender(sender, true);
+        let done = complete[sender];
+        while (
+          done < messages && receivedBy[sender * messages + done] === count - 1
+        ) {
+          done++;
+        }
+        complete[sender] = done;
+        if (ackWaiters[sender] !== null && done >= ackThreshold[sender]) {
+          wakeSender(sender, true);
+        }
       }
       if (deliveries >= expected) end();
     };
@@ -268,12 +274,11 @@ export async function runFanout(
 
   async function send(sender: number): Promise<void> {
     const client = clients[sender];
-    const acked = (): number => next[watcherOf[sender] * senders + sender];
     let seq = 0;
     while (seq < messages && !finished) {
       let room = messages - seq;
       if (window > 0) {
-        room = Math.min(room, acked() + window - seq);
+        room = Math.min(room, complete[sender] + window - seq);
         if (room < batch && seq + room < messages) {
           ackThreshold[sender] = seq + batch - window;
           const ok = await new Promise<boolean>((resolve) =>
