@@ -37,11 +37,20 @@ export interface Terminal {
 
 const encoder = new TextEncoder();
 
+let stdoutGone = false;
+
+/** Writes all of `text` to stdout; once the reader has gone (`| head`), output is dropped and the client carries on. */
 function writeAll(text: string): void {
+  if (stdoutGone) return;
   const bytes = encoder.encode(text);
   let written = 0;
-  while (written < bytes.length) {
-    written += Deno.stdout.writeSync(bytes.subarray(written));
+  try {
+    while (written < bytes.length) {
+      written += Deno.stdout.writeSync(bytes.subarray(written));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    stdoutGone = true;
   }
 }
 

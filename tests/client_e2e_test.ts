@@ -242,3 +242,33 @@ Deno.test("client e2e: --tls with --ca connects; an untrusted or missing CA is e
     await Deno.remove(pki.dir, { recursive: true });
   }
 });
+
+Deno.test("client e2e: output piped into a reader that goes away (| head -1) does not stop the client", async () => {
+  await withServer({}, async (server) => {
+    const watcher = await server.client("watcher");
+    await watcher.send("JOIN #general");
+    await watcher.waitFor("366");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../client.ts", import.meta.url).pathname,
+        ...clientArgs(server.port, "piper"),
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read(); // the first line, then the reader leaves
+    await reader.cancel();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("still delivered\n"));
+    await writer.close();
+    const said = await watcher.waitFor("PRIVMSG");
+    assertEquals(said.params, ["#general", "still delivered"]);
+    const { code } = await child.status;
+    await child.stderr.cancel();
+    assertEquals(code, 0);
+  });
+});
