@@ -2,8 +2,13 @@ import { withDeployedServer } from "./helpers/interop.ts";
 import type { TestServer } from "./helpers/server.ts";
 import { createTestPki, type TestPki } from "./helpers/tls.ts";
 import { Numeric } from "../protocol.ts";
-import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { connectBot, nextEvent, quitBot } from "./helpers/irc_framework.ts";
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import {
+  connectBot,
+  type IrcEvent,
+  nextEvent,
+  quitBot,
+} from "./helpers/irc_framework.ts";
 import { startIrssi } from "./helpers/irssi.ts";
 import {
   peerAvailable,
@@ -43,6 +48,25 @@ async function irssiScenario(port: number): Promise<void> {
     const message = await said;
     assertEquals(message.target, CHANNEL);
     assertEquals(message.message, "hello from irssi ✓");
+
+    // irssi splits a long line to fit its own prefix; nothing may be lost on the way.
+    const long = Array.from({ length: 200 }, (_, i) => `w${i}é`).join(" ");
+    const pieces: string[] = [];
+    const collect = (e: IrcEvent) => {
+      if (e.nick === "IrssiUser") pieces.push(String(e.message));
+    };
+    observer.on("privmsg", collect);
+    const lastPiece = nextEvent(
+      observer,
+      "privmsg",
+      (e) => String(e.message).endsWith("w199é"),
+    );
+    await irssi.typeLine(long);
+    await lastPiece;
+    observer.removeListener("privmsg", collect);
+    assertOk(pieces.length > 1, `one line of ${long.length} characters`);
+    // Compared word by word: ngIRCd trims the space irssi leaves at each cut.
+    assertEquals(pieces.map((piece) => piece.trim()).join(" "), long);
 
     observer.say(CHANNEL, "welcome, irssi user");
     await irssi.waitForScreen(/Observer.*welcome, irssi user/);
