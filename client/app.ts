@@ -44,6 +44,12 @@ export interface ClientDeps {
   interrupt?: AbortSignal;
   /** Waits between reconnection attempts, in milliseconds. Default 1 s, 2 s, 4 s, 8 s, 15 s, then 30 s. */
   retryDelays?: number[];
+  /**
+   * After this long without hearing from the server the client sends PING,
+   * and after as long again it gives the connection up as lost, in
+   * milliseconds. Default 90 000.
+   */
+  keepaliveMs?: number;
 }
 
 /** How the client ended: its exit code and, for a failure, why. */
@@ -55,9 +61,27 @@ export interface ClientExit {
 }
 
 const DEFAULT_RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
+const DEFAULT_KEEPALIVE_MS = 90_000;
 /** How long to wait for the server to close after QUIT before closing ourselves. */
 const QUIT_TIMEOUT_MS = 3000;
 const USERNAME_PROMPT = "Username: ";
+
+/**
+ * Watches a connection for silence: `ping` after `ms` without news, then
+ * `giveUp` after `ms` more. Call `heard` whenever something arrives.
+ */
+function startWatchdog(ms: number, ping: () => void, giveUp: () => void) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const heard = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      ping();
+      timer = setTimeout(giveUp, ms);
+    }, ms);
+  };
+  heard();
+  return { heard, stop: () => clearTimeout(timer) };
+}
 
 /** Asks for a nickname until a valid one is typed; `null` at end of input or on `interrupt`. */
 async function askNick(
@@ -94,6 +118,7 @@ export async function runClient(
   const connect = deps.connect ?? openConnection;
   const now = deps.now ?? (() => new Date());
   const retryDelays = deps.retryDelays ?? DEFAULT_RETRY_DELAYS;
+  const keepaliveMs = deps.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const where = `${options.host}:${options.port}`;
   const connection: ConnectionOptions = {
     host: options.host,
@@ -240,7 +265,9 @@ export async function runClient(
     }
   };
 
+  let watchdog = { heard: () => {}, stop: () => {} };
   const onMessage = (message: Message) => {
+    watchdog.heard();
     const outcome = handleServerMessage(state, message, now());
     show(...outcome.events);
     writeNow(outcome.replies);
@@ -270,9 +297,22 @@ export async function runClient(
         await sleep(delay);
         continue;
       }
-      link = openLink(current, { onMessage, onInvalid, onTlsReply });
+      const opened = openLink(current, { onMessage, onInvalid, onTlsReply });
+      link = opened;
+      watchdog = startWatchdog(
+        keepaliveMs,
+        () => writeNow([ircMessage("PING", "tertulia-keepalive")]),
+        () => {
+          show({
+            kind: "error",
+            text: `No answer from the server for ${(2 * keepaliveMs) / 1000}s.`,
+          });
+          opened.close();
+        },
+      );
       writeNow(registrationMessages(state, options.password));
-      await link.closed;
+      await opened.closed;
+      watchdog.stop();
       link = null;
       const wasRegistered = state.registered;
       resetConnection(state);

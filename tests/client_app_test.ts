@@ -183,3 +183,40 @@ Deno.test("client app: if the server gives up while a new name is being typed, t
     assertEquals(connections, 2);
   });
 });
+
+Deno.test("client app: a server that stops answering is pinged, then given up as lost", async () => {
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = silent.addr as Deno.NetAddr;
+  const heard = (async () => {
+    const conn = await silent.accept();
+    const buffer = new Uint8Array(4096);
+    let text = "";
+    let welcomed = false;
+    while (true) {
+      const count = await conn.read(buffer).catch(() => null);
+      if (count === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, count));
+      if (!welcomed && text.includes("USER")) {
+        welcomed = true;
+        await conn.write(new TextEncoder().encode(":srv 001 ana :Welcome\r\n"));
+      }
+    }
+    conn.close();
+    return text;
+  })();
+  const screen = scriptedTerminal(false);
+  const exit = await runClient(
+    options(port, "--nick", "ana", "--no-reconnect"),
+    {
+      terminal: screen.terminal,
+      keepaliveMs: 50,
+    },
+  );
+  silent.close();
+  assertEquals(exit, {
+    code: 1,
+    error: `Lost the connection to 127.0.0.1:${port}.`,
+  });
+  assertOk(screen.printed.includes("No answer from the server for 0.1s."));
+  assertOk((await heard).includes("PING tertulia-keepalive"), "it asked first");
+});
