@@ -135,10 +135,11 @@ export async function runClient(
   };
   const status = (text: string) => show({ kind: "status", text });
 
+  /** Opened before asking for a name, so a server that is down is reported first; used once the name is known. */
+  let early: Deno.Conn | undefined;
   if (options.nick === undefined) {
-    // Find out that the server is down before asking anything.
     try {
-      (await connect(connection)).close();
+      early = await connect(connection);
     } catch (error) {
       terminal.close();
       return { code: 1, error: describeConnectError(error, connection) };
@@ -146,6 +147,7 @@ export async function runClient(
   }
   const nick = options.nick ?? await askNick(terminal, show, deps.interrupt);
   if (nick === null) {
+    early?.close();
     terminal.close();
     return { code: 1, error: "No username given." };
   }
@@ -283,9 +285,11 @@ export async function runClient(
     let attempt = 0;
     status(`Connecting to ${where}…`);
     while (!quitting) {
+      const reused = early !== undefined;
       let current: Deno.Conn;
       try {
-        current = await connect(connection);
+        current = early ?? await connect(connection);
+        early = undefined;
       } catch (error) {
         if (!everRegistered) {
           return { code: 1, error: describeConnectError(error, connection) };
@@ -324,6 +328,8 @@ export async function runClient(
         askedAgain = false;
         continue;
       }
+      // The server may have dropped the connection that waited while the name was typed.
+      if (!everRegistered && reused) continue;
       if (!everRegistered) {
         return {
           code: 1,

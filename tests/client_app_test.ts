@@ -220,3 +220,46 @@ Deno.test("client app: a server that stops answering is pinged, then given up as
   assertOk(screen.printed.includes("No answer from the server for 0.1s."));
   assertOk((await heard).includes("PING tertulia-keepalive"), "it asked first");
 });
+
+Deno.test("client app: the connection opened before asking Username: is used, or replaced if the server dropped it", async () => {
+  await withServer({}, async (server) => {
+    let connections = 0;
+    const counting = (target: { host: string; port: number }) => {
+      connections++;
+      return Deno.connect({ hostname: target.host, port: target.port });
+    };
+    const screen = scriptedTerminal(true);
+    const exit = runClient(options(server.port), {
+      terminal: screen.terminal,
+      connect: counting,
+    });
+    screen.type("ana");
+    await screen.waitFor("Users online (#general): ana");
+    screen.type("/quit");
+    assertEquals(await exit, { code: 0 });
+    assertEquals(connections, 1, "one connection, no probe");
+
+    // This time the first connection is hung up while the name is typed.
+    const hangUp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const dropped = hangUp.accept().then((conn) => conn.close());
+    connections = 0;
+    const again = scriptedTerminal(true);
+    const second = runClient(options(server.port), {
+      terminal: again.terminal,
+      connect: (target) =>
+        connections++ === 0
+          ? Deno.connect({
+            hostname: "127.0.0.1",
+            port: (hangUp.addr as Deno.NetAddr).port,
+          })
+          : Deno.connect({ hostname: target.host, port: target.port }),
+    });
+    await dropped;
+    hangUp.close();
+    again.type("bea");
+    await again.waitFor("Users online (#general): bea");
+    again.type("/quit");
+    assertEquals(await second, { code: 0 });
+    assertEquals(connections, 2);
+  });
+});
