@@ -224,34 +224,15 @@ async function main(args: string[]): Promise<void> {
       Deno.exit(1);
     }
   }
-  let server: RunningServer;
-  try {
-    server = await startServer(parsed.options);
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      const host = parsed.options.host ?? "127.0.0.1";
-      console.error(
-        `error: address already in use: cannot listen on ${host} (port ${
-          parsed.options.port ?? 59420
-        }${
-          parsed.options.tls ? ` or TLS port ${parsed.options.tls.port}` : ""
-        })`,
-      );
-    } else if (error instanceof UsageError) {
-      console.error(`error: ${error.message}\n\n${USAGE}`);
-      Deno.exit(2);
-    } else {
-      console.error(`error: ${error instanceof Error ? error.message : error}`);
-    }
-    Deno.exit(1);
-  }
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    server.context.log(`unhandled rejection: ${event.reason}`);
-  });
+  // Signals are caught before listening, so one sent right after the
+  // "listening" line still shuts down cleanly.
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    if (stopping || server === undefined) {
+      stopping = true;
+      return;
+    }
     stopping = true;
     server.context.log("shutting down");
     const deadline = setTimeout(() => Deno.exit(0), 4000);
@@ -261,6 +242,35 @@ async function main(args: string[]): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  try {
+    server = await startServer(parsed.options);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      const host = parsed.options.host ?? "127.0.0.1";
+      const port = parsed.options.port ?? 59420;
+      const tls = parsed.options.tls
+        ? ` or TLS port ${parsed.options.tls.port}`
+        : "";
+      console.error(
+        `error: address already in use: cannot listen on ${host} port ${port}${tls}`,
+      );
+    } else if (error instanceof UsageError) {
+      console.error(`error: ${error.message}\n\n${USAGE}`);
+      Deno.exit(2);
+    } else {
+      console.error(`error: ${error instanceof Error ? error.message : error}`);
+    }
+    Deno.exit(1);
+  }
+  const { context } = server;
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    context.log(`unhandled rejection: ${event.reason}`);
+  });
+  if (stopping) {
+    stopping = false;
+    await stop();
+  }
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -11,6 +11,7 @@ import {
   KeyPairError,
   loadKeyPair,
 } from "../tls/key_pair.ts";
+import { describeHandshakeFailure } from "../tls/errors.ts";
 import type { TlsOptions } from "./options.ts";
 
 /** An accepted, ready-to-use connection. */
@@ -70,15 +71,19 @@ async function handshake(
       conn.handshake(),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error("handshake timed out")),
+          () =>
+            reject(
+              new Error(`timed out after ${options.handshakeTimeoutMs} ms`),
+            ),
           options.handshakeTimeoutMs,
         );
       }),
     ]);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
     options.log(
-      `TLS handshake failed from ${formatAddress(remote)}: ${reason}`,
+      `TLS handshake failed from ${formatAddress(remote)}: ${
+        describeHandshakeFailure(error)
+      }`,
     );
     try {
       conn.close();

@@ -1,21 +1,10 @@
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import {
+  startTestServer,
+  type TestServer,
+  waitUntil,
+} from "./helpers/server.ts";
 import type { IrcClient } from "./helpers/irc_client.ts";
-
-/** Polls `condition` every few ms until it holds; fails after `timeout` ms. */
-async function until(
-  condition: () => boolean,
-  what: string,
-  timeout = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting until ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function inChannel(
   t: TestServer,
@@ -268,7 +257,7 @@ Deno.test("thousands of connections opened and dropped at once leave the server 
     for (const conn of conns) conn.close();
   }
   const { counts } = t.server.context;
-  await until(
+  await waitUntil(
     () => counts.unregistered === 0 && counts.registered === 0,
     "every dropped connection is gone",
     20000,

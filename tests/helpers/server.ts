@@ -87,3 +87,21 @@ export async function withServer(
     await server.close();
   }
 }
+
+/**
+ * Polls `condition` every 10 ms until it holds, for state that has no event
+ * to wait on (such as connection counts); fails after `timeout` ms naming `what`.
+ */
+export async function waitUntil(
+  condition: () => boolean,
+  what: string,
+  timeout = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting until ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
