@@ -1,4 +1,9 @@
-import { assertEquals, assertOk } from "./helpers/assert.ts";
+import {
+  assertEquals,
+  assertIncludes,
+  assertOk,
+  assertRejects,
+} from "./helpers/assert.ts";
 import {
   freePort,
   peerAvailable,
@@ -121,4 +126,43 @@ Deno.test({
     }
     assertOk(refused, "the port still accepts connections after close()");
   },
+});
+
+/** Starting on a port another process holds fails with the daemon's reason instead of reaching that process. */
+async function refusesTakenPort(
+  start: (port: number) => Promise<PeerServer>,
+  reason: string,
+): Promise<void> {
+  const squatter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = squatter.addr as Deno.NetAddr;
+    const error = await assertRejects(start(port), Error);
+    assertIncludes(error.message, `did not start on port ${port}: ${reason}`);
+  } finally {
+    squatter.close();
+  }
+}
+
+Deno.test({
+  ...peerTestOptions(
+    "startNgircd on a taken port fails instead of talking to the squatter",
+    {
+      ngircd: peerAvailable("ngircd"),
+    },
+  ),
+  fn: () => refusesTakenPort((port) => startNgircd({ port }), "it exited"),
+});
+
+Deno.test({
+  ...peerTestOptions(
+    "startInspircd on a taken port fails instead of talking to the squatter",
+    {
+      inspircd: peerAvailable("inspircd"),
+    },
+  ),
+  fn: () =>
+    refusesTakenPort(
+      (port) => startInspircd({ port }),
+      "it could not bind the port",
+    ),
 });

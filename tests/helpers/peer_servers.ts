@@ -110,6 +110,8 @@ export interface PeerServerOptions {
   nickLength?: number;
   /** Milliseconds to wait for the port to accept connections. Default 10 000. */
   startTimeoutMs?: number;
+  /** Port to listen on. Default: a free one, and another if it was taken meanwhile. */
+  port?: number;
 }
 
 /** Settings every generated configuration needs. */
@@ -197,8 +199,14 @@ interface DaemonSpec {
   serverName: string;
   /** Writes the configuration for `port` into `dir` and returns the daemon's arguments. */
   prepare(dir: string, port: number): Promise<string[]>;
+  /** The log line that says the daemon listens on `port` and is ready. */
+  ready(port: number): RegExp;
+  /** A log line that says a listener could not be bound, for daemons that keep running after that. */
+  bindFailed?: RegExp;
   /** Milliseconds to wait for the port. */
   startTimeoutMs: number;
+  /** The port asked for, if any; otherwise a free one is picked per attempt. */
+  port?: number;
 }
 
 /** How often a daemon is started on a new port when the chosen one was taken meanwhile. */
@@ -220,12 +228,15 @@ export function startNgircd(
     binary: "ngircd",
     serverName: settings.serverName,
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    port: options.port,
     async prepare(dir, port) {
       const configPath = join(dir, "ngircd.conf");
       await Deno.writeTextFile(configPath, ngircdConfig(port, settings));
       await Deno.chmod(configPath, 0o644);
       return ["-n", "-f", configPath];
     },
+    ready: (port) =>
+      new RegExp(`Now listening on \\[127\\.0\\.0\\.1\\]:${port}\\b`),
   });
 }
 
@@ -244,6 +255,7 @@ export function startInspircd(
     binary: "inspircd",
     serverName: settings.serverName,
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    port: options.port,
     async prepare(dir, port) {
       const motdPath = join(dir, "motd.txt");
       await Deno.writeTextFile(motdPath, settings.motd + "\n");
@@ -255,6 +267,8 @@ export function startInspircd(
       const root = Deno.uid() === 0 ? ["--runasroot"] : [];
       return ["--config", configPath, "--nofork", "--nopid", ...root];
     },
+    ready: () => /InspIRCd is now running/,
+    bindFailed: /listeners failed to bind/,
   });
 }
 
@@ -277,7 +291,8 @@ async function startDaemon(spec: DaemonSpec): Promise<PeerServer> {
     );
   }
   let lastError: unknown;
-  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+  const attempts = spec.port === undefined ? START_ATTEMPTS : 1;
+  for (let attempt = 0; attempt < attempts; attempt++) {
     try {
       return await launchDaemon(binary, spec);
     } catch (error) {
@@ -293,7 +308,7 @@ async function launchDaemon(
 ): Promise<PeerServer> {
   const dir = await Deno.makeTempDir({ prefix: `tertulia-${spec.binary}-` });
   await Deno.chmod(dir, 0o755);
-  const port = freePort();
+  const port = spec.port ?? freePort();
   const args = await spec.prepare(dir, port);
 
   const child = new Deno.Command(binary, {
@@ -303,10 +318,12 @@ async function launchDaemon(
     stderr: "piped",
   }).spawn();
   let logText = "";
-  const decoder = new TextDecoder();
+  let onLog = () => {};
   const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
     for await (const chunk of stream) {
       logText += decoder.decode(chunk, { stream: true });
+      onLog();
     }
   };
   const drained = Promise.all([collect(child.stdout), collect(child.stderr)]);
@@ -327,7 +344,27 @@ async function launchDaemon(
     return closed;
   };
 
+  // Ready means the daemon says so in its log: a probe connection alone could
+  // reach another process that took the port first.
+  const readyLine = spec.ready(port);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    onLog = () => {
+      if (spec.bindFailed?.test(logText)) {
+        reject(new Error("it could not bind the port"));
+      } else if (readyLine.test(logText)) resolve();
+    };
+    exited.then(() => reject(new Error("it exited")));
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`it did not log ${readyLine} in ${spec.startTimeoutMs} ms`),
+        ),
+      spec.startTimeoutMs,
+    );
+  });
   try {
+    await ready;
     await waitForPort(port, {
       timeoutMs: spec.startTimeoutMs,
       abandon: exited,
@@ -339,6 +376,8 @@ async function launchDaemon(
         (error as Error).message
       }\n${logText}`,
     );
+  } finally {
+    clearTimeout(timer);
   }
   return { port, serverName: spec.serverName, log: () => logText, close };
 }
