@@ -12,13 +12,8 @@ import {
   startInspircd,
   startNgircd,
 } from "./helpers/peer_servers.ts";
-import {
-  type FramedLine,
-  LineFramerStream,
-  type Message,
-  Numeric,
-  parseMessage,
-} from "../protocol.ts";
+import { connectClient } from "./helpers/irc_client.ts";
+import { Numeric } from "../protocol.ts";
 
 Deno.test("peerTestOptions names the missing apt packages in a skipped test", () => {
   assertEquals(peerTestOptions("x", { a: true, b: true }), {
@@ -39,40 +34,21 @@ Deno.test("freePort returns a port that can be bound", () => {
   listener.close();
 });
 
-/** Reads messages from `lines` until `predicate` matches one; fails at EOF. */
-async function readUntil(
-  lines: ReadableStreamDefaultReader<FramedLine>,
-  predicate: (message: Message) => boolean,
-): Promise<Message> {
-  while (true) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("connection closed before the expected message");
-    if (value.kind !== "line") continue;
-    const message = parseMessage(value.line);
-    if (predicate(message)) return message;
-  }
-}
-
 /** Registers a raw client with a 22-character nick on `server` and checks 001 and the MOTD. */
 async function registersRawClient(server: PeerServer): Promise<void> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  const lines = conn.readable.pipeThrough(new LineFramerStream()).getReader();
-  await conn.write(
-    new TextEncoder().encode(
-      "NICK a_rather_long_nickname_22\r\nUSER probe 0 * :Probe\r\n",
-    ),
-  );
-  const welcome = await readUntil(
-    lines,
-    (m) => m.command === Numeric.RPL_WELCOME,
-  );
-  assertEquals(welcome.source, server.serverName);
-  assertEquals(welcome.params[0], "a_rather_long_nickname_22");
-  const motd = await readUntil(lines, (m) => m.command === Numeric.RPL_MOTD);
-  assertOk(motd.params[1].includes("tertulia interop test server"));
-  await conn.write(new TextEncoder().encode("QUIT :bye\r\n"));
-  await readUntil(lines, (m) => m.command === "ERROR");
-  await lines.cancel();
+  const client = await connectClient({ port: server.port });
+  try {
+    const burst = await client.register("a_rather_long_nickname_22");
+    const welcome = burst.find((m) => m.command === Numeric.RPL_WELCOME);
+    assertEquals(welcome?.source, server.serverName);
+    assertEquals(welcome?.params[0], "a_rather_long_nickname_22");
+    const motd = burst.find((m) => m.command === Numeric.RPL_MOTD);
+    assertIncludes(motd?.params[1] ?? "", "tertulia interop test server");
+    await client.send("QUIT :bye");
+    await client.waitFor("ERROR");
+  } finally {
+    await client.close();
+  }
 }
 
 Deno.test({
