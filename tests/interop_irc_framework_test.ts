@@ -1,4 +1,8 @@
+import { fileURLToPath } from "node:url";
 import { withDeployedServer } from "./helpers/interop.ts";
+import type { TestServer } from "./helpers/server.ts";
+import { createTestPki, type TestPki } from "./helpers/tls.ts";
+import { Numeric } from "../protocol.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   connectBot,
@@ -154,6 +158,101 @@ async function historyReplayScenario(port: number): Promise<void> {
     );
   }
 }
+
+const TLS_PEER = fileURLToPath(
+  new URL("./peers/irc_framework_tls_peer.ts", import.meta.url),
+);
+const DENO_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
+
+/** Starts the TLS peer as `nick`, trusting only `caFile`, to greet `partner`. */
+function spawnTlsPeer(
+  port: number,
+  caFile: string,
+  nick: string,
+  partner: string,
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      DENO_CONFIG,
+      "--cert",
+      caFile,
+      TLS_PEER,
+      String(port),
+      nick,
+      partner,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** The JSON events a finished TLS peer reported. */
+async function tlsPeerResult(
+  child: Deno.ChildProcess,
+): Promise<{ code: number; events: Record<string, string>[]; stderr: string }> {
+  const { code, stdout, stderr } = await child.output();
+  const text = new TextDecoder().decode(stdout);
+  return {
+    code,
+    events: text.split("\n").filter((line) => line !== "").map((line) =>
+      JSON.parse(line)
+    ),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+/**
+ * irc-framework over TLS (Node's `tls` module under Deno) verifies tertulia's
+ * certificate, by its IP address, against the CA that signed it, and talks;
+ * trusting another CA it refuses the connection.
+ */
+async function tlsScenario(server: TestServer, pki: TestPki): Promise<void> {
+  const tlsPort = server.server.addresses[1].port;
+  const watcher = await server.client("watcher");
+  const trusting = spawnTlsPeer(tlsPort, pki.ca.certFile, "TlsBot", "watcher");
+  const greeting = await watcher.waitFor("PRIVMSG", { timeout: 15_000 });
+  assertEquals(greeting.params, ["watcher", "hello over TLS"]);
+  assertOk(greeting.source?.startsWith("TlsBot!"), greeting.source);
+  await watcher.send("WHOIS TlsBot");
+  assertEquals(
+    (await watcher.waitFor(Numeric.RPL_WHOISSECURE)).params[1],
+    "TlsBot",
+  );
+  await watcher.send("PRIVMSG TlsBot :hello back");
+  const secure = await tlsPeerResult(trusting);
+  assertEquals(secure.code, 0, secure.stderr);
+  assertEquals(secure.events, [
+    { event: "registered" },
+    { event: "privmsg", nick: "watcher", message: "hello back" },
+  ]);
+
+  const wary = await tlsPeerResult(
+    spawnTlsPeer(tlsPort, pki.otherCa.certFile, "WaryBot", "watcher"),
+  );
+  assertEquals(wary.code, 1, wary.stderr);
+  assertEquals(wary.events.length, 1, JSON.stringify(wary.events));
+  assertEquals(wary.events[0].event, "error");
+  assertIncludes(wary.events[0].message, "verify");
+}
+
+Deno.test("irc-framework verifies tertulia's TLS certificate and talks over TLS", async () => {
+  const pki = await createTestPki();
+  try {
+    await withDeployedServer((server) => tlsScenario(server, pki), {
+      tls: {
+        port: 0,
+        certFile: pki.server.certFile,
+        keyFile: pki.server.keyFile,
+      },
+    });
+  } finally {
+    await Deno.remove(pki.dir, { recursive: true });
+  }
+});
 
 Deno.test("irc-framework gets channel history on join from tertulia as a chathistory batch", async () => {
   await withDeployedServer((server) => historyReplayScenario(server.port));
