@@ -23,7 +23,7 @@ import {
   tertuliaHasHistory,
   unavailableReason,
 } from "./peers.ts";
-import { openFileLimit, sampleProcess } from "./procstat.ts";
+import { openFileLimit, type ProcSample, sampleProcess } from "./procstat.ts";
 import { renderMarkdown } from "./report.ts";
 import {
   type BenchResults,
@@ -69,8 +69,21 @@ const QUICK: Loads = {
   storm: { clients: 2000, perChannel: 100 },
 };
 
-/** Most registrations kept in flight during the storm, whatever the backlog. */
-const MAX_STORM_CONCURRENCY = 2000;
+/** Most registrations kept in flight, whatever the server's listen backlog. */
+const MAX_CONCURRENCY = 2000;
+/**
+ * How long each server idles with the storm clients before scenario 3 reads
+ * its RSS. V8 returns free heap pages to the OS only after about 25 s without
+ * activity (its memory reducer), so tertulia gets 30 s; ngIRCd's and
+ * InspIRCd's RSS stays flat when idle (checked over 30 s), so they are read
+ * at once, which keeps the full run under 10 minutes.
+ */
+const IDLE_WAIT_MS: Record<ServerKind, number> = {
+  tertulia: 30_000,
+  ngircd: 0,
+  inspircd: 0,
+};
+
 /** Connections the bench needs besides the storm clients. */
 const SPARE_FILES = 500;
 
@@ -128,6 +141,8 @@ interface RunSettings {
   window: number;
   /** Directory for tertulia CPU profiles, if profiling. */
   cpuProfileDir?: string;
+  /** How long each server stays idle with all storm clients before its RSS is read, ms. */
+  idleWaitMs: Record<ServerKind, number>;
 }
 
 /** Runs `body` against a fresh server in a fresh directory, then stops it. */
@@ -167,7 +182,10 @@ function fanoutRun(
       port: server.port,
       count: load.clients,
       channelOf: () => channel,
-      concurrency: Math.min(100, await listenBacklog(server.port)),
+      concurrency: Math.min(
+        MAX_CONCURRENCY,
+        await listenBacklog(server.port),
+      ),
       readBytes: 65536,
     });
     try {
@@ -215,6 +233,17 @@ async function settle(pid: number, limitMs = 3000) {
   return last;
 }
 
+/** Samples once a second for `ms` and returns the sample with the smallest RSS. */
+async function idleFor(pid: number, ms: number): Promise<ProcSample> {
+  let least = await sampleProcess(pid);
+  for (let waited = 0; waited < ms; waited += 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sample = await sampleProcess(pid);
+    if (sample.rssKiB < least.rssKiB) least = sample;
+  }
+  return least;
+}
+
 function stormRun(
   kind: ServerKind,
   load: Loads["storm"],
@@ -223,7 +252,7 @@ function stormRun(
   return withServer(kind, { ...settings, history: false }, async (server) => {
     const channels = Math.max(1, Math.round(load.clients / load.perChannel));
     const concurrency = Math.min(
-      MAX_STORM_CONCURRENCY,
+      MAX_CONCURRENCY,
       await listenBacklog(server.port),
     );
     const before = await settle(server.pid);
@@ -236,7 +265,8 @@ function stormRun(
     });
     try {
       const joined = await sampleProcess(server.pid);
-      const idle = await settle(server.pid);
+      const atRest = await settle(server.pid);
+      const idle = await idleFor(server.pid, settings.idleWaitMs[kind]);
       return {
         clients: load.clients,
         disconnects: opened.clients.filter((c) => c.lost).length,
@@ -246,6 +276,8 @@ function stormRun(
         registrationsPerSecond: load.clients / opened.seconds,
         concurrency,
         rssPerConnectionKiB: (idle.rssKiB - before.rssKiB) / load.clients,
+        rssPerConnectionAtRestKiB: (atRest.rssKiB - before.rssKiB) /
+          load.clients,
         baselineRssKiB: before.rssKiB,
       };
     } finally {
@@ -328,7 +360,11 @@ async function main(): Promise<void> {
   const scenarios = list("--scenarios", values.scenarios, SCENARIO_IDS);
   const repeat = Math.max(1, integer("repeat", values.repeat, quick ? 1 : 3));
   const window = integer("window", values.window, 50);
-  const settings: RunSettings = { window, cpuProfileDir: values["cpu-prof"] };
+  const settings: RunSettings = {
+    window,
+    cpuProfileDir: values["cpu-prof"],
+    idleWaitMs: quick ? { tertulia: 0, ngircd: 0, inspircd: 0 } : IDLE_WAIT_MS,
+  };
   if (settings.cpuProfileDir !== undefined) {
     await Deno.mkdir(settings.cpuProfileDir, { recursive: true });
   }
@@ -374,7 +410,7 @@ async function main(): Promise<void> {
         Math.round(loads.storm.clients / loads.storm.perChannel)
       } channels of ${loads.storm.perChannel}; (RSS after − RSS before) / clients, read once the server's CPU is at rest`,
       storm:
-        `the same clients connect, register (NICK/USER, wait for 001) and join (wait for 366) as fast as possible, keeping as many in flight as the server's listen backlog (capped at ${MAX_STORM_CONCURRENCY})`,
+        `the same clients connect, register (NICK/USER, wait for 001) and join (wait for 366) as fast as possible, keeping as many in flight as the server's listen backlog (capped at ${MAX_CONCURRENCY})`,
       history:
         `scenario 1 with tertulia persisting history to SQLite (--db); the ratio compares it with the peers' scenario 1`,
     },

@@ -26,6 +26,11 @@ const PANEL_WIDTH = 420;
 const PANEL_HEIGHT = 260;
 const MARGIN = { top: 40, right: 20, bottom: 50, left: 60 };
 
+/** Rounds a coordinate to one decimal, to keep the SVG small. */
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
 function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -65,7 +70,7 @@ function panel(
   const step = tickStep(top);
   const axisMax = Math.ceil(top / step) * step;
   const y = (value: number) =>
-    MARGIN.top + plotHeight - (value / scale / axisMax) * plotHeight;
+    round(MARGIN.top + plotHeight - (value / scale / axisMax) * plotHeight);
   const parts: string[] = [
     `<g transform="translate(${offsetX},0)">`,
     `<text x="${
@@ -89,13 +94,17 @@ function panel(
   }
   const groupWidth = plotWidth / Math.max(1, groups.length);
   groups.forEach((group, g) => {
-    const barWidth = Math.min(36, (groupWidth - 20) / group.bars.length);
-    const start = MARGIN.left + g * groupWidth +
-      (groupWidth - barWidth * group.bars.length) / 2;
+    const barWidth = round(
+      Math.min(36, (groupWidth - 20) / group.bars.length),
+    );
+    const start = round(
+      MARGIN.left + g * groupWidth +
+        (groupWidth - barWidth * group.bars.length) / 2,
+    );
     group.bars.forEach((bar, b) => {
       const s = bar.spread!;
-      const x = start + b * barWidth;
-      const center = x + barWidth / 2;
+      const x = round(start + b * barWidth);
+      const center = round(x + barWidth / 2);
       parts.push(
         `<rect x="${x + 2}" y="${y(s.median)}" width="${
           barWidth - 4
@@ -116,7 +125,7 @@ function panel(
       );
     });
     parts.push(
-      `<text x="${MARGIN.left + (g + 0.5) * groupWidth}" y="${
+      `<text x="${round(MARGIN.left + (g + 0.5) * groupWidth)}" y="${
         MARGIN.top + plotHeight + 18
       }" text-anchor="middle" font-size="12">${
         escapeXml(SCENARIO_TITLES[group.scenario])

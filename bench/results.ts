@@ -62,8 +62,10 @@ export interface RunMetrics {
   registrationsPerSecond?: number;
   /** Storm: registrations kept in flight (the server's listen backlog, capped). */
   concurrency?: number;
-  /** Idle: (RSS with all clients − RSS before), per client, KiB. */
+  /** Idle: (RSS with all clients − RSS before), per client, KiB, after the idle wait. */
   rssPerConnectionKiB?: number;
+  /** Idle: the same, read as soon as the server's CPU came to rest after the storm. */
+  rssPerConnectionAtRestKiB?: number;
   /** Idle: RSS before any client connected, KiB. */
   baselineRssKiB?: number;
 }
