@@ -6,6 +6,7 @@
  */
 
 import {
+  asksForUsername,
   interruptQuits,
   pipedInput,
   takenNickGetsSuffix,
@@ -24,6 +25,7 @@ const scenarios: [string, (port: number) => Promise<void>][] = [
   ["piped input is delivered, then the client quits at EOF", pipedInput],
   ["SIGINT quits cleanly", interruptQuits],
   ["a taken nick gets a suffix without a terminal", takenNickGetsSuffix],
+  ["without --nick it asks Username:", asksForUsername],
 ];
 
 for (const [name, scenario] of scenarios) {
