@@ -16,8 +16,12 @@ import { formatAddress } from "./listener.ts";
 import { reply } from "./replies.ts";
 import { createUser, prefixOf, removeUser } from "./state.ts";
 
-/** Bytes read from a socket at a time; small so idle connections stay cheap. */
-const READ_BUFFER_BYTES = 2048;
+/** Read buffer of a quiet connection: small, since every idle connection holds one. */
+const SMALL_READ_BYTES = 512;
+/** Read buffer used while a connection sends more than fits the small one. */
+const LARGE_READ_BYTES = 8192;
+/** Queued output that is written at once rather than at the end of the event-loop turn. */
+const EAGER_FLUSH_BYTES = 16384;
 /** How long a closing connection may take to flush its last lines. */
 const CLOSE_FLUSH_MS = 2000;
 
@@ -62,6 +66,29 @@ export interface ConnectionInit {
   onClosed: (connection: Connection) => void;
 }
 
+/** Flushes of connections with new output, run together after the input at hand is handled. */
+const pendingFlushes: (() => void)[] = [];
+let flushTimerSet = false;
+
+function runPendingFlushes(): void {
+  flushTimerSet = false;
+  const flushes = pendingFlushes.splice(0);
+  for (const flush of flushes) flush();
+}
+
+/**
+ * Schedules `flush` for the next turn of the event loop, so lines queued
+ * while handling every read that completed in this turn go out in one write
+ * per connection.
+ */
+function scheduleFlush(flush: () => void): void {
+  pendingFlushes.push(flush);
+  if (!flushTimerSet) {
+    flushTimerSet = true;
+    setTimeout(runPendingFlushes, 0);
+  }
+}
+
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
@@ -88,6 +115,7 @@ export function openConnection(
   let queuedBytes = 0;
   let writing = false;
   let flushScheduled = false;
+  let eagerFlushScheduled = false;
   let closing = false;
   let overflowed = false;
   let closed = false;
@@ -125,14 +153,23 @@ export function openConnection(
   function push(bytes: Uint8Array): void {
     queue.push(bytes);
     queuedBytes += bytes.length;
-    if (!writing && !flushScheduled) {
+    if (writing) return;
+    if (queuedBytes >= EAGER_FLUSH_BYTES) {
+      if (!eagerFlushScheduled) {
+        eagerFlushScheduled = true;
+        queueMicrotask(flush);
+      }
+    } else if (!flushScheduled) {
       flushScheduled = true;
-      queueMicrotask(flush);
+      scheduleFlush(flush);
     }
   }
 
+  /** The writer: sends everything queued, one write per batch, until the queue is empty. */
   async function flush(): Promise<void> {
     flushScheduled = false;
+    eagerFlushScheduled = false;
+    if (writing) return;
     writing = true;
     try {
       while (queue.length > 0 && !closed) {
@@ -193,7 +230,7 @@ export function openConnection(
     if (quit.error !== undefined && !quit.hard) {
       push(encodeLine(`ERROR :${quit.error}`));
     }
-    if (quit.hard || (!writing && !flushScheduled)) {
+    if (quit.hard || (!writing && !flushScheduled && !eagerFlushScheduled)) {
       finishClose();
     } else {
       closeTimer = setTimeout(finishClose, CLOSE_FLUSH_MS);
@@ -274,7 +311,7 @@ export function openConnection(
   });
 
   async function readLoop(): Promise<void> {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    let buffer = new Uint8Array(SMALL_READ_BYTES);
     let first = true;
     try {
       while (!closing) {
@@ -299,6 +336,13 @@ export function openConnection(
         lastInput = server.now();
         pingSentAt = 0;
         split(buffer.subarray(0, count));
+        if (count === buffer.length && buffer.length < LARGE_READ_BYTES) {
+          buffer = new Uint8Array(LARGE_READ_BYTES);
+        } else if (
+          count < SMALL_READ_BYTES && buffer.length > SMALL_READ_BYTES
+        ) {
+          buffer = new Uint8Array(SMALL_READ_BYTES);
+        }
       }
     } catch (error) {
       if (!closing) end(`Read error: ${describe(error)}`, { hard: true });
