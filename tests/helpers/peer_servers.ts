@@ -114,6 +114,12 @@ export interface PeerServerOptions {
   port?: number;
 }
 
+/** Options for {@link startNgircd}. */
+export interface NgircdOptions extends PeerServerOptions {
+  /** Also listen for TLS (GnuTLS) on a second free port, with this PEM certificate and key. Default: no TLS. */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /** Settings every generated configuration needs. */
 export type PeerServerSettings = Required<
   Pick<PeerServerOptions, "serverName" | "motd" | "nickLength">
@@ -123,6 +129,8 @@ export type PeerServerSettings = Required<
 export interface PeerServer {
   /** Port on 127.0.0.1 the server listens on. */
   port: number;
+  /** Port of the TLS listener, when one was asked for. */
+  tlsPort?: number;
   /** Server name it announces as the source of its replies. */
   serverName: string;
   /** Everything the daemon has written to stdout and stderr so far. */
@@ -131,11 +139,21 @@ export interface PeerServer {
   close(): Promise<void>;
 }
 
-/** Builds an ngIRCd configuration: no PAM, ident or DNS, no flood penalties, no per-IP limit. */
+/**
+ * Builds an ngIRCd configuration: no PAM, ident or DNS, no flood penalties,
+ * no per-IP limit; with `tls`, an [SSL] section listening on `tls.port`.
+ */
 export function ngircdConfig(
   port: number,
   settings: PeerServerSettings,
+  tls?: { port: number; certFile: string; keyFile: string },
 ): string {
+  const ssl = tls === undefined ? "" : `
+[SSL]
+CertFile = ${tls.certFile}
+KeyFile = ${tls.keyFile}
+Ports = ${tls.port}
+`;
   return `[Global]
 Name = ${settings.serverName}
 Info = tertulia interop peer
@@ -159,7 +177,7 @@ PAM = no
 Ident = no
 DNS = no
 ConnectIPv6 = no
-`;
+${ssl}`;
 }
 
 /**
@@ -215,29 +233,41 @@ const START_ATTEMPTS = 3;
 /**
  * Starts a real ngIRCd in the foreground (`-n -f conf`) on a free port of
  * 127.0.0.1 with a generated configuration in a temporary directory, and
- * resolves once the port accepts connections. Run as root, ngIRCd drops to
- * the `nobody` user by itself. Throws, with the daemon's log, if it does not
- * come up.
+ * resolves once it logs that it listens. Run as root, ngIRCd drops to the
+ * `nobody` user by itself (after reading the TLS key). Throws, with the
+ * daemon's log, if it does not come up.
  */
-export function startNgircd(
-  options: PeerServerOptions = {},
+export async function startNgircd(
+  options: NgircdOptions = {},
 ): Promise<PeerServer> {
   const settings = resolveSettings(options, "ngircd.test");
-  return startDaemon({
+  const { tls } = options;
+  let tlsPort: number | undefined;
+  const server = await startDaemon({
     aptPackage: "ngircd",
     binary: "ngircd",
     serverName: settings.serverName,
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
     port: options.port,
     async prepare(dir, port) {
+      tlsPort = tls === undefined ? undefined : freePort();
       const configPath = join(dir, "ngircd.conf");
-      await Deno.writeTextFile(configPath, ngircdConfig(port, settings));
+      const config = ngircdConfig(
+        port,
+        settings,
+        tls && tlsPort !== undefined ? { port: tlsPort, ...tls } : undefined,
+      );
+      await Deno.writeTextFile(configPath, config);
       await Deno.chmod(configPath, 0o644);
       return ["-n", "-f", configPath];
     },
+    // The TLS listener is logged after the plain one.
     ready: (port) =>
-      new RegExp(`Now listening on \\[127\\.0\\.0\\.1\\]:${port}\\b`),
+      new RegExp(
+        `Now listening on \\[127\\.0\\.0\\.1\\]:${tlsPort ?? port}\\b`,
+      ),
   });
+  return tlsPort === undefined ? server : { ...server, tlsPort };
 }
 
 /**
