@@ -14,6 +14,8 @@ export interface ClientProcessOptions {
   env?: Record<string, string>;
   /** Default timeout for {@link ClientProcess.waitForOutput} and `exited`, in ms. Default 10 000. */
   timeoutMs?: number;
+  /** Working directory, against which relative paths such as `--ca certs/ca.crt` resolve. Default: the test's. */
+  cwd?: string;
 }
 
 /** A running `client.ts`. */
@@ -59,6 +61,7 @@ export function spawnClient(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLIENT, ...args],
     env: { NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -10,8 +10,10 @@ export const SERVER_PATH = new URL("../../server.ts", import.meta.url).pathname;
 
 /** A server subprocess that has started listening. */
 export interface ServerProcess {
-  /** The plain-text port it listens on. */
+  /** The plain-text port it listens on, or the TLS port when it serves TLS only. */
   port: number;
+  /** The TLS port, when {@link SpawnOptions.tls} said to wait for one. */
+  tlsPort?: number;
   /** Its stderr lines so far (the log). */
   stderr: string[];
   /** Sends `signal` to the process. */
@@ -28,9 +30,22 @@ export interface ServerExit {
   stderr: string;
 }
 
-function command(args: string[], signal?: AbortSignal): Deno.Command {
+/** Options for {@link spawnServer}. */
+export interface SpawnOptions {
+  /** Working directory (where `certs/` and `data/` are relative to). Default: the test's. */
+  cwd?: string;
+  /** Listeners to wait for: `"plain"` (default), `"both"` (plain and TLS) or `"tls-only"`. */
+  tls?: "plain" | "both" | "tls-only";
+}
+
+function command(
+  args: string[],
+  signal?: AbortSignal,
+  cwd?: string,
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", SERVER_PATH, ...args],
+    cwd,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -39,15 +54,21 @@ function command(args: string[], signal?: AbortSignal): Deno.Command {
 }
 
 /**
- * Starts `server.ts` with `args` (add `--port 0`) and resolves once it logs
- * `listening on`, with the port it chose. Rejects, quoting stderr, if it
- * exits first.
+ * Starts `server.ts` with `args` (add `--port 0`, and `--tls-port 0` with
+ * TLS) and resolves once it logs `listening on` for each listener `options`
+ * asks for, with the ports it chose. Rejects, quoting stderr, if it exits
+ * first.
  */
-export function spawnServer(args: string[]): Promise<ServerProcess> {
-  const child = command(args).spawn();
+export function spawnServer(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const child = command(args, undefined, options.cwd).spawn();
   const stderr: string[] = [];
+  const wanted = options.tls ?? "plain";
+  const ports: { plain?: number; tls?: number } = {};
   const { promise: listening, resolve, reject } = Promise.withResolvers<
-    number
+    { port: number; tlsPort?: number }
   >();
   const drained = (async () => {
     let rest = "";
@@ -58,8 +79,18 @@ export function spawnServer(args: string[]): Promise<ServerProcess> {
       rest = lines.pop()!;
       for (const line of lines) {
         stderr.push(line);
-        const match = line.match(/listening on 127\.0\.0\.1:(\d+)$/);
-        if (match) resolve(Number(match[1]));
+        const match = line.match(/listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/);
+        if (match) ports[match[2] ? "tls" : "plain"] = Number(match[1]);
+        if (wanted === "plain" && ports.plain !== undefined) {
+          resolve({ port: ports.plain });
+        } else if (
+          wanted === "both" && ports.plain !== undefined &&
+          ports.tls !== undefined
+        ) {
+          resolve({ port: ports.plain, tlsPort: ports.tls });
+        } else if (wanted === "tls-only" && ports.tls !== undefined) {
+          resolve({ port: ports.tls, tlsPort: ports.tls });
+        }
       }
     }
     if (rest !== "") stderr.push(rest);
@@ -68,8 +99,9 @@ export function spawnServer(args: string[]): Promise<ServerProcess> {
     reject(new Error(`server exited before listening:\n${stderr.join("\n")}`));
     return status;
   });
-  return listening.then((port) => ({
+  return listening.then(({ port, tlsPort }) => ({
     port,
+    tlsPort,
     stderr,
     kill: (signal) => {
       try {
