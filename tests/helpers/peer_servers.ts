@@ -108,7 +108,7 @@ export interface PeerServerOptions {
   motd?: string;
   /** Longest nickname accepted. Default 30, tertulia's NICKLEN. */
   nickLength?: number;
-  /** Milliseconds to wait for the port to accept connections. Default 10 000. */
+  /** Milliseconds to wait for the daemon to log that it listens. Default 10 000. */
   startTimeoutMs?: number;
   /** Port to listen on. Default: a free one, and another if it was taken meanwhile. */
   port?: number;
