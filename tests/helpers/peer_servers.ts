@@ -221,7 +221,7 @@ interface DaemonSpec {
   ready(port: number): RegExp;
   /** A log line that says a listener could not be bound, for daemons that keep running after that. */
   bindFailed?: RegExp;
-  /** Milliseconds to wait for the port. */
+  /** Milliseconds to wait for the ready line and the port. */
   startTimeoutMs: number;
   /** The port asked for, if any; otherwise a free one is picked per attempt. */
   port?: number;
