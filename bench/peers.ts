@@ -94,8 +94,34 @@ export async function unavailableReason(
       `(apt-get install ${PACKAGES[kind]})`;
   }
   console.error(`Installing ${PACKAGES[kind]} with apt-get …`);
-  const install = await new Deno.Command("apt-get", {
-    args: ["install", "-y", "--no-install-recommends", PACKAGES[kind]],
+  let install = await aptGet([
+    "install",
+    "-y",
+    "--no-install-recommends",
+    PACKAGES[kind],
+  ]);
+  if (!install.success) {
+    // The package lists may be missing (fresh container): update once, retry.
+    await aptGet(["update"]);
+    install = await aptGet([
+      "install",
+      "-y",
+      "--no-install-recommends",
+      PACKAGES[kind],
+    ]);
+  }
+  if (install.success && findBinary(kind) !== undefined) return null;
+  return `apt-get install ${PACKAGES[kind]} failed: ${
+    new TextDecoder().decode(install.stderr).trim().split("\n").pop()
+  }`;
+}
+
+/** Runs apt-get non-interactively; a failure to start counts as a failed run. */
+function aptGet(
+  args: string[],
+): Promise<{ success: boolean; stderr: Uint8Array }> {
+  return new Deno.Command("apt-get", {
+    args,
     env: { DEBIAN_FRONTEND: "noninteractive" },
     stdout: "null",
     stderr: "piped",
@@ -103,10 +129,6 @@ export async function unavailableReason(
     success: false,
     stderr: new TextEncoder().encode(String(error)),
   }));
-  if (install.success && findBinary(kind) !== undefined) return null;
-  return `apt-get install ${PACKAGES[kind]} failed: ${
-    new TextDecoder().decode(install.stderr).trim().split("\n").pop()
-  }`;
 }
 
 /** InspIRCd 3 configuration for the bench: one open connect class, no lookups, quiet. */
