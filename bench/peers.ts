@@ -33,14 +33,20 @@ export const LIMIT_NOTES: Record<ServerKind, string> = {
     "MaxPenaltyTime 0 (no penalty delays), DNS, Ident and PAM off. " +
     "Compile-time and not liftable: at most 3 commands per client per " +
     "event-loop pass (MAX_COMMANDS), read buffer 2 KiB, write buffer 32 KiB " +
-    "per client (a client whose unsent output passes it is disconnected).",
+    "per client (a client whose unsent output passes it is disconnected), " +
+    "listen backlog 10 (so the storm keeps only 10 registrations in flight; " +
+    "more makes the kernel drop SYNs, retried after 1 s or more), and " +
+    "every event-loop pass scans all connections, so registering gets " +
+    "slower as clients accumulate.",
   inspircd: "connect class: localmax/globalmax/limit 1,000,000, " +
     "threshold 1,000,000 and commandrate 1,000,000,000 (no fake lag), " +
     "fakelag off, hardsendq 64 MiB, softsendq 1 MiB, recvq 1 MiB, " +
     "no hostname lookups, ping 1 h; performance: softlimit 65000, " +
     "somaxconn 4096, netbuffersize 64 KiB, no clone checks on connect. " +
-    "Not liftable: the per-command penalty still accrues (it is merely never " +
-    "reached).",
+    "Not liftable: registration completes in the once-a-second background " +
+    "pass (1.0 s from USER to 001 even for a lone client), so the storm needs " +
+    "many registrations in flight; the per-command penalty still accrues " +
+    "(it is never reached).",
 };
 
 /** Options for {@link startBenchServer}. */
