@@ -190,6 +190,7 @@ function fanoutRun(
     });
     try {
       const before = await sampleProcess(server.pid);
+      const loadBefore = await sampleProcess(Deno.pid);
       const result = await runFanout(clients, {
         channel,
         senders: load.senders,
@@ -197,6 +198,7 @@ function fanoutRun(
         window: settings.window,
       });
       const after = await sampleProcess(server.pid);
+      const loadAfter = await sampleProcess(Deno.pid);
       const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
       return {
         clients: load.clients,
@@ -213,6 +215,8 @@ function fanoutRun(
           ? cpuSeconds / result.deliveries * 1e6
           : NaN,
         peakRssKiB: after.peakRssKiB,
+        loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
+          result.seconds,
       };
     } finally {
       closeClients(clients);
@@ -388,7 +392,7 @@ async function main(): Promise<void> {
     scenarios.includes("history") && await tertuliaHasHistory();
   const window_ = window === 0
     ? "TCP backpressure only"
-    : `at most ${window} messages in flight per sender (sent, not yet seen by a watching client), 10 per write`;
+    : `at most ${window} messages in flight per sender (sent but not yet received by every other client), 10 per write`;
   const fanoutText = (l: Loads["small"]) =>
     `${l.clients} clients in one channel, ${l.senders} of them send ${
       l.messages.toLocaleString("en-US")

@@ -40,6 +40,7 @@ const ms = (value: number) => num(value, value < 10 ? 2 : 1);
 const mib = (kib: number) => num(kib / 1024, 1);
 const plain = (value: number) => num(value, 2);
 const count = (value: number) => num(value, 0);
+const percent = (value: number) => `${num(value * 100, 0)} %`;
 
 function find(
   results: BenchResults,
@@ -67,8 +68,8 @@ function serversRun(results: BenchResults): ServerKind[] {
 
 function fanoutTable(results: BenchResults): string[] {
   const lines = [
-    "| Scenario | Server | Deliveries/s | p50 ms | p99 ms | max ms | Lost | Disconnects | Server CPU s | CPU s per M deliveries | Peak RSS MiB |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| Scenario | Server | Deliveries/s | p50 ms | p99 ms | max ms | Lost | Disconnects | Server CPU s | CPU s per M deliveries | Peak RSS MiB | Load generator CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const scenario of ["fanout-small", "fanout-large", "history"] as const) {
     for (const server of serversRun(results)) {
@@ -77,7 +78,7 @@ function fanoutTable(results: BenchResults): string[] {
       const title = SCENARIO_TITLES[scenario];
       if (result.skipped !== undefined) {
         lines.push(
-          `| ${title} | ${server} | skipped: ${result.skipped} | | | | | | | | |`,
+          `| ${title} | ${server} | skipped: ${result.skipped} | | | | | | | | | |`,
         );
         continue;
       }
@@ -89,7 +90,7 @@ function fanoutTable(results: BenchResults): string[] {
           cell(s.lost, count)
         } | ${cell(s.disconnects, count)} | ${cell(s.cpuSeconds, plain)} | ${
           cell(s.cpuPerMillion, plain)
-        } | ${cell(s.peakRssKiB, mib)} |`,
+        } | ${cell(s.peakRssKiB, mib)} | ${cell(s.loadCpuShare, percent)} |`,
       );
     }
   }

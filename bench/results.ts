@@ -54,6 +54,8 @@ export interface RunMetrics {
   cpuSeconds: number;
   /** Fan-out: server CPU seconds per million deliveries. */
   cpuPerMillion?: number;
+  /** Fan-out: the load generator's CPU seconds per second of run (1 = one core saturated). */
+  loadCpuShare?: number;
   /** Server peak RSS (VmHWM) at the end of the run, KiB. */
   peakRssKiB: number;
   /** Storm: seconds until every client registered and joined. */
