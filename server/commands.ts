@@ -8,6 +8,8 @@
  */
 
 import {
+  MAX_LINE_BYTES,
+  MAX_TAGS_BYTES,
   type Message,
   MessageError,
   parseMessage,
@@ -32,12 +34,36 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   }),
 );
 
-/** Parses and runs one line from `session`; malformed lines get an error reply and change nothing. */
+const encoder = new TextEncoder();
+
+/**
+ * Whether the part of `line` after its tags is over 510 bytes, or its tags
+ * section over 8191: the framer only bounds their sum.
+ */
+function overLimits(line: string): boolean {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, so short lines need no count.
+  if (line.length * 3 <= MAX_LINE_BYTES - 2) return false;
+  const tagsEnd = line[0] === "@" ? line.indexOf(" ") + 1 : 0;
+  const tags = encoder.encode(line.slice(0, tagsEnd)).length;
+  const body = encoder.encode(line.slice(tagsEnd).trimStart()).length;
+  return tags > MAX_TAGS_BYTES || body > MAX_LINE_BYTES - 2;
+}
+
+/** Parses and runs one line from `session`; malformed or over-long lines get an error reply and change nothing. */
 export function dispatchLine(
   server: ServerContext,
   session: Session,
   line: string,
 ): void {
+  if (overLimits(line)) {
+    reply(
+      server,
+      session.user,
+      Numeric.ERR_INPUTTOOLONG,
+      "Input line was too long",
+    );
+    return;
+  }
   let message: Message;
   try {
     message = parseMessage(line);
