@@ -215,8 +215,14 @@ function checkAccess(path: string): void {
     );
   }
   try {
+    if (Deno.statSync(path).isDirectory) {
+      throw new HistoryError(
+        `Cannot open history database ${path}: it is a folder, not a file.`,
+      );
+    }
     Deno.openSync(path, { read: true, write: true }).close();
   } catch (error) {
+    if (error instanceof HistoryError) throw error;
     if (error instanceof Deno.errors.NotFound) return;
     throw new HistoryError(
       `Cannot open history database ${path}: it is read-only (${

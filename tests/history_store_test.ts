@@ -370,6 +370,16 @@ Deno.test("a folder that cannot be created is named in the error", async () => {
   });
 });
 
+Deno.test("a folder given as the database path is refused", async () => {
+  await withTempDir((dir) => {
+    const error = assertThrows(() => openHistory({ path: dir }), HistoryError);
+    assertEquals(
+      error.message,
+      `Cannot open history database ${dir}: it is a folder, not a file.`,
+    );
+  });
+});
+
 Deno.test({
   name: "a read-only file is refused",
   ignore: Deno.uid() === 0,
