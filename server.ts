@@ -24,6 +24,7 @@ import {
   ensureDevCertificates,
 } from "./tls/dev_certs.ts";
 
+/** The option and history-hook types embedders need, re-exported from `server/`. */
 export type { HistoryHook, ServerOptions };
 
 /** Software version shown in 002, 004 and VERSION. */
