@@ -348,37 +348,28 @@ export function openHistory(options: HistoryOptions): History {
   const selectTopic = db.prepare(
     "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
   );
-  const latestLines = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ?
+  const linesBelow = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ?
      ORDER BY id DESC LIMIT ?`,
   );
-  const idOf = "(SELECT id FROM messages WHERE msgid = ?)";
-  const queries = {
-    latestAfterId: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ${idOf}
-       ORDER BY id DESC LIMIT ?`,
-    ),
-    latestAfterTime: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time > ?
-       ORDER BY id DESC LIMIT ?`,
-    ),
-    beforeId: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ${idOf}
-       ORDER BY id DESC LIMIT ?`,
-    ),
-    beforeTime: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time < ?
-       ORDER BY id DESC LIMIT ?`,
-    ),
-    afterId: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ${idOf}
-       ORDER BY id ASC LIMIT ?`,
-    ),
-    afterTime: db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND time > ?
-       ORDER BY id ASC LIMIT ?`,
-    ),
-  };
+  const linesAbove = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
+     ORDER BY id ASC LIMIT ?`,
+  );
+  const newestAbove = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
+     ORDER BY id DESC LIMIT ?`,
+  );
+  const idOfMsgid = db.prepare(
+    "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
+  );
+  const channelRange = db.prepare(
+    "SELECT min(id) AS low, max(id) AS high FROM messages WHERE channel = ?",
+  );
+  const channelFirstFrom = db.prepare(
+    `SELECT id, time FROM messages WHERE channel = ? AND id >= ?
+     ORDER BY id LIMIT 1`,
+  );
   const idRange = db.prepare(
     "SELECT min(id) AS low, max(id) AS high FROM messages",
   );
@@ -493,38 +484,72 @@ export function openHistory(options: HistoryOptions): History {
     return statement.all(...params) as Row[];
   }
 
-  function refQuery(
-    ref: HistoryRef,
-    byId: StatementSync,
-    byTime: StatementSync,
-  ): [StatementSync, string | number] {
-    return "msgid" in ref ? [byId, ref.msgid] : [byTime, ref.time];
-  }
-
   /**
-   * The first id whose line is not older than `olderThan`, found by binary
-   * search over ids: lines are stored in relay order, so their times rise
-   * with their ids and no index on time is needed (a line stamped out of
-   * order by a clock step waits for a later pass).
+   * The first id whose line is not older than `time`, among all lines or
+   * those of `channel`, found by binary search over ids: lines are stored in
+   * relay order, so their times rise with their ids and no index on time is
+   * needed. One past the last id when every line is older.
    */
-  function pruneBoundary(olderThan: number): number {
-    const range = idRange.get() as Row;
+  function firstIdFrom(time: number, channel?: string): number {
+    const key = channel === undefined ? [] : [channel];
+    const range = (channel === undefined ? idRange : channelRange).get(
+      ...key,
+    ) as Row;
     if (range.low === null) return 0;
+    const first = channel === undefined ? firstFrom : channelFirstFrom;
     let low = Number(range.low);
     let high = Number(range.high) + 1;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      const row = firstFrom.get(middle) as Row;
-      if (Number(row.time) >= olderThan) high = middle;
+      const row = first.get(...key, middle) as Row;
+      if (Number(row.time) >= time) high = middle;
       else low = Number(row.id) + 1;
     }
     return low;
   }
 
+  /**
+   * The id a reference stands for, as an exclusive bound: for `side`
+   * "below", lines before it have smaller ids; for "above", lines after it
+   * have larger ids; no reference means from the very first line.
+   * `undefined` for a msgid not in `channel`.
+   */
+  function boundOf(
+    channel: string,
+    ref: HistoryRef | undefined,
+    side: "below" | "above",
+  ): number | undefined {
+    if (ref === undefined) return 0;
+    if ("msgid" in ref) {
+      const row = idOfMsgid.get(ref.msgid, channel) as Row | undefined;
+      return row === undefined ? undefined : Number(row.id);
+    }
+    return side === "below"
+      ? firstIdFrom(ref.time, channel)
+      : firstIdFrom(ref.time + 1, channel) - 1;
+  }
+
+  /** Lines of `channel` beside `ref`, oldest first. */
+  function query(
+    statement: StatementSync,
+    channel: string,
+    ref: HistoryRef | undefined,
+    side: "below" | "above",
+    limit: number,
+  ): HistoryLine[] {
+    flush();
+    const key = casefold(channel);
+    const bound = boundOf(key, ref, side);
+    if (bound === undefined) return [];
+    const rows = (statement.all(key, bound, limit) as Row[]).map(toLine);
+    return statement === linesAbove ? rows : rows.reverse();
+  }
+
   async function prune(olderThan: number): Promise<number> {
     let total = 0;
     flush();
-    const boundary = pruneBoundary(olderThan);
+    // A line stamped out of order by a clock step waits for a later pass.
+    const boundary = firstIdFrom(olderThan);
     while (!closed) {
       flush();
       const { changes } = pruneStep.run(boundary, PRUNE_STEP_ROWS);
@@ -581,33 +606,13 @@ export function openHistory(options: HistoryOptions): History {
       return line;
     },
     latest(channel, limit, after) {
-      const key = casefold(channel);
-      if (after === undefined) {
-        return read(latestLines, key, limit).map(toLine).reverse();
-      }
-      const [statement, value] = refQuery(
-        after,
-        queries.latestAfterId,
-        queries.latestAfterTime,
-      );
-      return read(statement, key, value, limit).map(toLine).reverse();
+      return query(newestAbove, channel, after, "above", limit);
     },
     before(channel, ref, limit) {
-      const [statement, value] = refQuery(
-        ref,
-        queries.beforeId,
-        queries.beforeTime,
-      );
-      return read(statement, casefold(channel), value, limit).map(toLine)
-        .reverse();
+      return query(linesBelow, channel, ref, "below", limit);
     },
     after(channel, ref, limit) {
-      const [statement, value] = refQuery(
-        ref,
-        queries.afterId,
-        queries.afterTime,
-      );
-      return read(statement, casefold(channel), value, limit).map(toLine);
+      return query(linesAbove, channel, ref, "above", limit);
     },
     setTopic(channel, topic) {
       enqueue(

@@ -163,6 +163,42 @@ Deno.test("before, after and latest-after answer by msgid and by time", async ()
   });
 });
 
+Deno.test("timestamp references split equal times correctly and ignore other channels' lines", async () => {
+  await withTempDir(async (dir) => {
+    await withStore({ path: join(dir, "h.db") }, (history) => {
+      const a = [1000, 1000, 2000, 3000];
+      const b = [500, 1500, 2500, 3500];
+      const other: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        say(history, "#a", `a${a[i]}-${i}`, a[i]);
+        other.push(say(history, "#b", `b${b[i]}`, b[i]).msgid);
+      }
+      const texts = (lines: { text: string }[]) =>
+        lines.map((line) => line.text);
+      assertEquals(texts(history.before("#a", { time: 2000 }, 10)), [
+        "a1000-0",
+        "a1000-1",
+      ]);
+      assertEquals(texts(history.before("#a", { time: 1000 }, 10)), []);
+      assertEquals(texts(history.after("#a", { time: 1000 }, 10)), [
+        "a2000-2",
+        "a3000-3",
+      ]);
+      assertEquals(texts(history.after("#a", { time: 999 }, 1)), ["a1000-0"]);
+      assertEquals(texts(history.after("#a", { time: 3000 }, 10)), []);
+      assertEquals(texts(history.latest("#a", 10, { time: 2000 })), [
+        "a3000-3",
+      ]);
+      assertEquals(texts(history.before("#a", { time: 9999 }, 2)), [
+        "a2000-2",
+        "a3000-3",
+      ]);
+      assertEquals(history.after("#a", { msgid: other[1] }, 10), []);
+      assertEquals(history.after("#empty", { time: 0 }, 10), []);
+    });
+  });
+});
+
 Deno.test("topics are stored per channel, survive reopen and can be cleared", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "h.db");
