@@ -18,6 +18,11 @@
  * kill -9: there is no stale lock file or PID to clean up, and a second
  * server on the same file is refused at once.
  *
+ * Lines are kept in relay order (their row id). Times rise with ids, so a
+ * time (for CHATHISTORY or pruning) is turned into an id by binary search
+ * and every query runs on the `(channel, id)` index: no index on time slows
+ * the inserts down.
+ *
  * @module
  */
 
@@ -299,6 +304,74 @@ function toLine(row: Row): HistoryLine {
 
 const COLUMNS = "msgid, time, target, source, command, text";
 
+/** Prepares every statement the store runs, once per open file. */
+function prepareStatements(db: DatabaseSync) {
+  const insertSql = (rows: number) =>
+    `INSERT OR IGNORE INTO messages
+         (msgid, channel, target, time, source, command, text)
+       VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+  const insertOne = db.prepare(insertSql(1));
+  const insertChunk = db.prepare(insertSql(INSERT_CHUNK));
+  const upsertTopic = db.prepare(
+    `INSERT INTO topics (channel, text, set_by, set_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (channel) DO UPDATE SET
+         text = excluded.text, set_by = excluded.set_by, set_at = excluded.set_at`,
+  );
+  const deleteTopic = db.prepare("DELETE FROM topics WHERE channel = ?");
+  const selectTopic = db.prepare(
+    "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
+  );
+  const linesBelow = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ?
+       ORDER BY id DESC LIMIT ?`,
+  );
+  const linesAbove = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
+       ORDER BY id ASC LIMIT ?`,
+  );
+  const newestAbove = db.prepare(
+    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
+       ORDER BY id DESC LIMIT ?`,
+  );
+  const idOfMsgid = db.prepare(
+    "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
+  );
+  const channelRange = db.prepare(
+    "SELECT min(id) AS low, max(id) AS high FROM messages WHERE channel = ?",
+  );
+  const channelFirstFrom = db.prepare(
+    `SELECT id, time FROM messages WHERE channel = ? AND id >= ?
+       ORDER BY id LIMIT 1`,
+  );
+  const idRange = db.prepare(
+    "SELECT min(id) AS low, max(id) AS high FROM messages",
+  );
+  const firstFrom = db.prepare(
+    "SELECT id, time FROM messages WHERE id >= ? ORDER BY id LIMIT 1",
+  );
+  const pruneStep = db.prepare(
+    `DELETE FROM messages WHERE id IN
+         (SELECT id FROM messages WHERE id < ? ORDER BY id LIMIT ?)`,
+  );
+
+  return {
+    insertOne,
+    insertChunk,
+    upsertTopic,
+    deleteTopic,
+    selectTopic,
+    linesBelow,
+    linesAbove,
+    newestAbove,
+    idOfMsgid,
+    channelRange,
+    channelFirstFrom,
+    idRange,
+    firstFrom,
+    pruneStep,
+  };
+}
+
 /**
  * Opens (creating when needed) the history file at `options.path`, takes its
  * exclusive lock and migrates its schema. Throws a {@link HistoryError} whose
@@ -333,53 +406,7 @@ export function openHistory(options: HistoryOptions): History {
     throw openError(path, error);
   }
 
-  const insertSql = (rows: number) =>
-    `INSERT OR IGNORE INTO messages
-       (msgid, channel, target, time, source, command, text)
-     VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
-  const insertOne = db.prepare(insertSql(1));
-  const insertChunk = db.prepare(insertSql(INSERT_CHUNK));
-  const upsertTopic = db.prepare(
-    `INSERT INTO topics (channel, text, set_by, set_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (channel) DO UPDATE SET
-       text = excluded.text, set_by = excluded.set_by, set_at = excluded.set_at`,
-  );
-  const deleteTopic = db.prepare("DELETE FROM topics WHERE channel = ?");
-  const selectTopic = db.prepare(
-    "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
-  );
-  const linesBelow = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ?
-     ORDER BY id DESC LIMIT ?`,
-  );
-  const linesAbove = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
-     ORDER BY id ASC LIMIT ?`,
-  );
-  const newestAbove = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
-     ORDER BY id DESC LIMIT ?`,
-  );
-  const idOfMsgid = db.prepare(
-    "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
-  );
-  const channelRange = db.prepare(
-    "SELECT min(id) AS low, max(id) AS high FROM messages WHERE channel = ?",
-  );
-  const channelFirstFrom = db.prepare(
-    `SELECT id, time FROM messages WHERE channel = ? AND id >= ?
-     ORDER BY id LIMIT 1`,
-  );
-  const idRange = db.prepare(
-    "SELECT min(id) AS low, max(id) AS high FROM messages",
-  );
-  const firstFrom = db.prepare(
-    "SELECT id, time FROM messages WHERE id >= ? ORDER BY id LIMIT 1",
-  );
-  const pruneStep = db.prepare(
-    `DELETE FROM messages WHERE id IN
-       (SELECT id FROM messages WHERE id < ? ORDER BY id LIMIT ?)`,
-  );
+  const sql = prepareStatements(db);
 
   let pending: PendingWrite[] = [];
   let pendingSince = 0;
@@ -401,19 +428,19 @@ export function openHistory(options: HistoryOptions): History {
     ];
     let start = 0;
     for (; start + INSERT_CHUNK <= lines.length; start += INSERT_CHUNK) {
-      insertChunk.run(
+      sql.insertChunk.run(
         ...lines.slice(start, start + INSERT_CHUNK).flatMap(values),
       );
     }
-    for (const line of lines.slice(start)) insertOne.run(...values(line));
+    for (const line of lines.slice(start)) sql.insertOne.run(...values(line));
   }
 
   function writeTopic(item: PendingWrite & { kind: "topic" }): void {
     if (item.topic === undefined) {
-      deleteTopic.run(item.channel);
+      sql.deleteTopic.run(item.channel);
     } else {
       const { text, setBy, setAt } = item.topic;
-      upsertTopic.run(item.channel, text, setBy, setAt);
+      sql.upsertTopic.run(item.channel, text, setBy, setAt);
     }
   }
 
@@ -492,11 +519,11 @@ export function openHistory(options: HistoryOptions): History {
    */
   function firstIdFrom(time: number, channel?: string): number {
     const key = channel === undefined ? [] : [channel];
-    const range = (channel === undefined ? idRange : channelRange).get(
+    const range = (channel === undefined ? sql.idRange : sql.channelRange).get(
       ...key,
     ) as Row;
     if (range.low === null) return 0;
-    const first = channel === undefined ? firstFrom : channelFirstFrom;
+    const first = channel === undefined ? sql.firstFrom : sql.channelFirstFrom;
     let low = Number(range.low);
     let high = Number(range.high) + 1;
     while (low < high) {
@@ -521,7 +548,7 @@ export function openHistory(options: HistoryOptions): History {
   ): number | undefined {
     if (ref === undefined) return 0;
     if ("msgid" in ref) {
-      const row = idOfMsgid.get(ref.msgid, channel) as Row | undefined;
+      const row = sql.idOfMsgid.get(ref.msgid, channel) as Row | undefined;
       return row === undefined ? undefined : Number(row.id);
     }
     return side === "below"
@@ -542,7 +569,7 @@ export function openHistory(options: HistoryOptions): History {
     const bound = boundOf(key, ref, side);
     if (bound === undefined) return [];
     const rows = (statement.all(key, bound, limit) as Row[]).map(toLine);
-    return statement === linesAbove ? rows : rows.reverse();
+    return statement === sql.linesAbove ? rows : rows.reverse();
   }
 
   async function prune(olderThan: number): Promise<number> {
@@ -552,7 +579,7 @@ export function openHistory(options: HistoryOptions): History {
     const boundary = firstIdFrom(olderThan);
     while (!closed) {
       flush();
-      const { changes } = pruneStep.run(boundary, PRUNE_STEP_ROWS);
+      const { changes } = sql.pruneStep.run(boundary, PRUNE_STEP_ROWS);
       total += Number(changes);
       if (Number(changes) < PRUNE_STEP_ROWS) break;
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -606,13 +633,13 @@ export function openHistory(options: HistoryOptions): History {
       return line;
     },
     latest(channel, limit, after) {
-      return query(newestAbove, channel, after, "above", limit);
+      return query(sql.newestAbove, channel, after, "above", limit);
     },
     before(channel, ref, limit) {
-      return query(linesBelow, channel, ref, "below", limit);
+      return query(sql.linesBelow, channel, ref, "below", limit);
     },
     after(channel, ref, limit) {
-      return query(linesAbove, channel, ref, "above", limit);
+      return query(sql.linesAbove, channel, ref, "above", limit);
     },
     setTopic(channel, topic) {
       enqueue(
@@ -621,7 +648,7 @@ export function openHistory(options: HistoryOptions): History {
       );
     },
     getTopic(channel) {
-      const [row] = read(selectTopic, casefold(channel));
+      const [row] = read(sql.selectTopic, casefold(channel));
       if (row === undefined) return undefined;
       return {
         text: String(row.text),
