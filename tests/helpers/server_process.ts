@@ -99,6 +99,17 @@ export function spawnServer(
     reject(new Error(`server exited before listening:\n${stderr.join("\n")}`));
     return status;
   });
+  // A server that neither listens nor exits is killed, so the test fails instead of hanging.
+  const startTimer = setTimeout(() => {
+    reject(new Error(`server not listening after 30 s:\n${stderr.join("\n")}`));
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, 30_000);
+  const stopTimer = () => clearTimeout(startTimer);
+  listening.then(stopTimer, stopTimer);
   return listening.then(({ port, tlsPort }) => ({
     port,
     tlsPort,
