@@ -3,18 +3,29 @@
  * flood control, the bounded send queue with batched writes, keepalive and
  * registration deadlines, and connect/disconnect bookkeeping.
  *
+ * A connection is a class rather than a function with closures on purpose:
+ * its methods live once on the prototype, which keeps the memory of each of
+ * thousands of idle connections small. The one object is the user's outbox,
+ * the session handlers see and the connection the server sweeps.
+ *
  * @module
  */
 
 import { createLineSplitter } from "../protocol/framer.ts";
-import { looksLikeClientHello } from "../tls/sniff.ts";
 import { Numeric } from "../protocol/numerics.ts";
+import { looksLikeClientHello } from "../tls/sniff.ts";
 import { dispatchLine } from "./commands.ts";
 import type { ServerContext, Session } from "./context.ts";
 import { createRelay, encodeLine, sendToNeighbours } from "./delivery.ts";
 import { formatAddress } from "./listener.ts";
 import { reply } from "./replies.ts";
-import { createUser, prefixOf, removeUser } from "./state.ts";
+import {
+  createUser,
+  type Outbox,
+  prefixOf,
+  removeUser,
+  type User,
+} from "./state.ts";
 
 /** Read buffer of a quiet connection: small, since every idle connection holds one. */
 const SMALL_READ_BYTES = 512;
@@ -66,29 +77,6 @@ export interface ConnectionInit {
   onClosed: (connection: Connection) => void;
 }
 
-/** Flushes of connections with new output, run together after the input at hand is handled. */
-const pendingFlushes: (() => void)[] = [];
-let flushTimerSet = false;
-
-function runPendingFlushes(): void {
-  flushTimerSet = false;
-  const flushes = pendingFlushes.splice(0);
-  for (const flush of flushes) flush();
-}
-
-/**
- * Schedules `flush` for the next turn of the event loop, so lines queued
- * while handling every read that completed in this turn go out in one write
- * per connection.
- */
-function scheduleFlush(flush: () => void): void {
-  pendingFlushes.push(flush);
-  if (!flushTimerSet) {
-    flushTimerSet = true;
-    setTimeout(runPendingFlushes, 0);
-  }
-}
-
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
@@ -100,119 +88,124 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** Starts serving one accepted connection: reading, dispatching and writing until it ends. */
-export function openConnection(
-  server: ServerContext,
-  init: ConnectionInit,
-): Connection {
-  const { transport } = init;
-  const { options } = server;
-  const ip = init.remote.hostname;
-  const address = formatAddress(init.remote);
-  const connectedAt = server.now();
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
-  let queue: Uint8Array[] = [];
-  let queuedBytes = 0;
-  let writing = false;
-  let flushScheduled = false;
-  let eagerFlushScheduled = false;
-  let closing = false;
-  let overflowed = false;
-  let closed = false;
-  let closeTimer: ReturnType<typeof setTimeout> | undefined;
-  let resolveClosed: () => void = () => {};
-  const closedPromise = new Promise<void>((resolve) => resolveClosed = resolve);
+class ClientConnection implements Connection, Session, Outbox {
+  /** Connections with new output, flushed together after the input at hand is handled. */
+  static #pendingFlushes: ClientConnection[] = [];
+  static #flushTimerSet = false;
 
-  let lastInput = connectedAt;
-  let pingSentAt = 0;
+  readonly user: User;
+  readonly address: string;
+  readonly ip: string;
+  password: string | undefined = undefined;
+  gotUser = false;
+  capNegotiating = false;
 
-  let tokens = options.floodBurst;
-  let refilledAt = connectedAt;
-  let inbox: string[] = [];
-  let inboxHead = 0;
-  let inboxBytes = 0;
-  let drainTimer: ReturnType<typeof setTimeout> | undefined;
-  let endOfInput = false;
+  #server: ServerContext;
+  #transport: Transport;
+  #rejectTls: boolean;
+  #onClosed: (connection: Connection) => void;
+  #connectedAt: number;
 
-  function finishClose(): void {
-    if (closed) return;
-    closed = true;
-    clearTimeout(closeTimer);
-    clearTimeout(drainTimer);
-    queue = [];
-    inbox = [];
-    try {
-      transport.close();
-    } catch {
-      // Already closed by the peer or by a failed write.
-    }
-    resolveClosed();
-    init.onClosed(connection);
-  }
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #flushScheduled = false;
+  #eagerFlushScheduled = false;
+  #closing = false;
+  #overflowed = false;
+  #isClosed = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #closedPromise: Promise<void> | undefined = undefined;
+  #resolveClosed: (() => void) | undefined = undefined;
 
-  function push(bytes: Uint8Array): void {
-    queue.push(bytes);
-    queuedBytes += bytes.length;
-    if (writing) return;
-    if (queuedBytes >= EAGER_FLUSH_BYTES) {
-      if (!eagerFlushScheduled) {
-        eagerFlushScheduled = true;
-        queueMicrotask(flush);
-      }
-    } else if (!flushScheduled) {
-      flushScheduled = true;
-      scheduleFlush(flush);
-    }
-  }
+  #lastInput: number;
+  #pingSentAt = 0;
 
-  /** The writer: sends everything queued, one write per batch, until the queue is empty. */
-  async function flush(): Promise<void> {
-    flushScheduled = false;
-    eagerFlushScheduled = false;
-    if (writing) return;
-    writing = true;
-    try {
-      while (queue.length > 0 && !closed) {
-        const batch = concat(queue, queuedBytes);
-        queue = [];
-        let offset = 0;
-        while (offset < batch.length) {
-          offset += await transport.write(batch.subarray(offset));
+  #tokens: number;
+  #refilledAt: number;
+  #inbox: string[] = [];
+  #inboxHead = 0;
+  #inboxBytes = 0;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #endOfInput = false;
+  #split: (chunk: Uint8Array) => void;
+
+  constructor(server: ServerContext, init: ConnectionInit) {
+    this.#server = server;
+    this.#transport = init.transport;
+    this.#rejectTls = init.rejectTls;
+    this.#onClosed = init.onClosed;
+    this.ip = init.remote.hostname;
+    this.address = formatAddress(init.remote);
+    const now = server.now();
+    this.#connectedAt = now;
+    this.#lastInput = now;
+    this.#tokens = server.options.floodBurst;
+    this.#refilledAt = now;
+    this.user = createUser({
+      host: this.ip,
+      secure: init.secure,
+      outbox: this,
+      now,
+    });
+    this.#split = createLineSplitter({
+      onLine: (line) => this.#onLine(line),
+      onOverflow: () => {
+        if (!this.#closing) {
+          reply(
+            server,
+            this.user,
+            Numeric.ERR_INPUTTOOLONG,
+            "Input line was too long",
+          );
         }
-        queuedBytes -= batch.length;
-      }
-    } catch (error) {
-      if (!closing) end(`Write error: ${describe(error)}`, { hard: true });
-    }
-    writing = false;
-    if (closing && !closed) finishClose();
+      },
+    });
   }
 
-  const outbox = {
-    send(bytes: Uint8Array): void {
-      if (closing || overflowed) return;
-      if (queuedBytes + bytes.length > options.sendq) {
-        // Deferred: this may run in the middle of a broadcast loop.
-        overflowed = true;
-        queueMicrotask(() => end("SendQ exceeded", { hard: true }));
-        return;
-      }
-      push(bytes);
-    },
-  };
+  get session(): Session {
+    return this;
+  }
 
-  const user = createUser({
-    host: ip,
-    secure: init.secure,
-    outbox,
-    now: connectedAt,
-  });
+  get closed(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    this.#closedPromise ??= new Promise((resolve) =>
+      this.#resolveClosed = resolve
+    );
+    return this.#closedPromise;
+  }
 
-  function end(reason: string, quit: QuitOptions = {}): void {
-    if (closing) return;
-    const announce = quit.announce ?? true;
+  /** Starts reading; the connection runs until it ends. */
+  start(): void {
+    this.#server.counts.unregistered++;
+    this.#readLoop();
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.#closing || this.#overflowed) return;
+    if (this.#queuedBytes + bytes.length > this.#server.options.sendq) {
+      // Deferred: this may run in the middle of a broadcast loop.
+      this.#overflowed = true;
+      queueMicrotask(() => this.end("SendQ exceeded", { hard: true }));
+      return;
+    }
+    this.#push(bytes);
+  }
+
+  quit(reason: string, error?: string): void {
+    this.end(reason, { error });
+  }
+
+  end(reason: string, quit: QuitOptions = {}): void {
+    if (this.#closing) return;
+    const server = this.#server;
+    const { user } = this;
     if (user.registered) {
-      if (announce) {
+      if (quit.announce ?? true) {
         sendToNeighbours(
           user,
           createRelay(prefixOf(user), "QUIT", [reason], { time: server.now() }),
@@ -225,117 +218,189 @@ export function openConnection(
       server.counts.unregistered--;
     }
     removeUser(server.state, user);
-    closing = true;
-    server.log(`disconnect ${user.nick} ${address} (${reason})`);
+    this.#closing = true;
+    server.log(`disconnect ${user.nick} ${this.address} (${reason})`);
     if (quit.error !== undefined && !quit.hard) {
-      push(encodeLine(`ERROR :${quit.error}`));
+      this.#push(encodeLine(`ERROR :${quit.error}`));
     }
-    if (quit.hard || (!writing && !flushScheduled && !eagerFlushScheduled)) {
-      finishClose();
+    const flushing = this.#writing || this.#flushScheduled ||
+      this.#eagerFlushScheduled;
+    if (quit.hard || !flushing) {
+      this.#finishClose();
     } else {
-      closeTimer = setTimeout(finishClose, CLOSE_FLUSH_MS);
+      this.#closeTimer = setTimeout(() => this.#finishClose(), CLOSE_FLUSH_MS);
     }
   }
 
-  const session: Session = {
-    user,
-    address,
-    password: undefined,
-    gotUser: false,
-    capNegotiating: false,
-    quit: (reason, error) => end(reason, { error }),
-  };
-
-  function refill(now: number): void {
-    tokens = Math.min(
-      options.floodBurst,
-      tokens + (now - refilledAt) * options.floodRate / 1000,
-    );
-    refilledAt = now;
-  }
-
-  function drain(): void {
-    drainTimer = undefined;
-    refill(server.now());
-    while (!closing && inboxHead < inbox.length && tokens >= 1) {
-      tokens--;
-      const line = inbox[inboxHead++];
-      inboxBytes -= line.length;
-      dispatchLine(server, session, line);
-    }
-    if (inboxHead >= inbox.length) {
-      inbox = [];
-      inboxHead = 0;
-      if (endOfInput) end("Connection closed");
-    } else if (!closing) {
-      const wait = (1 - tokens) * 1000 / options.floodRate;
-      drainTimer = setTimeout(drain, Math.max(1, wait));
-    }
-  }
-
-  function onLine(line: string): void {
-    if (closing) return;
-    if (options.floodRate === 0) {
-      dispatchLine(server, session, line);
+  tick(now: number): void {
+    if (this.#closing) return;
+    const { options } = this.#server;
+    if (!this.user.registered) {
+      if (now - this.#connectedAt >= options.registrationTimeout * 1000) {
+        this.end("Registration timeout", { error: "Registration timeout" });
+      }
       return;
     }
-    if (inboxHead >= inbox.length) {
-      refill(server.now());
-      if (tokens >= 1) {
-        tokens--;
-        dispatchLine(server, session, line);
+    if (this.#pingSentAt === 0) {
+      if (now - this.#lastInput >= options.pingInterval * 1000) {
+        this.#pingSentAt = now;
+        this.send(encodeLine(`PING :${options.name}`));
+      }
+    } else if (now - this.#pingSentAt >= options.pingTimeout * 1000) {
+      this.end("Ping timeout", { error: "Ping timeout" });
+    }
+  }
+
+  static #runPendingFlushes(): void {
+    ClientConnection.#flushTimerSet = false;
+    const connections = ClientConnection.#pendingFlushes;
+    ClientConnection.#pendingFlushes = [];
+    for (const connection of connections) connection.#flush();
+  }
+
+  #push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (this.#writing) return;
+    if (this.#queuedBytes >= EAGER_FLUSH_BYTES) {
+      if (!this.#eagerFlushScheduled) {
+        this.#eagerFlushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    } else if (!this.#flushScheduled) {
+      // Flushed on the next turn of the event loop, so lines queued while
+      // handling every read that completed in this turn share one write.
+      this.#flushScheduled = true;
+      ClientConnection.#pendingFlushes.push(this);
+      if (!ClientConnection.#flushTimerSet) {
+        ClientConnection.#flushTimerSet = true;
+        setTimeout(ClientConnection.#runPendingFlushes, 0);
+      }
+    }
+  }
+
+  /** The writer: sends everything queued, one write per batch, until the queue is empty. */
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    this.#eagerFlushScheduled = false;
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#isClosed) {
+        const batch = concat(this.#queue, this.#queuedBytes);
+        this.#queue = [];
+        let offset = 0;
+        while (offset < batch.length) {
+          offset += await this.#transport.write(batch.subarray(offset));
+        }
+        this.#queuedBytes -= batch.length;
+      }
+    } catch (error) {
+      if (!this.#closing) {
+        this.end(`Write error: ${describe(error)}`, { hard: true });
+      }
+    }
+    this.#writing = false;
+    if (this.#closing && !this.#isClosed) this.#finishClose();
+  }
+
+  #finishClose(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    clearTimeout(this.#closeTimer);
+    clearTimeout(this.#drainTimer);
+    this.#queue = [];
+    this.#inbox = [];
+    try {
+      this.#transport.close();
+    } catch {
+      // Already closed by the peer or by a failed write.
+    }
+    this.#resolveClosed?.();
+    this.#onClosed(this);
+  }
+
+  #refill(now: number): void {
+    const { floodBurst, floodRate } = this.#server.options;
+    this.#tokens = Math.min(
+      floodBurst,
+      this.#tokens + (now - this.#refilledAt) * floodRate / 1000,
+    );
+    this.#refilledAt = now;
+  }
+
+  #drain(): void {
+    this.#drainTimer = undefined;
+    this.#refill(this.#server.now());
+    while (
+      !this.#closing && this.#inboxHead < this.#inbox.length &&
+      this.#tokens >= 1
+    ) {
+      this.#tokens--;
+      const line = this.#inbox[this.#inboxHead++];
+      this.#inboxBytes -= line.length;
+      dispatchLine(this.#server, this, line);
+    }
+    if (this.#inboxHead >= this.#inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+      if (this.#endOfInput) this.end("Connection closed");
+    } else if (!this.#closing) {
+      const wait = (1 - this.#tokens) * 1000 / this.#server.options.floodRate;
+      this.#drainTimer = setTimeout(() => this.#drain(), Math.max(1, wait));
+    }
+  }
+
+  #onLine(line: string): void {
+    if (this.#closing) return;
+    const server = this.#server;
+    if (server.options.floodRate === 0) {
+      dispatchLine(server, this, line);
+      return;
+    }
+    if (this.#inboxHead >= this.#inbox.length) {
+      this.#refill(server.now());
+      if (this.#tokens >= 1) {
+        this.#tokens--;
+        dispatchLine(server, this, line);
         return;
       }
     }
-    inbox.push(line);
-    inboxBytes += line.length;
-    if (inboxBytes > options.recvq) {
-      end("Excess Flood", { error: "Excess Flood" });
-    } else if (drainTimer === undefined) {
-      drainTimer = setTimeout(drain, 0);
+    this.#inbox.push(line);
+    this.#inboxBytes += line.length;
+    if (this.#inboxBytes > server.options.recvq) {
+      this.end("Excess Flood", { error: "Excess Flood" });
+    } else if (this.#drainTimer === undefined) {
+      this.#drainTimer = setTimeout(() => this.#drain(), 0);
     }
   }
 
-  const split = createLineSplitter({
-    onLine,
-    onOverflow: () => {
-      if (!closing) {
-        reply(
-          server,
-          user,
-          Numeric.ERR_INPUTTOOLONG,
-          "Input line was too long",
-        );
-      }
-    },
-  });
-
-  async function readLoop(): Promise<void> {
+  async #readLoop(): Promise<void> {
     let buffer = new Uint8Array(SMALL_READ_BYTES);
     let first = true;
     try {
-      while (!closing) {
-        const count = await transport.read(buffer);
-        if (closing) return;
+      while (!this.#closing) {
+        const count = await this.#transport.read(buffer);
+        if (this.#closing) return;
         if (count === null) {
-          if (inboxHead < inbox.length) endOfInput = true;
-          else end("Connection closed");
+          if (this.#inboxHead < this.#inbox.length) this.#endOfInput = true;
+          else this.end("Connection closed");
           return;
         }
         if (
-          first && init.rejectTls &&
+          first && this.#rejectTls &&
           looksLikeClientHello(buffer.subarray(0, count))
         ) {
-          server.log(
-            `TLS handshake on the plain-text port from ${address}; closing`,
+          this.#server.log(
+            `TLS handshake on the plain-text port from ${this.address}; closing`,
           );
-          end("TLS on plain-text port", { hard: true });
+          this.end("TLS on plain-text port", { hard: true });
           return;
         }
         first = false;
-        lastInput = server.now();
-        pingSentAt = 0;
-        split(buffer.subarray(0, count));
+        this.#lastInput = this.#server.now();
+        this.#pingSentAt = 0;
+        this.#split(buffer.subarray(0, count));
         if (count === buffer.length && buffer.length < LARGE_READ_BYTES) {
           buffer = new Uint8Array(LARGE_READ_BYTES);
         } else if (
@@ -345,40 +410,19 @@ export function openConnection(
         }
       }
     } catch (error) {
-      if (!closing) end(`Read error: ${describe(error)}`, { hard: true });
+      if (!this.#closing) {
+        this.end(`Read error: ${describe(error)}`, { hard: true });
+      }
     }
   }
-
-  function tick(now: number): void {
-    if (closing) return;
-    if (!user.registered) {
-      if (now - connectedAt >= options.registrationTimeout * 1000) {
-        end("Registration timeout", { error: "Registration timeout" });
-      }
-      return;
-    }
-    if (pingSentAt === 0) {
-      if (now - lastInput >= options.pingInterval * 1000) {
-        pingSentAt = now;
-        outbox.send(encodeLine(`PING :${options.name}`));
-      }
-    } else if (now - pingSentAt >= options.pingTimeout * 1000) {
-      end("Ping timeout", { error: "Ping timeout" });
-    }
-  }
-
-  const connection: Connection = {
-    session,
-    ip,
-    tick,
-    end,
-    closed: closedPromise,
-  };
-  server.counts.unregistered++;
-  readLoop();
-  return connection;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** Starts serving one accepted connection: reading, dispatching and writing until it ends. */
+export function openConnection(
+  server: ServerContext,
+  init: ConnectionInit,
+): Connection {
+  const connection = new ClientConnection(server, init);
+  connection.start();
+  return connection;
 }
