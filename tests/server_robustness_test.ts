@@ -106,7 +106,7 @@ Deno.test("lines split across writes are joined; a client closing mid-line sends
 Deno.test("idle clients are PINGed; answering keeps them, silence closes them with ERROR :Ping timeout", async () => {
   await using t = await startTestServer({
     pingInterval: 0.1,
-    pingTimeout: 0.2,
+    pingTimeout: 0.5,
   });
   const alice = await inChannel(t, "alice");
   const quiet = await inChannel(t, "quiet");
