@@ -9,7 +9,13 @@
 import { type Connection, openConnection } from "./server/connection.ts";
 import type { HistoryHook, ServerContext } from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
-import { acceptLoop, formatAddress, listenTls } from "./server/listener.ts";
+import {
+  acceptLoop,
+  type ConnectionSource,
+  formatAddress,
+  listenPlain,
+  listenTls,
+} from "./server/listener.ts";
 import {
   DEFAULT_OPTIONS,
   parseServerArgs,
@@ -82,15 +88,18 @@ export async function startServer(
     log: options.log,
   };
 
-  const listeners: Deno.Listener[] = [];
+  const listeners: ConnectionSource[] = [];
   try {
     if (!options.tlsOnly) {
-      listeners.push(
-        Deno.listen({ hostname: options.host, port: options.port }),
-      );
+      listeners.push(listenPlain(options.host, options.port));
     }
     if (options.tls !== undefined) {
-      listeners.push(await listenTls(options.host, options.tls));
+      listeners.push(
+        await listenTls(options.host, options.tls, {
+          handshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
+          log: options.log,
+        }),
+      );
     }
   } catch (error) {
     for (const listener of listeners) listener.close();
@@ -143,13 +152,11 @@ export async function startServer(
 
   const loops = listeners.map((listener) =>
     acceptLoop(listener, {
-      secure: listener !== listeners[0] || options.tlsOnly,
-      handshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
       onConnection: ({ conn, remote, secure }) => admit(conn, remote, secure),
       log: options.log,
     })
   );
-  const addresses = listeners.map((listener) => listener.addr as Deno.NetAddr);
+  const addresses = listeners.map((listener) => listener.addr);
   for (const [index, address] of addresses.entries()) {
     const tls = index > 0 || options.tlsOnly ? " (TLS)" : "";
     options.log(`listening on ${formatAddress(address)}${tls}`);

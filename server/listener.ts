@@ -1,17 +1,19 @@
 /**
- * Accept loops for the plain-text and TLS listeners. TLS handshakes run per
- * connection with a deadline, so a stalled or failed handshake never blocks
- * accepting others.
+ * The plain-text and TLS listeners, and the accept loop they share. TLS
+ * handshakes run per connection with a deadline that closes the socket (see
+ * `tls/relay.ts`), so a stalled or failed handshake never blocks accepting
+ * others nor holds a socket open.
  *
  * @module
  */
 
+import { describeHandshakeFailure } from "../tls/errors.ts";
 import {
   explainListenTlsError,
   KeyPairError,
   loadKeyPair,
 } from "../tls/key_pair.ts";
-import { describeHandshakeFailure } from "../tls/errors.ts";
+import { listenTlsRelay } from "../tls/relay.ts";
 import type { TlsOptions } from "./options.ts";
 
 /** An accepted, ready-to-use connection. */
@@ -24,33 +26,14 @@ export interface Accepted {
   secure: boolean;
 }
 
-/**
- * Opens the TLS listener on `host` with the certificate and key files of
- * `tls`. Errors name the file at fault.
- */
-export async function listenTls(
-  host: string,
-  tls: TlsOptions,
-): Promise<Deno.TlsListener> {
-  const { cert, key } = await loadKeyPair(tls);
-  try {
-    return Deno.listenTls({ hostname: host, port: tls.port, cert, key });
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) throw error;
-    throw new KeyPairError(explainListenTlsError(error, tls));
-  }
-}
-
-/** What {@link acceptLoop} needs. */
-export interface AcceptLoopOptions {
-  /** Whether connections are TLS (then each is handshaken before `onConnection`). */
-  secure: boolean;
-  /** Longest a TLS handshake may take, in ms. */
-  handshakeTimeoutMs: number;
-  /** Receives each ready connection. */
-  onConnection: (accepted: Accepted) => void;
-  /** Writes a log line. */
-  log: (line: string) => void;
+/** A listening socket that hands out ready connections. */
+export interface ConnectionSource {
+  /** The bound address. */
+  readonly addr: Deno.NetAddr;
+  /** Resolves with the next connection; rejects with `Deno.errors.BadResource` once closed. */
+  accept(): Promise<Accepted>;
+  /** Stops listening. */
+  close(): void;
 }
 
 /** `host:port` (IPv6 in brackets) of an address, for logs. */
@@ -60,56 +43,87 @@ export function formatAddress(addr: Deno.NetAddr): string {
     : `${addr.hostname}:${addr.port}`;
 }
 
-async function handshake(
-  conn: Deno.TlsConn,
-  options: AcceptLoopOptions,
-): Promise<void> {
-  const remote = conn.remoteAddr as Deno.NetAddr;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      conn.handshake(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(`timed out after ${options.handshakeTimeoutMs} ms`),
-            ),
-          options.handshakeTimeoutMs,
-        );
-      }),
-    ]);
-  } catch (error) {
-    options.log(
-      `TLS handshake failed from ${formatAddress(remote)}: ${
-        describeHandshakeFailure(error)
-      }`,
-    );
-    try {
-      conn.close();
-    } catch {
-      // The failed handshake may already have closed it.
-    }
-    return;
-  } finally {
-    clearTimeout(timer);
-  }
-  options.onConnection({ conn, remote, secure: true });
+/** Opens the plain-text listener on `host:port`. */
+export function listenPlain(host: string, port: number): ConnectionSource {
+  const listener = Deno.listen({ hostname: host, port });
+  return {
+    addr: listener.addr,
+    async accept() {
+      const conn = await listener.accept();
+      return { conn, remote: conn.remoteAddr, secure: false };
+    },
+    close: () => listener.close(),
+  };
+}
+
+/** What {@link listenTls} needs besides the address and files. */
+export interface TlsListenOptions {
+  /** Longest a TLS handshake may take, in ms. */
+  handshakeTimeoutMs: number;
+  /** Writes a log line (one per failed handshake, with the client's address). */
+  log: (line: string) => void;
 }
 
 /**
- * Accepts connections until the listener is closed. Errors from `accept`
+ * Opens the TLS listener on `host` with the certificate and key files of
+ * `tls`. Errors name the file at fault. Connections come out handshaken.
+ */
+export async function listenTls(
+  host: string,
+  tls: TlsOptions,
+  options: TlsListenOptions,
+): Promise<ConnectionSource> {
+  const { cert, key } = await loadKeyPair(tls);
+  let relay;
+  try {
+    relay = listenTlsRelay({
+      hostname: host,
+      port: tls.port,
+      cert,
+      key,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      onHandshakeFailure: (remote, error) =>
+        options.log(
+          `TLS handshake failed from ${formatAddress(remote)}: ${
+            describeHandshakeFailure(error)
+          }`,
+        ),
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) throw error;
+    throw new KeyPairError(explainListenTlsError(error, tls));
+  }
+  return {
+    addr: relay.addr,
+    async accept() {
+      const { conn, remote } = await relay.accept();
+      return { conn, remote, secure: true };
+    },
+    close: () => relay.close(),
+  };
+}
+
+/** What {@link acceptLoop} needs. */
+export interface AcceptLoopOptions {
+  /** Receives each ready connection. */
+  onConnection: (accepted: Accepted) => void;
+  /** Writes a log line. */
+  log: (line: string) => void;
+}
+
+/**
+ * Accepts connections until the source is closed. Errors from `accept`
  * (such as running out of file descriptors) are logged and retried after a
  * short pause, never thrown.
  */
 export async function acceptLoop(
-  listener: Deno.Listener,
+  source: ConnectionSource,
   options: AcceptLoopOptions,
 ): Promise<void> {
   while (true) {
-    let conn: Deno.Conn;
+    let accepted: Accepted;
     try {
-      conn = await listener.accept();
+      accepted = await source.accept();
     } catch (error) {
       if (
         error instanceof Deno.errors.BadResource ||
@@ -121,14 +135,6 @@ export async function acceptLoop(
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    if (options.secure) {
-      handshake(conn as Deno.TlsConn, options);
-    } else {
-      options.onConnection({
-        conn,
-        remote: conn.remoteAddr as Deno.NetAddr,
-        secure: false,
-      });
-    }
+    options.onConnection(accepted);
   }
 }

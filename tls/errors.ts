@@ -111,7 +111,10 @@ export function describeHandshakeFailure(error: unknown): string {
   if (/InvalidContentType|corrupt message/.test(message)) {
     return "plain-text client on the TLS port (it did not start a TLS handshake)";
   }
-  if (error instanceof Deno.errors.UnexpectedEof) {
+  if (
+    error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.Interrupted
+  ) {
     return "client closed the connection during the TLS handshake";
   }
   const alert = message.match(/received fatal alert: (\w+)/)?.[1];
