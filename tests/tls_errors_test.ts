@@ -11,20 +11,9 @@ import {
   looksLikeTls,
 } from "../tls/sniff.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
-import { createTestPki, probeHandshake, type TestPki } from "./helpers/tls.ts";
+import { probeHandshake, type TestPki, withPki } from "./helpers/tls.ts";
 
 const encoder = new TextEncoder();
-
-function withPki(run: (pki: TestPki) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const pki = await createTestPki();
-    try {
-      await run(pki);
-    } finally {
-      await Deno.remove(pki.dir, { recursive: true });
-    }
-  };
-}
 
 function explain(error: unknown, caFile?: string): string {
   const sentence = explainClientTlsError(error, {

@@ -9,18 +9,7 @@ import {
   assertIncludes,
   assertRejects,
 } from "./helpers/assert.ts";
-import { createTestPki, type TestPki } from "./helpers/tls.ts";
-
-function withPki(run: (pki: TestPki) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const pki = await createTestPki();
-    try {
-      await run(pki);
-    } finally {
-      await Deno.remove(pki.dir, { recursive: true });
-    }
-  };
-}
+import { withPki } from "./helpers/tls.ts";
 
 async function loadError(certFile: string, keyFile: string): Promise<string> {
   const error = await assertRejects(

@@ -123,3 +123,36 @@ export async function probeHandshake(
   listener.close();
   return { client, server };
 }
+
+/** Resolves once the peer has closed `conn` (reading and dropping what it sends); fails if it is still open after `ms`. */
+export async function closedWithin(conn: Deno.Conn, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`socket still open after ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    const buffer = new Uint8Array(1024);
+    while (
+      await Promise.race([conn.read(buffer).catch(() => null), late]) !== null
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Wraps a test body so it gets a fresh {@link TestPki}, removed afterwards. */
+export function withPki(
+  run: (pki: TestPki) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const pki = await createTestPki();
+    try {
+      await run(pki);
+    } finally {
+      await Deno.remove(pki.dir, { recursive: true });
+    }
+  };
+}
