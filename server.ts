@@ -82,7 +82,7 @@ export async function startServer(
     motd,
     startedAt: new Date(),
     version: VERSION,
-    counts: { unregistered: 0, registered: 0, invisible: 0 },
+    counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
     history,
     now: Date.now,
     log: options.log,

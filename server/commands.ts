@@ -9,7 +9,6 @@
 
 import {
   MAX_LINE_BYTES,
-  MAX_TAGS_BYTES,
   type Message,
   MessageError,
   parseMessage,
@@ -37,8 +36,15 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
 const encoder = new TextEncoder();
 
 /**
+ * Bytes a client's tags section may take, its `@` and trailing space
+ * included: 4094 bytes of tag data, as the message-tags spec allows clients
+ * (the server's own 8191 leave room for the tags it adds).
+ */
+const MAX_CLIENT_TAGS_BYTES = 4096;
+
+/**
  * Whether the part of `line` after its tags is over 510 bytes, or its tags
- * section over 8191: the framer only bounds their sum.
+ * section over {@link MAX_CLIENT_TAGS_BYTES}: the framer only bounds their sum.
  */
 function overLimits(line: string): boolean {
   // UTF-8 takes at most 3 bytes per UTF-16 unit, so short lines need no count.
@@ -46,7 +52,7 @@ function overLimits(line: string): boolean {
   const tagsEnd = line[0] === "@" ? line.indexOf(" ") + 1 : 0;
   const tags = encoder.encode(line.slice(0, tagsEnd)).length;
   const body = encoder.encode(line.slice(tagsEnd).trimStart()).length;
-  return tags > MAX_TAGS_BYTES || body > MAX_LINE_BYTES - 2;
+  return tags > MAX_CLIENT_TAGS_BYTES || body > MAX_LINE_BYTES - 2;
 }
 
 /** Parses and runs one line from `session`; malformed or over-long lines get an error reply and change nothing. */

@@ -55,6 +55,8 @@ export interface ServerCounts {
   registered: number;
   /** Registered users with user mode `+i`. */
   invisible: number;
+  /** Most users registered at once since the server started. */
+  peak: number;
 }
 
 /** Server-wide objects shared by every handler. */

@@ -9,14 +9,30 @@ import { createRelay, type Relay, sendFromServer } from "./delivery.ts";
 import type { ServerContext } from "./context.ts";
 import { prefixOf, type User } from "./state.ts";
 
-/** Sends `:server <numeric> <nick> <params...>` to `user` (nick is `*` before one is set). */
+/**
+ * A parameter as it can stand before the last one: itself, or `*` when it
+ * is empty, holds a space or starts with `:` (client input echoed back, such
+ * as the nick of `NICK :a b`).
+ */
+function middle(param: string): string {
+  return param === "" || param.includes(" ") || param[0] === ":" ? "*" : param;
+}
+
+/**
+ * Sends `:server <numeric> <nick> <params...>` to `user` (nick is `*` before
+ * one is set); a parameter that cannot stand before the last one shows as `*`.
+ */
 export function reply(
   server: ServerContext,
   user: User,
   numeric: string,
   ...params: string[]
 ): void {
-  sendFromServer(user, server.options.name, numeric, [user.nick, ...params]);
+  const last = params.length - 1;
+  sendFromServer(user, server.options.name, numeric, [
+    user.nick,
+    ...params.map((param, index) => index < last ? middle(param) : param),
+  ]);
 }
 
 /** A relay sourced from `user`'s prefix, stamped with the server clock. */

@@ -7,6 +7,7 @@
  */
 
 import { casefold, isValidChannel, isValidNick } from "../protocol/names.ts";
+import { maskMatcher, normalizeBanMask } from "./masks.ts";
 
 /** Where encoded lines for one user go (a connection's send queue, or a remote link). */
 export interface Outbox {
@@ -82,6 +83,19 @@ export interface Topic {
   setAt: number;
 }
 
+/** One entry of a channel's ban list (`+b`). */
+export interface Ban {
+  /** The `nick!user@host` mask, wildcards allowed. */
+  mask: string;
+  /** Nick of whoever set it. */
+  setter: string;
+  /** When it was set, in ms since the epoch. */
+  setAt: number;
+}
+
+/** Most entries a channel's ban list holds (ISUPPORT `MAXLIST`). */
+export const MAXBANS = 100;
+
 /** One channel. */
 export interface Channel {
   /** Name as first created. */
@@ -96,8 +110,10 @@ export interface Channel {
   members: Map<User, Member>;
   /** Current modes. */
   modes: ChannelModes;
-  /** Case-folded nicks invited past `+i`, consumed when they join. */
+  /** Case-folded nicks invited past `+i`, `+k`, `+l` and `+b`, consumed when they join. */
   invites: Set<string>;
+  /** Ban masks (`+b`), in the order they were set. */
+  bans: Ban[];
 }
 
 /** All users and channels of one server. */
@@ -190,11 +206,15 @@ export function findChannel(
 export type JoinResult =
   | { kind: "joined"; channel: Channel; created: boolean }
   | { kind: "already"; channel: Channel }
-  | { kind: "invalid" | "full" | "invite-only" | "bad-key"; channel?: Channel };
+  | {
+    kind: "invalid" | "full" | "invite-only" | "bad-key" | "banned";
+    channel?: Channel;
+  };
 
 /**
  * Adds `user` to channel `name`, creating it (with `+nt`, the creator as
- * operator) if needed. Checks `+k`, `+l` and `+i` (an invite lets one join).
+ * operator) if needed. Checks `+k`, `+l`, `+i` and `+b`; an invite lets one
+ * past all four.
  */
 export function joinChannel(
   state: ChatState,
@@ -222,6 +242,7 @@ export function joinChannel(
         limit: undefined,
       },
       invites: new Set(),
+      bans: [],
     };
     state.channels.set(folded, channel);
     channel.members.set(user, { op: true, voice: false });
@@ -234,10 +255,14 @@ export function joinChannel(
   if (modes.key !== undefined && key !== modes.key && !invited) {
     return { kind: "bad-key", channel };
   }
-  if (modes.limit !== undefined && channel.members.size >= modes.limit) {
+  if (
+    modes.limit !== undefined && channel.members.size >= modes.limit &&
+    !invited
+  ) {
     return { kind: "full", channel };
   }
   if (modes.inviteOnly && !invited) return { kind: "invite-only", channel };
+  if (isBanned(channel, user) && !invited) return { kind: "banned", channel };
   channel.invites.delete(user.key);
   channel.members.set(user, { op: false, voice: false });
   user.channels.set(folded, channel);
@@ -266,12 +291,24 @@ export function removeUser(state: ChatState, user: User): void {
   }
 }
 
-/** Whether `user` may send PRIVMSG/NOTICE to `channel` under `+n` and `+m`. */
+/** Whether `user`'s `nick!user@host` matches a ban mask of `channel`. */
+export function isBanned(channel: Channel, user: User): boolean {
+  if (channel.bans.length === 0) return false;
+  const prefix = prefixOf(user);
+  return channel.bans.some((ban) => maskMatcher(ban.mask)(prefix));
+}
+
+/**
+ * Whether `user` may send PRIVMSG/NOTICE to `channel` under `+n`, `+m` and
+ * `+b` (operators and voiced members speak despite a ban).
+ */
 export function canSpeak(channel: Channel, user: User): boolean {
   const member = channel.members.get(user);
-  if (member === undefined) return !channel.modes.noExternal;
-  if (channel.modes.moderated) return member.op || member.voice;
-  return true;
+  if (member === undefined) {
+    return !channel.modes.noExternal && !isBanned(channel, user);
+  }
+  if (member.op || member.voice) return true;
+  return !channel.modes.moderated && !isBanned(channel, user);
 }
 
 /** Whether `user` may set the topic of `channel` (member, and operator under `+t`). */
@@ -308,7 +345,7 @@ export interface ModeChange {
   add: boolean;
   /** The mode letter. */
   mode: string;
-  /** Its parameter, for `o`, `v`, `k` (when set) and `l` (when set). */
+  /** Its parameter, for `o`, `v`, `b`, `k` (when set) and `l` (when set). */
   param?: string;
 }
 
@@ -318,16 +355,27 @@ export interface ParsedModes {
   changes: ModeChange[];
   /** Unknown mode letters. */
   unknown: string[];
+  /** Letters of changes dropped for want of their parameter. */
+  missing: string[];
   /** Whether a `b` (ban list) query was asked for. */
   banListQuery: boolean;
 }
 
-/** Splits a mode string such as `+o-k+l alice key 10` into changes. Changes missing their parameter are dropped. */
+/**
+ * Splits a mode string such as `+o-k+l alice key 10` into changes. Changes
+ * missing their parameter are dropped and listed in `missing`; `b` without
+ * one asks for the ban list.
+ */
 export function parseModeChanges(
   modestring: string,
   args: readonly string[],
 ): ParsedModes {
-  const result: ParsedModes = { changes: [], unknown: [], banListQuery: false };
+  const result: ParsedModes = {
+    changes: [],
+    unknown: [],
+    missing: [],
+    banListQuery: false,
+  };
   let add = true;
   let next = 0;
   for (const mode of modestring) {
@@ -339,12 +387,13 @@ export function parseModeChanges(
     ) {
       const param = args[next++];
       if (param !== undefined) result.changes.push({ add, mode, param });
+      else result.missing.push(mode);
     } else if (FLAG_MODES.includes(mode) || mode === "k" || mode === "l") {
       result.changes.push({ add, mode });
     } else if (mode === "b") {
-      if (args[next] === undefined) result.banListQuery = true;
-      else result.unknown.push(mode);
-      next++;
+      const param = args[next++];
+      if (param === undefined) result.banListQuery = true;
+      else result.changes.push({ add, mode, param });
     } else {
       result.unknown.push(mode);
     }
@@ -353,20 +402,59 @@ export function parseModeChanges(
 }
 
 /** Why {@link applyModeChange} refused a change. */
-export type ModeError = "no-such-nick" | "not-on-channel" | "bad-param";
+export type ModeError =
+  | "no-such-nick"
+  | "not-on-channel"
+  | "bad-param"
+  | "list-full";
+
+/** Who makes a mode change and when, recorded with bans. */
+export interface ModeSetter {
+  /** Nick of the user changing the mode. */
+  nick: string;
+  /** When, in ms since the epoch. */
+  now: number;
+}
+
+/** Adds or removes a ban; a removal matches the stored mask without regard to case. */
+function changeBan(
+  channel: Channel,
+  add: boolean,
+  param: string,
+  by: ModeSetter,
+): ModeChange | null | ModeError {
+  const mask = normalizeBanMask(param);
+  if (/[\s,]/.test(mask) || mask.startsWith(":")) return "bad-param";
+  const index = channel.bans.findIndex((ban) =>
+    casefold(ban.mask) === casefold(mask)
+  );
+  if (!add) {
+    if (index === -1) return null;
+    const [removed] = channel.bans.splice(index, 1);
+    return { add, mode: "b", param: removed.mask };
+  }
+  if (index !== -1) return null;
+  if (channel.bans.length >= MAXBANS) return "list-full";
+  channel.bans.push({ mask, setter: by.nick, setAt: by.now });
+  return { add, mode: "b", param: mask };
+}
 
 /**
- * Applies one change to `channel`. Returns the change as it should be
- * announced, `null` when it changed nothing, or an error.
+ * Applies one change to `channel`, made by `by` (default: nick `*` at time
+ * 0, as bans record it). Returns the change as it should be announced,
+ * `null` when it changed nothing, or an error.
  */
 export function applyModeChange(
   state: ChatState,
   channel: Channel,
   change: ModeChange,
+  by: ModeSetter = { nick: "*", now: 0 },
 ): ModeChange | null | ModeError {
   const { modes } = channel;
   const { add, mode, param } = change;
   switch (mode) {
+    case "b":
+      return changeBan(channel, add, param ?? "", by);
     case "o":
     case "v": {
       const target = findUser(state, param ?? "");

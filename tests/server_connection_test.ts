@@ -54,7 +54,7 @@ function context(): ServerContext {
     motd: undefined,
     startedAt: new Date(),
     version: "test",
-    counts: { unregistered: 0, registered: 0, invisible: 0 },
+    counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
     history: undefined,
     now: Date.now,
     log: () => {},

@@ -120,6 +120,7 @@ Deno.test("parseModeChanges splits letters and parameters, drops changes missing
       { add: true, mode: "l", param: "5" },
     ],
     unknown: [],
+    missing: [],
     banListQuery: false,
   });
   assertEquals(parseModeChanges("-kl+mX", []), {
@@ -129,10 +130,15 @@ Deno.test("parseModeChanges splits letters and parameters, drops changes missing
       { add: true, mode: "m" },
     ],
     unknown: ["X"],
+    missing: [],
     banListQuery: false,
   });
   assertEquals(parseModeChanges("+o", []).changes, []);
+  assertEquals(parseModeChanges("+o+l", []).missing, ["o", "l"]);
   assertEquals(parseModeChanges("b", []).banListQuery, true);
+  assertEquals(parseModeChanges("-b", ["bob"]).changes, [
+    { add: false, mode: "b", param: "bob" },
+  ]);
 });
 
 Deno.test("applyModeChange reports what changed, no-ops and errors", () => {

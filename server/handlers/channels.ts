@@ -14,6 +14,7 @@ import {
   sendToChannel,
   truncateUtf8,
 } from "../delivery.ts";
+import { hasWildcards, maskMatcher } from "../masks.ts";
 import { relayFrom, reply } from "../replies.ts";
 import {
   applyModeChange,
@@ -27,6 +28,7 @@ import {
   leaveChannel,
   memberPrefix,
   type ModeChange,
+  type ModeError,
   parseModeChanges,
   setTopic,
   TOPICLEN,
@@ -109,6 +111,7 @@ const JOIN_ERRORS = {
   full: [Numeric.ERR_CHANNELISFULL, "Cannot join channel (+l)"],
   "invite-only": [Numeric.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"],
   "bad-key": [Numeric.ERR_BADCHANNELKEY, "Cannot join channel (+k)"],
+  banned: [Numeric.ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"],
 } as const;
 
 function join(server: ServerContext, session: Session, params: string[]): void {
@@ -224,14 +227,45 @@ function topic(
   sendToChannel(channel, relay);
 }
 
+/**
+ * The LIST filter for comma-separated `terms` (ISUPPORT `ELIST=MNU`): `<n`
+ * and `>n` bound the member count, `!mask` excludes matching names, and any
+ * other term is a mask of which a listed channel must match at least one.
+ */
+function listFilter(
+  terms: readonly string[],
+): (channel: Channel) => boolean {
+  const tests: ((channel: Channel) => boolean)[] = [];
+  const wanted: ((name: string) => boolean)[] = [];
+  for (const term of terms) {
+    const bound = /^([<>])([0-9]+)$/.exec(term);
+    if (bound !== null) {
+      const limit = Number(bound[2]);
+      tests.push(
+        bound[1] === "<"
+          ? (channel) => channel.members.size < limit
+          : (channel) => channel.members.size > limit,
+      );
+    } else if (term.startsWith("!")) {
+      const excluded = maskMatcher(term.slice(1));
+      tests.push((channel) => !excluded(channel.name));
+    } else wanted.push(maskMatcher(term));
+  }
+  return (channel) =>
+    tests.every((test) => test(channel)) &&
+    (wanted.length === 0 || wanted.some((matches) => matches(channel.name)));
+}
+
 function list(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
   reply(server, user, Numeric.RPL_LISTSTART, "Channel", "Users  Name");
-  const wanted = params[0]?.split(",").filter(isChannelName);
-  const channels = wanted && wanted.length > 0
-    ? wanted.map((name) => findChannel(server.state, name))
-    : server.state.channels.values();
-  for (const channel of channels) {
+  const terms = (params[0] ?? "").split(",").filter((term) => term !== "");
+  const byName = terms.length > 0 &&
+    terms.every((term) => isChannelName(term) && !hasWildcards(term));
+  const channels = byName
+    ? terms.map((name) => findChannel(server.state, name))
+    : [...server.state.channels.values()].filter(listFilter(terms));
+  for (const channel of new Set(channels)) {
     if (channel === undefined) continue;
     reply(
       server,
@@ -270,15 +304,7 @@ function channelMode(
     return;
   }
   const parsed = parseModeChanges(params[1], params.slice(2));
-  if (parsed.banListQuery) {
-    reply(
-      server,
-      user,
-      Numeric.RPL_ENDOFBANLIST,
-      channel.name,
-      "End of channel ban list",
-    );
-  }
+  if (parsed.banListQuery) sendBanList(server, user, channel);
   for (const letter of parsed.unknown) {
     reply(
       server,
@@ -286,6 +312,15 @@ function channelMode(
       Numeric.ERR_UNKNOWNMODE,
       letter,
       "is unknown mode char to me",
+    );
+  }
+  if (parsed.missing.length > 0) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NEEDMOREPARAMS,
+      "MODE",
+      "Not enough parameters",
     );
   }
   if (parsed.changes.length === 0) return;
@@ -300,36 +335,16 @@ function channelMode(
     return;
   }
   const applied: ModeChange[] = [];
+  const by = { nick: user.nick, now: server.now() };
   for (const change of parsed.changes) {
-    const result = applyModeChange(server.state, channel, change);
-    if (result === "no-such-nick") {
-      reply(
-        server,
-        user,
-        Numeric.ERR_NOSUCHNICK,
-        change.param!,
-        "No such nick/channel",
-      );
-    } else if (result === "not-on-channel") {
-      reply(
-        server,
-        user,
-        Numeric.ERR_USERNOTINCHANNEL,
-        change.param!,
-        channel.name,
-        "They aren't on that channel",
-      );
-    } else if (result === "bad-param") {
-      reply(
-        server,
-        user,
-        Numeric.ERR_INVALIDMODEPARAM,
-        channel.name,
-        change.mode,
-        change.param ?? "*",
-        "Invalid mode parameter",
-      );
-    } else if (result !== null) applied.push(result);
+    const result = applyModeChange(server.state, channel, change, by);
+    if (result === null) continue;
+    if (typeof result !== "string") {
+      applied.push(result);
+      continue;
+    }
+    const [numeric, ...rest] = MODE_ERRORS[result](channel, change);
+    reply(server, user, numeric, ...rest);
   }
   if (applied.length === 0) return;
   sendToChannel(
@@ -341,6 +356,60 @@ function channelMode(
   );
 }
 
+/** The numeric and parameters answering each refused mode change. */
+const MODE_ERRORS: Record<
+  ModeError,
+  (channel: Channel, change: ModeChange) => string[]
+> = {
+  "no-such-nick": (_, change) => [
+    Numeric.ERR_NOSUCHNICK,
+    change.param ?? "*",
+    "No such nick/channel",
+  ],
+  "not-on-channel": (channel, change) => [
+    Numeric.ERR_USERNOTINCHANNEL,
+    change.param ?? "*",
+    channel.name,
+    "They aren't on that channel",
+  ],
+  // A rejected key is never echoed back.
+  "bad-param": (channel, change) => [
+    Numeric.ERR_INVALIDMODEPARAM,
+    channel.name,
+    change.mode,
+    change.mode === "k" ? "*" : change.param ?? "*",
+    "Invalid mode parameter",
+  ],
+  "list-full": (channel, change) => [
+    Numeric.ERR_BANLISTFULL,
+    channel.name,
+    change.mode,
+    "Channel list is full",
+  ],
+};
+
+/** Sends 367 RPL_BANLIST for each ban of `channel`, then 368. */
+function sendBanList(server: ServerContext, user: User, channel: Channel) {
+  for (const ban of channel.bans) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_BANLIST,
+      channel.name,
+      ban.mask,
+      ban.setter,
+      String(Math.floor(ban.setAt / 1000)),
+    );
+  }
+  reply(
+    server,
+    user,
+    Numeric.RPL_ENDOFBANLIST,
+    channel.name,
+    "End of channel ban list",
+  );
+}
+
 function mode(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
   if (!isChannelName(params[0])) return userMode(server, session, params);
@@ -349,10 +418,17 @@ function mode(server: ServerContext, session: Session, params: string[]): void {
   channelMode(server, user, channel, params);
 }
 
-function kick(server: ServerContext, session: Session, params: string[]): void {
-  const { user } = session;
-  const channel = findChannel(server.state, params[0]);
-  if (channel === undefined) return noSuchChannel(server, user, params[0]);
+/** The channel named `name` if `user` may kick from it; otherwise answers 403, 442 or 482 and returns undefined. */
+function kickableChannel(
+  server: ServerContext,
+  user: User,
+  name: string,
+): Channel | undefined {
+  const channel = findChannel(server.state, name);
+  if (channel === undefined) {
+    noSuchChannel(server, user, name);
+    return undefined;
+  }
   const member = channel.members.get(user);
   if (member === undefined) {
     reply(
@@ -362,7 +438,7 @@ function kick(server: ServerContext, session: Session, params: string[]): void {
       channel.name,
       "You're not on that channel",
     );
-    return;
+    return undefined;
   }
   if (!member.op) {
     reply(
@@ -372,9 +448,40 @@ function kick(server: ServerContext, session: Session, params: string[]): void {
       channel.name,
       "You're not channel operator",
     );
+    return undefined;
+  }
+  return channel;
+}
+
+/**
+ * KICK: one channel and a list of nicks, or as many channels as nicks
+ * (paired in order). Each KICK relayed names one channel and one user; a
+ * refusal is answered once per channel.
+ */
+function kick(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const names = params[0].split(",");
+  const nicks = params[1].split(",");
+  if (names.length !== 1 && names.length !== nicks.length) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NEEDMOREPARAMS,
+      "KICK",
+      "Not enough parameters",
+    );
     return;
   }
-  for (const nick of params[1].split(",")) {
+  const reason = params[2] || user.nick;
+  const refused = new Set<string>();
+  nicks.forEach((nick, index) => {
+    const name = names.length === 1 ? names[0] : names[index];
+    if (refused.has(name)) return;
+    const channel = kickableChannel(server, user, name);
+    if (channel === undefined) {
+      refused.add(name);
+      return;
+    }
     const target = findUser(server.state, nick);
     if (target === undefined || !channel.members.has(target)) {
       reply(
@@ -385,18 +492,14 @@ function kick(server: ServerContext, session: Session, params: string[]): void {
         channel.name,
         "They aren't on that channel",
       );
-      continue;
+      return;
     }
     sendToChannel(
       channel,
-      relayFrom(server, user, "KICK", [
-        channel.name,
-        target.nick,
-        params[2] || user.nick,
-      ]),
+      relayFrom(server, user, "KICK", [channel.name, target.nick, reason]),
     );
     leaveChannel(server.state, target, channel);
-  }
+  });
 }
 
 function invite(

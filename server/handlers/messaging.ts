@@ -19,8 +19,8 @@ import {
   type User,
 } from "../state.ts";
 
-/** Most targets one PRIVMSG/NOTICE/TAGMSG may name. */
-const MAX_TARGETS = 8;
+/** Most targets one PRIVMSG/NOTICE/TAGMSG may name (ISUPPORT `TARGMAX`). */
+export const MAX_TARGETS = 8;
 
 /** Client-only tags (`+name`) of a message, which are relayed; other tags are dropped. */
 function clientTags(message: Message): Record<string, string> | undefined {

@@ -17,48 +17,84 @@ import { MAX_LINE_BYTES } from "../../protocol/message.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { relayFrom, reply } from "../replies.ts";
 import { sendRelay } from "../delivery.ts";
+import { maskMatcher } from "../masks.ts";
 import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
+import { MAX_TARGETS } from "./messaging.ts";
 import {
   findChannel,
   findUser,
   FLAG_MODES,
+  MAXBANS,
   type Member,
   memberPrefix,
   TOPICLEN,
   type User,
 } from "../state.ts";
 
+/** Most nicks one WHOIS or WHOWAS answers for. */
+const MAX_WHOIS_TARGETS = 10;
+
+/**
+ * Targets per command: unlimited for JOIN, PART, KICK and LIST; NAMES
+ * answers each channel with its own 366, so it claims one.
+ */
+const targmax = [
+  "JOIN:",
+  "KICK:",
+  "LIST:",
+  "NAMES:1",
+  `NOTICE:${MAX_TARGETS}`,
+  "PART:",
+  `PRIVMSG:${MAX_TARGETS}`,
+  `TAGMSG:${MAX_TARGETS}`,
+  `WHOIS:${MAX_WHOIS_TARGETS}`,
+  `WHOWAS:${MAX_WHOIS_TARGETS}`,
+].join(",");
+
+/** Most tokens in one 005 line: 15 parameters less the nick and the trailing text. */
+const ISUPPORT_TOKENS_PER_LINE = 13;
+
 /** The ISUPPORT tokens of 005, all backed by what the server does. */
 export function isupportTokens(server: ServerContext): string[] {
   return [
     "AWAYLEN=390",
     `CASEMAPPING=${CASEMAPPING}`,
-    `CHANMODES=,k,l,${FLAG_MODES}`,
+    `CHANMODES=b,k,l,${FLAG_MODES}`,
     `CHANNELLEN=${CHANNELLEN}`,
     `CHANTYPES=${CHANTYPES}`,
+    "ELIST=MNU",
     `LINELEN=${MAX_LINE_BYTES}`,
+    `MAXLIST=b:${MAXBANS}`,
     `NETWORK=${server.options.network}`,
     `NICKLEN=${NICKLEN}`,
     "PREFIX=(ov)@+",
+    `TARGMAX=${targmax}`,
     `TOPICLEN=${TOPICLEN}`,
     ...(server.history === undefined ? [] : CHATHISTORY_ISUPPORT),
   ];
 }
 
-/** Sends 005 RPL_ISUPPORT. */
+/** Sends 005 RPL_ISUPPORT, as many lines as it takes to hold at most 13 tokens each. */
 export function sendIsupport(server: ServerContext, user: User): void {
-  reply(
-    server,
-    user,
-    Numeric.RPL_ISUPPORT,
-    ...isupportTokens(server),
-    "are supported by this server",
-  );
+  const tokens = isupportTokens(server);
+  for (
+    let start = 0;
+    start < tokens.length;
+    start += ISUPPORT_TOKENS_PER_LINE
+  ) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_ISUPPORT,
+      ...tokens.slice(start, start + ISUPPORT_TOKENS_PER_LINE),
+      "are supported by this server",
+    );
+  }
 }
 
-/** Sends the LUSERS replies (251, 253, 254, 255). */
+/** Sends the LUSERS replies (251, 253, 254, 255, 265, 266). */
 export function sendLusers(server: ServerContext, user: User): void {
-  const { registered, unregistered, invisible } = server.counts;
+  const { registered, unregistered, invisible, peak } = server.counts;
   reply(
     server,
     user,
@@ -89,6 +125,22 @@ export function sendLusers(server: ServerContext, user: User): void {
     Numeric.RPL_LUSERME,
     `I have ${registered} clients and 0 servers`,
   );
+  // One server: the local and global counts are the same.
+  for (
+    const [numeric, scope] of [
+      [Numeric.RPL_LOCALUSERS, "local"],
+      [Numeric.RPL_GLOBALUSERS, "global"],
+    ]
+  ) {
+    reply(
+      server,
+      user,
+      numeric,
+      String(registered),
+      String(peak),
+      `Current ${scope} users ${registered}, max ${peak}`,
+    );
+  }
 }
 
 /** Sends the MOTD (375, 372…, 376) or 422 when there is none. */
@@ -114,10 +166,25 @@ function whoFlags(user: User, member: Member | undefined, multi: boolean) {
     (member ? memberPrefix(member, multi) : "");
 }
 
+/** Whether `viewer` may see `target` in WHO and WHOIS: `+i` users only by those sharing a channel. */
+function visibleTo(viewer: User, target: User): boolean {
+  if (!target.invisible || target === viewer) return true;
+  for (const key of target.channels.keys()) {
+    if (viewer.channels.has(key)) return true;
+  }
+  return false;
+}
+
+/**
+ * WHO: a channel lists its members; any other mask (`*` and `0` match
+ * everyone) lists the visible users whose nick, username, host, real name or
+ * server matches it. With the `o` flag only operators match, and there are none.
+ */
 function who(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
-  const mask = params[0] ?? "*";
+  const mask = params[0] || "*";
   const multi = user.caps.has("multi-prefix");
+  const name = server.options.name;
   const line = (channel: string, target: User, flags: string) =>
     reply(
       server,
@@ -126,11 +193,21 @@ function who(server: ServerContext, session: Session, params: string[]): void {
       channel,
       target.user,
       target.host,
-      server.options.name,
+      name,
       target.nick,
       flags,
       `0 ${target.realname}`,
     );
+  if ((params[1] ?? "").includes("o")) {
+    reply(
+      server,
+      user,
+      Numeric.RPL_ENDOFWHO,
+      mask,
+      "End of WHO list",
+    );
+    return;
+  }
   if (isChannelName(mask)) {
     const channel = findChannel(server.state, mask);
     if (channel !== undefined) {
@@ -139,9 +216,13 @@ function who(server: ServerContext, session: Session, params: string[]): void {
       }
     }
   } else {
-    const target = findUser(server.state, mask);
-    if (target !== undefined) {
-      line("*", target, whoFlags(target, undefined, multi));
+    const matches = mask === "0" ? () => true : maskMatcher(mask);
+    for (const target of server.state.users.values()) {
+      if (!target.registered || !visibleTo(user, target)) continue;
+      const fields = [target.nick, target.user, target.host, target.realname];
+      if (fields.some(matches) || matches(name)) {
+        line("*", target, whoFlags(target, undefined, multi));
+      }
     }
   }
   reply(server, user, Numeric.RPL_ENDOFWHO, mask, "End of WHO list");
@@ -155,7 +236,7 @@ function whois(
   const { user } = session;
   const nicks = params[params.length - 1];
   const multi = user.caps.has("multi-prefix");
-  for (const nick of nicks.split(",").slice(0, 10)) {
+  for (const nick of nicks.split(",").slice(0, MAX_WHOIS_TARGETS)) {
     const target = findUser(server.state, nick);
     if (target === undefined) {
       reply(server, user, Numeric.ERR_NOSUCHNICK, nick, "No such nick/channel");
@@ -171,9 +252,13 @@ function whois(
       "*",
       target.realname,
     );
-    const channels = [...target.channels.values()].map((channel) =>
-      memberPrefix(channel.members.get(target)!, multi) + channel.name
-    );
+    const channels = [...target.channels.values()]
+      .filter((channel) =>
+        !target.invisible || target === user || channel.members.has(user)
+      )
+      .map((channel) =>
+        memberPrefix(channel.members.get(target)!, multi) + channel.name
+      );
     if (channels.length > 0) {
       reply(
         server,
@@ -229,7 +314,7 @@ function whowas(
 ): void {
   const { user } = session;
   const nicks = params[0];
-  for (const nick of nicks.split(",").slice(0, 10)) {
+  for (const nick of nicks.split(",").slice(0, MAX_WHOIS_TARGETS)) {
     reply(
       server,
       user,

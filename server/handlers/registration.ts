@@ -47,6 +47,7 @@ function tryRegister(server: ServerContext, session: Session): void {
   user.registered = true;
   server.counts.unregistered--;
   server.counts.registered++;
+  server.counts.peak = Math.max(server.counts.peak, server.counts.registered);
   server.log(
     `connect ${user.nick} ${session.address}${user.secure ? " (TLS)" : ""}`,
   );
@@ -75,8 +76,8 @@ function tryRegister(server: ServerContext, session: Session): void {
     name,
     server.version,
     "i",
-    "iklmnotv",
-    "klov",
+    "biklmnotv",
+    "bklov",
   );
   sendIsupport(server, user);
   sendLusers(server, user);
@@ -155,8 +156,18 @@ function userCommand(
     );
     return;
   }
+  if (params[0] === "" || params[3] === "") {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NEEDMOREPARAMS,
+      "USER",
+      "Not enough parameters",
+    );
+    return;
+  }
   user.user = params[0].replace(USERNAME, "").slice(0, 16) || "user";
-  user.realname = params[3] || user.user;
+  user.realname = params[3];
   session.gotUser = true;
   tryRegister(server, session);
 }
