@@ -67,6 +67,8 @@ export interface ChannelModes {
   noExternal: boolean;
   /** `+t`: only operators may change the topic. */
   topicLocked: boolean;
+  /** `+s`: hidden from LIST, NAMES, WHO and WHOIS of non-members. */
+  secret: boolean;
   /** `+k`: key needed to join. */
   key: string | undefined;
   /** `+l`: most members allowed. */
@@ -238,6 +240,7 @@ export function joinChannel(
         moderated: false,
         noExternal: true,
         topicLocked: true,
+        secret: false,
         key: undefined,
         limit: undefined,
       },
@@ -320,6 +323,11 @@ export function canSetTopic(channel: Channel, user: User): boolean {
 /** Longest topic kept, in bytes (ISUPPORT `TOPICLEN`). */
 export const TOPICLEN = 390;
 
+/** Whether `user` may see `channel` in LIST, NAMES, WHO and WHOIS: a member, or anyone unless it is `+s`. */
+export function canSee(channel: Channel, user: User): boolean {
+  return !channel.modes.secret || channel.members.has(user);
+}
+
 /** Sets or, with empty `text`, clears the topic. */
 export function setTopic(
   channel: Channel,
@@ -337,7 +345,7 @@ export function memberPrefix(member: Member, multiPrefix: boolean): string {
 }
 
 /** Channel modes that take no parameter, as advertised in CHANMODES type D. */
-export const FLAG_MODES = "imnt";
+export const FLAG_MODES = "imnst";
 
 /** One requested channel mode change. */
 export interface ModeChange {
@@ -495,8 +503,9 @@ export function applyModeChange(
         i: "inviteOnly",
         m: "moderated",
         n: "noExternal",
+        s: "secret",
         t: "topicLocked",
-      } as const)[mode as "i" | "m" | "n" | "t"];
+      } as const)[mode as "i" | "m" | "n" | "s" | "t"];
       if (modes[field] === add) return null;
       modes[field] = add;
       return { add, mode };
@@ -529,6 +538,7 @@ export function channelModeParams(
   if (modes.inviteOnly) letters += "i";
   if (modes.moderated) letters += "m";
   if (modes.noExternal) letters += "n";
+  if (modes.secret) letters += "s";
   if (modes.topicLocked) letters += "t";
   if (modes.key !== undefined) {
     letters += "k";

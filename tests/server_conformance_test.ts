@@ -287,7 +287,7 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
     const tokens = lines.flatMap((m) => m.params.slice(1, -1));
     for (
       const token of [
-        "CHANMODES=b,k,l,imnt",
+        "CHANMODES=b,k,l,imnst",
         "ELIST=MNU",
         "MAXLIST=b:100",
         "TARGMAX=JOIN:,KICK:,LIST:,NAMES:1,NOTICE:8,PART:,PRIVMSG:8," +
@@ -295,7 +295,7 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
       ]
     ) assertOk(tokens.includes(token), `missing ${token} in ${tokens}`);
     const myinfo = burst.find((m) => m.command === "004")!;
-    assertEquals(myinfo.params.slice(3), ["i", "biklmnotv", "bklov"]);
+    assertEquals(myinfo.params.slice(3), ["i", "biklmnostv", "bklov"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -320,4 +320,39 @@ Deno.test("client tags: 4096 bytes with @ and space are relayed whole, one more 
   );
   await bob.sync();
   assertEquals(bob.pending("PRIVMSG"), []);
+});
+
+Deno.test("+s hides a channel from LIST, NAMES, WHO, WHOIS and TOPIC of non-members; its 353 says @", async () => {
+  await using t = await startTestServer();
+  const first = await inChannel(t, "first", "#gen");
+  await first.send("TOPIC #gen :hidden");
+  await first.send("MODE #gen +s");
+  assertEquals((await first.waitFor("MODE")).params, ["#gen", "+s"]);
+  const listed = async (client: IrcClient) =>
+    (await answers(client, "LIST")).filter((m) => m.command === "322")
+      .map((m) => m.params[1]);
+  assertEquals(await listed(first), ["#gen"]);
+  const second = await t.client("second");
+  assertEquals(await listed(second), []);
+  assertEquals(
+    (await answers(second, "NAMES #gen")).map((m) => m.command),
+    ["366"],
+  );
+  assertEquals(
+    (await answers(second, "WHO #gen")).map((m) => m.command),
+    ["315"],
+  );
+  assertEquals(
+    (await answers(second, "WHOIS first")).filter((m) => m.command === "319"),
+    [],
+  );
+  assertEquals(
+    (await answers(second, "TOPIC #gen")).map((m) => m.command),
+    ["442"],
+  );
+  await second.send("JOIN #gen");
+  const names = await second.waitFor("353");
+  assertEquals(names.params.slice(1, 3), ["@", "#gen"]);
+  await second.waitFor("366");
+  assertEquals(await listed(second), ["#gen"]);
 });

@@ -18,6 +18,7 @@ import { hasWildcards, maskMatcher } from "../masks.ts";
 import { relayFrom, reply } from "../replies.ts";
 import {
   applyModeChange,
+  canSee,
   canSetTopic,
   type Channel,
   channelModeParams,
@@ -38,7 +39,7 @@ import { userMode } from "./queries.ts";
 
 const encoder = new TextEncoder();
 
-/** Sends 353 RPL_NAMREPLY lines (as many names per line as fit) and 366 for `channel`. */
+/** Sends 353 RPL_NAMREPLY lines (as many names per line as fit; `@` marks a `+s` channel) and 366 for `channel`. */
 export function sendNames(
   server: ServerContext,
   user: User,
@@ -47,7 +48,7 @@ export function sendNames(
   const multi = user.caps.has("multi-prefix");
   const head = fitBody(server.options.name, Numeric.RPL_NAMREPLY, [
     user.nick,
-    "=",
+    channel.modes.secret ? "@" : "=",
     channel.name,
     "x",
   ]).slice(0, -1);
@@ -180,8 +181,9 @@ function names(
   }
   for (const name of params[0].split(",")) {
     const channel = findChannel(server.state, name);
-    if (channel !== undefined) sendNames(server, user, channel);
-    else {reply(
+    if (channel !== undefined && canSee(channel, user)) {
+      sendNames(server, user, channel);
+    } else {reply(
         server,
         user,
         Numeric.RPL_ENDOFNAMES,
@@ -199,7 +201,9 @@ function topic(
   const { user } = session;
   const channel = findChannel(server.state, params[0]);
   if (channel === undefined) return noSuchChannel(server, user, params[0]);
-  if (params.length < 2) return sendTopic(server, user, channel);
+  if (params.length < 2 && canSee(channel, user)) {
+    return sendTopic(server, user, channel);
+  }
   if (!channel.members.has(user)) {
     reply(
       server,
@@ -266,7 +270,7 @@ function list(server: ServerContext, session: Session, params: string[]): void {
     ? terms.map((name) => findChannel(server.state, name))
     : [...server.state.channels.values()].filter(listFilter(terms));
   for (const channel of new Set(channels)) {
-    if (channel === undefined) continue;
+    if (channel === undefined || !canSee(channel, user)) continue;
     reply(
       server,
       user,

@@ -21,6 +21,7 @@ import { maskMatcher } from "../masks.ts";
 import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
 import { MAX_TARGETS } from "./messaging.ts";
 import {
+  canSee,
   findChannel,
   findUser,
   FLAG_MODES,
@@ -210,7 +211,7 @@ function who(server: ServerContext, session: Session, params: string[]): void {
   }
   if (isChannelName(mask)) {
     const channel = findChannel(server.state, mask);
-    if (channel !== undefined) {
+    if (channel !== undefined && canSee(channel, user)) {
       for (const [member, standing] of channel.members) {
         line(channel.name, member, whoFlags(member, standing, multi));
       }
@@ -254,7 +255,8 @@ function whois(
     );
     const channels = [...target.channels.values()]
       .filter((channel) =>
-        !target.invisible || target === user || channel.members.has(user)
+        channel.members.has(user) ||
+        (!target.invisible && !channel.modes.secret) || target === user
       )
       .map((channel) =>
         memberPrefix(channel.members.get(target)!, multi) + channel.name

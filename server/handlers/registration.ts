@@ -76,7 +76,7 @@ function tryRegister(server: ServerContext, session: Session): void {
     name,
     server.version,
     "i",
-    "biklmnotv",
+    "biklmnostv",
     "bklov",
   );
   sendIsupport(server, user);
