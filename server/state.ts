@@ -124,11 +124,35 @@ export interface ChatState {
   users: Map<string, User>;
   /** Channels by case-folded name. */
   channels: Map<string, Channel>;
+  /** Nicknames given up by registered users, oldest first, at most {@link WHOWAS_LENGTH}. */
+  whowas: WhowasEntry[];
+}
+
+/** A nickname a registered user gave up (by NICK or by leaving), for WHOWAS. */
+export interface WhowasEntry {
+  /** The nickname as it was. */
+  nick: string;
+  /** Username then. */
+  user: string;
+  /** Host then. */
+  host: string;
+  /** Real name then. */
+  realname: string;
+}
+
+/** Most entries kept for WHOWAS; older ones are forgotten. */
+export const WHOWAS_LENGTH = 200;
+
+function rememberNick(state: ChatState, user: User): void {
+  if (!user.registered) return;
+  const { nick, host, realname } = user;
+  state.whowas.push({ nick, user: user.user, host, realname });
+  if (state.whowas.length > WHOWAS_LENGTH) state.whowas.shift();
 }
 
 /** Creates an empty state. */
 export function createChatState(): ChatState {
-  return { users: new Map(), channels: new Map() };
+  return { users: new Map(), channels: new Map(), whowas: [] };
 }
 
 /** What {@link createUser} needs to know about a new connection. */
@@ -184,6 +208,7 @@ export function claimNick(
   const holder = state.users.get(key);
   if (holder !== undefined && holder !== user) return "in-use";
   if (user.key !== "") state.users.delete(user.key);
+  rememberNick(state, user);
   state.users.set(key, user);
   user.nick = nick;
   user.key = key;
@@ -284,8 +309,9 @@ export function leaveChannel(
   return true;
 }
 
-/** Removes `user` from every channel and frees its nickname. */
+/** Removes `user` from every channel and frees its nickname, remembering it for WHOWAS. */
 export function removeUser(state: ChatState, user: User): void {
+  rememberNick(state, user);
   for (const channel of [...user.channels.values()]) {
     leaveChannel(state, user, channel);
   }

@@ -356,3 +356,43 @@ Deno.test("+s hides a channel from LIST, NAMES, WHO, WHOIS and TOPIC of non-memb
   await second.waitFor("366");
   assertEquals(await listed(second), ["#gen"]);
 });
+
+Deno.test("WHOWAS answers from remembered nicks, newest first, up to a count; 406 for unknown nicks", async () => {
+  await using t = await startTestServer();
+  const asker = await t.client("nick1");
+  for (const ident of ["ident2", "ident3"]) {
+    const gone = await t.connect();
+    await gone.register("nick2", { user: ident, realname: "Realname" });
+    await gone.send("QUIT :bye");
+    await gone.closed;
+  }
+  const renamed = await t.client("nick3");
+  await renamed.send("NICK nick4");
+  await renamed.waitFor("NICK");
+  const rows = async (line: string) =>
+    (await answers(asker, line)).map((m) => [m.command, ...m.params.slice(1)]);
+  const server = ["312", "nick2", "tertulia.local", "tertulia chat server"];
+  assertEquals(await rows("WHOWAS nick2"), [
+    ["314", "nick2", "ident3", "127.0.0.1", "*", "Realname"],
+    server,
+    ["314", "nick2", "ident2", "127.0.0.1", "*", "Realname"],
+    server,
+    ["369", "nick2", "End of WHOWAS"],
+  ]);
+  assertEquals((await rows("WHOWAS nick2 1")).map((row) => row[0]), [
+    "314",
+    "312",
+    "369",
+  ]);
+  assertEquals((await rows("WHOWAS nick3,ghost")).map((row) => row[0]), [
+    "406",
+    "314",
+    "312",
+    "369",
+  ]);
+  assertEquals((await rows("WHOWAS NICK3"))[0].slice(0, 3), [
+    "314",
+    "nick3",
+    "nick3",
+  ]);
+});

@@ -305,9 +305,10 @@ function whois(
 }
 
 /**
- * No nickname history is kept, so every WHOWAS gets 406 per nick and 369.
- * Clients need the answer: irssi turns a WHOIS 401 into WHOWAS and shows only
- * its reply.
+ * WHOWAS: 314 and 312 for each remembered use of the nicks (masks allowed),
+ * newest first, at most `count` per nick when it is positive; 406 for a
+ * nick never seen; always 369. Clients need the answer: irssi turns a WHOIS
+ * 401 into WHOWAS and shows only its reply.
  */
 function whowas(
   server: ServerContext,
@@ -316,13 +317,48 @@ function whowas(
 ): void {
   const { user } = session;
   const nicks = params[0];
+  const count = Number.parseInt(params[1] ?? "", 10);
+  const history = server.state.whowas;
+  const found = new Set<number>();
   for (const nick of nicks.split(",").slice(0, MAX_WHOIS_TARGETS)) {
+    const matches = maskMatcher(nick);
+    let kept = 0;
+    for (let index = history.length - 1; index >= 0; index--) {
+      if (count > 0 && kept >= count) break;
+      if (matches(history[index].nick)) {
+        found.add(index);
+        kept++;
+      }
+    }
+    if (kept === 0) {
+      reply(
+        server,
+        user,
+        Numeric.ERR_WASNOSUCHNICK,
+        nick,
+        "There was no such nickname",
+      );
+    }
+  }
+  for (const index of [...found].sort((a, b) => b - a)) {
+    const entry = history[index];
     reply(
       server,
       user,
-      Numeric.ERR_WASNOSUCHNICK,
-      nick,
-      "There was no such nickname",
+      Numeric.RPL_WHOWASUSER,
+      entry.nick,
+      entry.user,
+      entry.host,
+      "*",
+      entry.realname,
+    );
+    reply(
+      server,
+      user,
+      Numeric.RPL_WHOISSERVER,
+      entry.nick,
+      server.options.name,
+      `${server.options.network} chat server`,
     );
   }
   reply(server, user, Numeric.RPL_ENDOFWHOWAS, nicks, "End of WHOWAS");
