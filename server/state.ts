@@ -398,7 +398,7 @@ export interface ParsedModes {
 /**
  * Splits a mode string such as `+o-k+l alice key 10` into changes. Changes
  * missing their parameter are dropped and listed in `missing`; `b` without
- * one asks for the ban list.
+ * one asks for the ban list; `-k` takes the old key if one is given.
  */
 export function parseModeChanges(
   modestring: string,
@@ -423,6 +423,8 @@ export function parseModeChanges(
       if (param !== undefined) result.changes.push({ add, mode, param });
       else result.missing.push(mode);
     } else if (FLAG_MODES.includes(mode) || mode === "k" || mode === "l") {
+      // `-k` may name the old key (RFC 1459 asks for it); it is not needed.
+      if (mode === "k") next++;
       result.changes.push({ add, mode });
     } else if (mode === "b") {
       const param = args[next++];

@@ -139,6 +139,10 @@ Deno.test("parseModeChanges splits letters and parameters, drops changes missing
   assertEquals(parseModeChanges("-b", ["bob"]).changes, [
     { add: false, mode: "b", param: "bob" },
   ]);
+  assertEquals(parseModeChanges("-k+l", ["old", "5"]).changes, [
+    { add: false, mode: "k" },
+    { add: true, mode: "l", param: "5" },
+  ]);
 });
 
 Deno.test("applyModeChange reports what changed, no-ops and errors", () => {
