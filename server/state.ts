@@ -234,14 +234,23 @@ export type JoinResult =
   | { kind: "joined"; channel: Channel; created: boolean }
   | { kind: "already"; channel: Channel }
   | {
-    kind: "invalid" | "full" | "invite-only" | "bad-key" | "banned";
+    kind:
+      | "invalid"
+      | "too-many"
+      | "full"
+      | "invite-only"
+      | "bad-key"
+      | "banned";
     channel?: Channel;
   };
 
+/** Most channels one user may be in (ISUPPORT `CHANLIMIT`). */
+export const CHANLIMIT = 50;
+
 /**
  * Adds `user` to channel `name`, creating it (with `+nt`, the creator as
- * operator) if needed. Checks `+k`, `+l`, `+i` and `+b`; an invite lets one
- * past all four.
+ * operator) if needed. Checks {@link CHANLIMIT}, then `+k`, `+l`, `+i` and
+ * `+b`; an invite lets one past those four.
  */
 export function joinChannel(
   state: ChatState,
@@ -253,6 +262,9 @@ export function joinChannel(
   if (!isValidChannel(name)) return { kind: "invalid" };
   const folded = casefold(name);
   let channel = state.channels.get(folded);
+  if (
+    user.channels.size >= CHANLIMIT && !user.channels.has(folded)
+  ) return { kind: "too-many" };
   if (channel === undefined) {
     channel = {
       name,

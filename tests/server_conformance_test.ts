@@ -60,6 +60,16 @@ const ERROR_CASES: { line: string; replies: string[]; params: string[] }[] = [
   { line: "MODE #chan +o :", replies: ["401"], params: ["*"] },
   { line: "MODE #nowhere +o op", replies: ["403"], params: ["#nowhere"] },
   { line: "JOIN :#a b", replies: ["403"], params: ["*"] },
+  {
+    line: `JOIN #${"b".repeat(50)}`,
+    replies: ["403"],
+    params: [`#${"b".repeat(50)}`],
+  },
+  {
+    line: `NICK ${"b".repeat(35)}`,
+    replies: ["432"],
+    params: ["b".repeat(35)],
+  },
   { line: "NICK :a b", replies: ["432"], params: ["*"] },
   { line: "WHOIS :a b", replies: ["401", "318"], params: ["*"] },
   { line: "PART :#a b", replies: ["403"], params: ["*"] },
@@ -288,6 +298,7 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
     for (
       const token of [
         "CHANMODES=b,k,l,imnst",
+        "CHANLIMIT=#:50",
         "ELIST=MNU",
         "MAXLIST=b:100",
         "TARGMAX=JOIN:,KICK:,LIST:,NAMES:1,NOTICE:8,PART:,PRIVMSG:8," +
@@ -395,4 +406,25 @@ Deno.test("WHOWAS answers from remembered nicks, newest first, up to a count; 40
     "nick3",
     "nick3",
   ]);
+});
+
+Deno.test("CHANLIMIT: the 51st channel gets 405; rejoining a channel one is in does not count", async () => {
+  await using t = await startTestServer();
+  const foo = await t.client("foo");
+  await foo.send(
+    `JOIN ${Array.from({ length: 50 }, (_, i) => `#chan${i}`).join(",")}`,
+  );
+  await foo.waitFor((m) => m.command === "366" && m.params[1] === "#chan49");
+  assertEquals(
+    (await answers(foo, "JOIN #chan")).map((m) => [
+      m.command,
+      ...m.params.slice(0, 2),
+    ]),
+    [["405", "foo", "#chan"]],
+  );
+  assertEquals(await answers(foo, "JOIN #chan7"), []);
+  await foo.send("PART #chan7");
+  await foo.waitFor("PART");
+  await foo.send("JOIN #chan");
+  await foo.waitFor((m) => m.command === "366" && m.params[1] === "#chan");
 });

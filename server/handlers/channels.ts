@@ -113,6 +113,10 @@ const JOIN_ERRORS = {
   "invite-only": [Numeric.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"],
   "bad-key": [Numeric.ERR_BADCHANNELKEY, "Cannot join channel (+k)"],
   banned: [Numeric.ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"],
+  "too-many": [
+    Numeric.ERR_TOOMANYCHANNELS,
+    "You have joined too many channels",
+  ],
 } as const;
 
 function join(server: ServerContext, session: Session, params: string[]): void {
@@ -137,7 +141,7 @@ function join(server: ServerContext, session: Session, params: string[]): void {
     if (result.kind === "already") return;
     if (result.kind !== "joined") {
       const [numeric, text] = JOIN_ERRORS[result.kind];
-      return reply(server, user, numeric, result.channel!.name, text);
+      return reply(server, user, numeric, result.channel?.name ?? name, text);
     }
     const { channel } = result;
     if (result.created) server.history?.restoreTopic?.(channel);

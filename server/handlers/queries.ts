@@ -22,6 +22,7 @@ import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
 import { MAX_TARGETS } from "./messaging.ts";
 import {
   canSee,
+  CHANLIMIT,
   findChannel,
   findUser,
   FLAG_MODES,
@@ -60,6 +61,7 @@ export function isupportTokens(server: ServerContext): string[] {
   return [
     "AWAYLEN=390",
     `CASEMAPPING=${CASEMAPPING}`,
+    `CHANLIMIT=#:${CHANLIMIT}`,
     `CHANMODES=b,k,l,${FLAG_MODES}`,
     `CHANNELLEN=${CHANNELLEN}`,
     `CHANTYPES=${CHANTYPES}`,
