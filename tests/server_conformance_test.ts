@@ -76,6 +76,8 @@ const ERROR_CASES: { line: string; replies: string[]; params: string[] }[] = [
   { line: "CAP :a b", replies: ["410"], params: ["*"] },
   { line: "PING", replies: ["461"], params: ["PING"] },
   { line: "HELP", replies: ["421"], params: ["HELP"] },
+  { line: "OPER admin secret", replies: ["491"], params: [] },
+  { line: "OPER admin", replies: ["461"], params: ["OPER"] },
   { line: "NAMES #nowhere", replies: ["366"], params: ["#nowhere"] },
   { line: "KICK #chan,#other op", replies: ["461"], params: ["KICK"] },
   { line: "KICK #nowhere op", replies: ["403"], params: ["#nowhere"] },

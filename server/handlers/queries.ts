@@ -1,6 +1,6 @@
 /**
  * Queries and user status: WHO, WHOIS, WHOWAS, AWAY, ISON, USERHOST,
- * VERSION, TIME, LUSERS, MOTD and user MODE.
+ * VERSION, TIME, LUSERS, MOTD, OPER (always refused) and user MODE.
  *
  * @module
  */
@@ -484,6 +484,16 @@ export function userMode(
   }
 }
 
+/** OPER: tertulia has no IRC operator accounts, so every attempt gets 491. */
+function oper(server: ServerContext, session: Session): void {
+  reply(
+    server,
+    session.user,
+    Numeric.ERR_NOOPERHOST,
+    "No operator accounts on this server",
+  );
+}
+
 /** Query commands for the command table. */
 export const queryCommands: Record<string, CommandSpec> = {
   WHO: {
@@ -534,6 +544,11 @@ export const queryCommands: Record<string, CommandSpec> = {
   MOTD: {
     handler: (s, c) => sendMotd(s, c.user),
     minParams: 0,
+    beforeRegistration: false,
+  },
+  OPER: {
+    handler: (s, c) => oper(s, c),
+    minParams: 2,
     beforeRegistration: false,
   },
 };
