@@ -97,6 +97,19 @@ export interface History {
   before(channel: string, ref: HistoryRef, limit: number): HistoryLine[];
   /** Up to `limit` lines of `channel` just after `ref`, oldest first. */
   after(channel: string, ref: HistoryRef, limit: number): HistoryLine[];
+  /**
+   * Up to `limit` lines of `channel` strictly between `from` and `to`,
+   * oldest first, counted from `from`: the earliest ones when `from` is the
+   * earlier reference, the latest ones when it is the later.
+   */
+  between(
+    channel: string,
+    from: HistoryRef,
+    to: HistoryRef,
+    limit: number,
+  ): HistoryLine[];
+  /** Up to `limit` lines of `channel` around `ref` (the referenced line included), oldest first. */
+  around(channel: string, ref: HistoryRef, limit: number): HistoryLine[];
   /** Queues `channel`'s topic for the next commit; `undefined` forgets it. */
   setTopic(channel: string, topic: StoredTopic | undefined): void;
   /** The stored topic of `channel`, if it has one. */
@@ -152,6 +165,8 @@ const DEFAULT_MAX_PENDING = 1000;
 const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Rows deleted per step while pruning, so one step never blocks chat for long. */
 const PRUNE_STEP_ROWS = 500;
+/** An id above every stored one, for ranges open at the top. */
+const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 /** Lines inserted per statement: one native call per chunk rather than per line. */
 const INSERT_CHUNK = 64;
 
@@ -321,18 +336,13 @@ function prepareStatements(db: DatabaseSync) {
   const selectTopic = db.prepare(
     "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
   );
-  const linesBelow = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id < ?
-       ORDER BY id DESC LIMIT ?`,
-  );
-  const linesAbove = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
-       ORDER BY id ASC LIMIT ?`,
-  );
-  const newestAbove = db.prepare(
-    `SELECT ${COLUMNS} FROM messages WHERE channel = ? AND id > ?
-       ORDER BY id DESC LIMIT ?`,
-  );
+  const range = (order: "ASC" | "DESC") =>
+    db.prepare(
+      `SELECT ${COLUMNS} FROM messages
+       WHERE channel = ? AND id > ? AND id < ? ORDER BY id ${order} LIMIT ?`,
+    );
+  const oldestInRange = range("ASC");
+  const newestInRange = range("DESC");
   const idOfMsgid = db.prepare(
     "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
   );
@@ -360,9 +370,8 @@ function prepareStatements(db: DatabaseSync) {
     upsertTopic,
     deleteTopic,
     selectTopic,
-    linesBelow,
-    linesAbove,
-    newestAbove,
+    oldestInRange,
+    newestInRange,
     idOfMsgid,
     channelRange,
     channelFirstFrom,
@@ -538,15 +547,13 @@ export function openHistory(options: HistoryOptions): History {
   /**
    * The id a reference stands for, as an exclusive bound: for `side`
    * "below", lines before it have smaller ids; for "above", lines after it
-   * have larger ids; no reference means from the very first line.
-   * `undefined` for a msgid not in `channel`.
+   * have larger ids. `undefined` for a msgid not in `channel`.
    */
   function boundOf(
     channel: string,
-    ref: HistoryRef | undefined,
+    ref: HistoryRef,
     side: "below" | "above",
   ): number | undefined {
-    if (ref === undefined) return 0;
     if ("msgid" in ref) {
       const row = sql.idOfMsgid.get(ref.msgid, channel) as Row | undefined;
       return row === undefined ? undefined : Number(row.id);
@@ -556,20 +563,28 @@ export function openHistory(options: HistoryOptions): History {
       : firstIdFrom(ref.time + 1, channel) - 1;
   }
 
-  /** Lines of `channel` beside `ref`, oldest first. */
-  function query(
-    statement: StatementSync,
+  /**
+   * Up to `limit` lines of `channel` with ids strictly between `lower` and
+   * `upper`, oldest first: the oldest of them, or the newest when `newest`.
+   */
+  function linesIn(
     channel: string,
-    ref: HistoryRef | undefined,
-    side: "below" | "above",
+    lower: number | undefined,
+    upper: number | undefined,
     limit: number,
+    newest: boolean,
   ): HistoryLine[] {
+    if (lower === undefined || upper === undefined || limit <= 0) return [];
+    const statement = newest ? sql.newestInRange : sql.oldestInRange;
+    const rows = (statement.all(channel, lower, upper, limit) as Row[])
+      .map(toLine);
+    return newest ? rows.reverse() : rows;
+  }
+
+  /** Runs `body` on the casefolded `channel` once queued lines are committed, so they are seen. */
+  function reading<T>(channel: string, body: (key: string) => T): T {
     flush();
-    const key = casefold(channel);
-    const bound = boundOf(key, ref, side);
-    if (bound === undefined) return [];
-    const rows = (statement.all(key, bound, limit) as Row[]).map(toLine);
-    return statement === sql.linesAbove ? rows : rows.reverse();
+    return body(casefold(channel));
   }
 
   async function prune(olderThan: number): Promise<number> {
@@ -633,13 +648,56 @@ export function openHistory(options: HistoryOptions): History {
       return line;
     },
     latest(channel, limit, after) {
-      return query(sql.newestAbove, channel, after, "above", limit);
+      return reading(channel, (key) => {
+        const lower = after === undefined ? 0 : boundOf(key, after, "above");
+        return linesIn(key, lower, NO_UPPER_BOUND, limit, true);
+      });
     },
     before(channel, ref, limit) {
-      return query(sql.linesBelow, channel, ref, "below", limit);
+      return reading(
+        channel,
+        (key) => linesIn(key, 0, boundOf(key, ref, "below"), limit, true),
+      );
     },
     after(channel, ref, limit) {
-      return query(sql.linesAbove, channel, ref, "above", limit);
+      return reading(
+        channel,
+        (key) =>
+          linesIn(
+            key,
+            boundOf(key, ref, "above"),
+            NO_UPPER_BOUND,
+            limit,
+            false,
+          ),
+      );
+    },
+    between(channel, from, to, limit) {
+      return reading(channel, (key) => {
+        const start = boundOf(key, from, "above");
+        const end = boundOf(key, to, "below");
+        if (start === undefined || end === undefined) return [];
+        if (start < end) return linesIn(key, start, end, limit, false);
+        return linesIn(
+          key,
+          boundOf(key, to, "above"),
+          boundOf(key, from, "below"),
+          limit,
+          true,
+        );
+      });
+    },
+    around(channel, ref, limit) {
+      return reading(channel, (key) => {
+        // The referenced line (or the first at or after the time) starts the later half.
+        const pivot = boundOf(key, ref, "below");
+        if (pivot === undefined) return [];
+        const earlier = Math.floor((limit - ("msgid" in ref ? 1 : 0)) / 2);
+        return [
+          ...linesIn(key, 0, pivot, earlier, true),
+          ...linesIn(key, pivot - 1, NO_UPPER_BOUND, limit - earlier, false),
+        ];
+      });
     },
     setTopic(channel, topic) {
       enqueue(

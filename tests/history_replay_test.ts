@@ -168,7 +168,7 @@ Deno.test("historyLines limits the replay to the newest lines; 0 replays nothing
   });
 });
 
-Deno.test("CHATHISTORY LATEST, BEFORE and AFTER answer in batches; bad requests get FAIL", async () => {
+Deno.test("CHATHISTORY LATEST, BEFORE, AFTER, BETWEEN and AROUND answer in batches; bad requests get FAIL", async () => {
   await withDbDir(async (dir) => {
     await withServer({ db: join(dir, "chat.db") }, async (server) => {
       const ana = await server.client("ana", [
@@ -221,6 +221,20 @@ Deno.test("CHATHISTORY LATEST, BEFORE and AFTER answer in batches; bad requests 
         ["m4", "m5"],
       );
       assertEquals(await ask("CHATHISTORY BEFORE #t msgid=nope 10"), []);
+      const id = (i: number) => `msgid=${sent[i].tags.msgid}`;
+      assertEquals(await ask(`CHATHISTORY BETWEEN #t ${id(0)} ${id(5)} 2`), [
+        "m1",
+        "m2",
+      ]);
+      assertEquals(await ask(`CHATHISTORY BETWEEN #t ${id(5)} ${id(0)} 2`), [
+        "m3",
+        "m4",
+      ]);
+      assertEquals(await ask(`CHATHISTORY AROUND #t ${id(2)} 3`), [
+        "m1",
+        "m2",
+        "m3",
+      ]);
 
       const fail = async (request: string) => {
         const answer = await ask(request);
@@ -240,6 +254,10 @@ Deno.test("CHATHISTORY LATEST, BEFORE and AFTER answer in batches; bad requests 
         "INVALID_PARAMS",
       ]);
       assertEquals(await fail("CHATHISTORY AROUND #t * 10"), [
+        "CHATHISTORY",
+        "INVALID_PARAMS",
+      ]);
+      assertEquals(await fail("CHATHISTORY TARGETS * * 10"), [
         "CHATHISTORY",
         "INVALID_PARAMS",
       ]);

@@ -163,6 +163,59 @@ Deno.test("before, after and latest-after answer by msgid and by time", async ()
   });
 });
 
+Deno.test("between counts from its first reference either way; around centres on its reference", async () => {
+  await withTempDir(async (dir) => {
+    await withStore({ path: join(dir, "h.db") }, (history) => {
+      const base = Date.UTC(2026, 0, 1);
+      const lines = Array.from(
+        { length: 10 },
+        (_, i) => say(history, "#c", `m${i}`, base + i * 1000),
+      );
+      say(history, "#other", "elsewhere", base + 4500);
+      const texts = (found: { text: string }[]) =>
+        found.map((line) => line.text);
+      const id = (i: number) => ({ msgid: lines[i].msgid });
+      assertEquals(texts(history.between("#c", id(2), id(7), 3)), [
+        "m3",
+        "m4",
+        "m5",
+      ]);
+      assertEquals(texts(history.between("#c", id(7), id(2), 3)), [
+        "m4",
+        "m5",
+        "m6",
+      ]);
+      assertEquals(texts(history.between("#c", id(2), id(3), 10)), []);
+      assertEquals(texts(history.between("#c", id(4), id(4), 10)), []);
+      assertEquals(
+        texts(
+          history.between("#c", { time: base + 1000 }, {
+            time: base + 4000,
+          }, 10),
+        ),
+        ["m2", "m3"],
+      );
+      assertEquals(
+        texts(
+          history.between("#c", { time: base + 9000 }, { time: base }, 10),
+        ),
+        ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"],
+      );
+      assertEquals(history.between("#c", { msgid: "nope" }, id(3), 10), []);
+      assertEquals(texts(history.around("#c", id(5), 1)), ["m5"]);
+      assertEquals(texts(history.around("#c", id(5), 3)), ["m4", "m5", "m6"]);
+      assertEquals(texts(history.around("#c", id(0), 3)), ["m0", "m1"]);
+      assertEquals(texts(history.around("#c", { time: base + 4500 }, 4)), [
+        "m3",
+        "m4",
+        "m5",
+        "m6",
+      ]);
+      assertEquals(history.around("#c", { msgid: "nope" }, 3), []);
+    });
+  });
+});
+
 Deno.test("timestamp references split equal times correctly and ignore other channels' lines", async () => {
   await withTempDir(async (dir) => {
     await withStore({ path: join(dir, "h.db") }, (history) => {

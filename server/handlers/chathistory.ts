@@ -1,7 +1,9 @@
 /**
- * The IRCv3 `CHATHISTORY` command (draft/chathistory): LATEST, BEFORE and
- * AFTER on channels the client is in, answered from the history store in a
- * `chathistory` batch. Errors use standard replies (`FAIL CHATHISTORY ...`).
+ * The IRCv3 `CHATHISTORY` command (draft/chathistory): LATEST, BEFORE,
+ * AFTER, AROUND and BETWEEN on channels the client is in, answered from the
+ * history store in a `chathistory` batch. Errors use standard replies
+ * (`FAIL CHATHISTORY ...`). TARGETS is not offered: private messages are not
+ * stored.
  *
  * @module
  */
@@ -24,7 +26,14 @@ export const CHATHISTORY_ISUPPORT = [
   "MSGREFTYPES=timestamp,msgid",
 ] as const;
 
-const SUBCOMMANDS = new Set(["LATEST", "BEFORE", "AFTER"]);
+/** How many message references each supported subcommand takes. */
+const REFERENCES: Record<string, number> = {
+  LATEST: 1,
+  BEFORE: 1,
+  AFTER: 1,
+  AROUND: 1,
+  BETWEEN: 2,
+};
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /** Parses `msgid=…`, `timestamp=…` or (where allowed) `*`; `null` when malformed. */
@@ -66,23 +75,29 @@ function chathistory(
       code,
       ...rest,
     ]);
-  const [given = "", target = "", refText = "", limitText] = params;
+  const [given = "", target = "", ...rest] = params;
   const subcommand = given.toUpperCase();
-  if (!SUBCOMMANDS.has(subcommand)) {
+  const references = REFERENCES[subcommand];
+  if (references === undefined) {
     fail("INVALID_PARAMS", given || "*", "Unknown or unsupported subcommand");
     return;
   }
-  if (limitText === undefined) {
+  if (rest.length < references + 1) {
     fail("NEED_MORE_PARAMS", subcommand, "Missing parameters");
     return;
   }
-  const ref = parseHistoryRef(refText, subcommand === "LATEST");
-  const limit = Number(limitText);
-  if (ref === null || !/^\d{1,9}$/.test(limitText)) {
+  const refTexts = rest.slice(0, references);
+  const limitText = rest[references];
+  const refs = refTexts.map((text) =>
+    parseHistoryRef(text, subcommand === "LATEST")
+  );
+  const bad = refTexts.find((_, index) => refs[index] === null) ??
+    (/^\d{1,9}$/.test(limitText) ? undefined : limitText);
+  if (bad !== undefined) {
     fail(
       "INVALID_PARAMS",
       subcommand,
-      ref === null ? refText : limitText,
+      bad,
       "Invalid message reference or limit",
     );
     return;
@@ -97,18 +112,32 @@ function chathistory(
     );
     return;
   }
+  const limit = Number(limitText);
   const count = Math.min(
     limit === 0 ? CHATHISTORY_MAX : limit,
     CHATHISTORY_MAX,
   );
+  const [first, second] = refs as (HistoryRef | undefined)[];
   let lines: HistoryLine[];
   try {
     const { store } = history;
-    lines = subcommand === "LATEST"
-      ? store.latest(channel.key, count, ref)
-      : subcommand === "BEFORE"
-      ? store.before(channel.key, ref!, count)
-      : store.after(channel.key, ref!, count);
+    const key = channel.key;
+    switch (subcommand) {
+      case "LATEST":
+        lines = store.latest(key, count, first);
+        break;
+      case "BEFORE":
+        lines = store.before(key, first!, count);
+        break;
+      case "AFTER":
+        lines = store.after(key, first!, count);
+        break;
+      case "AROUND":
+        lines = store.around(key, first!, count);
+        break;
+      default:
+        lines = store.between(key, first!, second!, count);
+    }
   } catch (error) {
     server.log(
       `Cannot read history of ${channel.name}: ${
