@@ -93,6 +93,8 @@ export interface Ban {
   setter: string;
   /** When it was set, in ms since the epoch. */
   setAt: number;
+  /** Whether a `nick!user@host` matches {@link Ban.mask}, compiled once. */
+  matches: (prefix: string) => boolean;
 }
 
 /** Most entries a channel's ban list holds (ISUPPORT `MAXLIST`). */
@@ -336,7 +338,7 @@ export function removeUser(state: ChatState, user: User): void {
 export function isBanned(channel: Channel, user: User): boolean {
   if (channel.bans.length === 0) return false;
   const prefix = prefixOf(user);
-  return channel.bans.some((ban) => maskMatcher(ban.mask)(prefix));
+  return channel.bans.some((ban) => ban.matches(prefix));
 }
 
 /**
@@ -483,7 +485,12 @@ function changeBan(
   }
   if (index !== -1) return null;
   if (channel.bans.length >= MAXBANS) return "list-full";
-  channel.bans.push({ mask, setter: by.nick, setAt: by.now });
+  channel.bans.push({
+    mask,
+    setter: by.nick,
+    setAt: by.now,
+    matches: maskMatcher(mask),
+  });
   return { add, mode: "b", param: mask };
 }
 
