@@ -97,6 +97,9 @@ export interface Ban {
   matches: (prefix: string) => boolean;
 }
 
+/** Longest ban mask accepted, in characters, so a MODE line relaying it always fits. */
+export const MAX_BAN_MASK = 250;
+
 /** Most entries a channel's ban list holds (ISUPPORT `MAXLIST`). */
 export const MAXBANS = 100;
 
@@ -474,7 +477,9 @@ function changeBan(
   by: ModeSetter,
 ): ModeChange | null | ModeError {
   const mask = normalizeBanMask(param);
-  if (/[\s,]/.test(mask) || mask.startsWith(":")) return "bad-param";
+  if (
+    /[\s,]/.test(mask) || mask.startsWith(":") || mask.length > MAX_BAN_MASK
+  ) return "bad-param";
   const index = channel.bans.findIndex((ban) =>
     casefold(ban.mask) === casefold(mask)
   );

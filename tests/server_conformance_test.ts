@@ -430,3 +430,21 @@ Deno.test("CHANLIMIT: the 51st channel gets 405; rejoining a channel one is in d
   await foo.send("JOIN #chan");
   await foo.waitFor((m) => m.command === "366" && m.params[1] === "#chan");
 });
+
+Deno.test("a MODE with many parameters is relayed as several lines of at most 15 parameters; over-long ban masks get 696", async () => {
+  await using t = await startTestServer();
+  const op = await inChannel(t, "op");
+  const masks = Array.from({ length: 20 }, (_, i) => `m${i}!*@*`);
+  const replies = await answers(
+    op,
+    `MODE #chan +${"b".repeat(20)} ${masks.join(" ")}`,
+  );
+  assertEquals(replies.map((m) => m.command), ["MODE", "MODE"]);
+  for (const line of replies) assertOk(line.params.length <= 15);
+  assertEquals(replies.flatMap((m) => m.params.slice(2)), masks);
+  const long = `${"x".repeat(251)}!*@*`;
+  assertEquals(
+    (await answers(op, `MODE #chan +b ${long}`)).map((m) => m.command),
+    ["696"],
+  );
+});

@@ -354,14 +354,49 @@ function channelMode(
     const [numeric, ...rest] = MODE_ERRORS[result](channel, change);
     reply(server, user, numeric, ...rest);
   }
-  if (applied.length === 0) return;
-  sendToChannel(
-    channel,
-    relayFrom(server, user, "MODE", [
-      channel.name,
-      ...formatModeChanges(applied),
-    ]),
-  );
+  for (const group of modeLineGroups(applied)) {
+    sendToChannel(
+      channel,
+      relayFrom(server, user, "MODE", [
+        channel.name,
+        ...formatModeChanges(group),
+      ]),
+    );
+  }
+}
+
+/** Most mode parameters in one relayed MODE line (15 parameters less the channel and the letters). */
+const MODE_LINE_PARAMS = 13;
+/** Most bytes of mode parameters in one relayed MODE line, leaving room for the source and channel. */
+const MODE_LINE_PARAM_BYTES = 350;
+
+/** Splits `changes` into groups that each fit one MODE line. */
+function modeLineGroups(changes: readonly ModeChange[]): ModeChange[][] {
+  const groups: ModeChange[][] = [];
+  let group: ModeChange[] = [];
+  let params = 0;
+  let bytes = 0;
+  for (const change of changes) {
+    const size = change.param === undefined
+      ? 0
+      : encoder.encode(change.param).length + 1;
+    const count = change.param === undefined ? 0 : 1;
+    if (
+      group.length > 0 &&
+      (params + count > MODE_LINE_PARAMS ||
+        bytes + size > MODE_LINE_PARAM_BYTES)
+    ) {
+      groups.push(group);
+      group = [];
+      params = 0;
+      bytes = 0;
+    }
+    group.push(change);
+    params += count;
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 /** The numeric and parameters answering each refused mode change. */
