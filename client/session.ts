@@ -50,6 +50,8 @@ export interface SessionState {
   offeredCaps: string[];
   /** References of open `chathistory` batches: lines tagged with one are replayed history. */
   historyBatches: Set<string>;
+  /** Newest message time shown per channel (casefolded), kept across reconnects so history already shown is not shown again. */
+  lastShown: Map<string, number>;
 }
 
 /** Capabilities the client asks for when the server offers them: history replays come in batches with their original times. */
@@ -101,6 +103,7 @@ export function createSession(nick: string, channel?: string): SessionState {
     prefixes: "~&@%+",
     offeredCaps: [],
     historyBatches: new Set(),
+    lastShown: new Map(),
   };
 }
 
@@ -236,6 +239,14 @@ function handleText(
   const [target = "", raw = ""] = message.params;
   const from = nickFromSource(message.source);
   const notice = message.command === "NOTICE";
+  const replayed = isReplayed(state, message, time, now);
+  const channel = isChannelName(target);
+  if (channel) {
+    const key = casefold(target);
+    const shown = state.lastShown.get(key) ?? -Infinity;
+    if (replayed && time.getTime() <= shown) return;
+    state.lastShown.set(key, Math.max(shown, time.getTime()));
+  }
   let text = raw;
   let action = false;
   // deno-lint-ignore no-control-regex
@@ -243,7 +254,7 @@ function handleText(
   if (ctcp !== null) {
     const verb = ctcp[1].toUpperCase();
     if (verb !== "ACTION") {
-      if (!notice) {
+      if (!notice && !replayed) {
         const answer = verb === "VERSION"
           ? CLIENT_VERSION
           : verb === "PING"
@@ -260,7 +271,6 @@ function handleText(
     action = true;
     text = ctcp[2];
   }
-  const channel = isChannelName(target);
   outcome.events.push({
     kind: "message",
     time,
@@ -272,7 +282,7 @@ function handleText(
     action,
     notice,
     elsewhere: channel && !isActive(state, target),
-    replayed: isReplayed(state, message, time, now),
+    replayed,
   });
 }
 

@@ -17,6 +17,7 @@ import {
 import {
   createSession,
   handleServerMessage,
+  resetConnection,
   type SessionState,
 } from "../client/session.ts";
 
@@ -62,21 +63,58 @@ Deno.test("lines inside a chathistory batch or stamped long ago are replayed; li
   feed(state, ":ana!a@h JOIN #general");
   const events = messages(
     state,
+    "@time=2026-11-25T10:00:00.000Z :bea!b@h PRIVMSG #general :hours ago",
     ":srv BATCH +h1 chathistory #general",
     "@batch=h1;time=2026-11-25T14:59:59.000Z :bea!b@h PRIVMSG #general :from history",
     ":srv BATCH -h1",
     "@time=2026-11-25T14:59:59.500Z :bea!b@h PRIVMSG #general :live",
-    "@time=2026-11-25T10:00:00.000Z :bea!b@h PRIVMSG #general :hours ago",
     "@batch=h1 :bea!b@h PRIVMSG #general :after the batch closed",
   );
   assertEquals(
     events.map((event) => [event.text, event.replayed]),
     [
+      ["hours ago", true],
       ["from history", true],
       ["live", false],
-      ["hours ago", true],
       ["after the batch closed", false],
     ],
+  );
+});
+
+Deno.test("after a reconnect, replayed lines already shown are skipped and replayed CTCP requests are not answered", () => {
+  const state = createSession("ana", "#general");
+  feed(state, ":srv 001 ana :Welcome");
+  feed(state, ":ana!a@h JOIN #general");
+  const first = messages(
+    state,
+    ":srv BATCH +h1 chathistory #general",
+    "@batch=h1;time=2026-11-25T14:00:00.000Z :bea!b@h PRIVMSG #general :old",
+    "@batch=h1;time=2026-11-25T14:01:00.000Z :bea!b@h PRIVMSG #general :\x01VERSION\x01",
+    ":srv BATCH -h1",
+    "@time=2026-11-25T14:59:00.000Z :bea!b@h PRIVMSG #general :live before the drop",
+  );
+  assertEquals(first.map((event) => event.text), [
+    "old",
+    "live before the drop",
+  ]);
+  resetConnection(state);
+  feed(state, ":srv 001 ana :Welcome");
+  feed(state, ":ana!a@h JOIN #general");
+  const replay = [
+    ":srv BATCH +h2 chathistory #general",
+    "@batch=h2;time=2026-11-25T14:00:00.000Z :bea!b@h PRIVMSG #general :old",
+    "@batch=h2;time=2026-11-25T14:01:00.000Z :bea!b@h PRIVMSG #general :\x01VERSION\x01",
+    "@batch=h2;time=2026-11-25T14:59:00.000Z :bea!b@h PRIVMSG #general :live before the drop",
+    "@batch=h2;time=2026-11-25T14:59:30.000Z :bea!b@h PRIVMSG #general :said while ana was away",
+    ":srv BATCH -h2",
+  ];
+  const outcomes = replay.map((line) => feed(state, line));
+  assertEquals(outcomes.flatMap((outcome) => outcome.replies), []);
+  assertEquals(
+    outcomes.flatMap((outcome) => outcome.events).map((event) =>
+      event.kind === "message" ? [event.text, event.replayed] : event.kind
+    ),
+    [["said while ana was away", true]],
   );
 });
 
