@@ -15,8 +15,8 @@ import {
   type BenchServer,
   LIMIT_NOTES,
   listenBacklog,
+  raisedFileLimitArgs,
   SERVER_KINDS,
-  SERVER_OPEN_FILES,
   type ServerKind,
   serverVersion,
   startBenchServer,
@@ -296,17 +296,24 @@ function line(result: ScenarioResult): string {
   }
   const s = result.summary;
   const parts = [`${result.server} ${result.scenario}:`];
-  const add = (label: string, value: number | undefined, digits = 2) => {
-    if (value !== undefined) parts.push(`${label} ${value.toFixed(digits)}`);
+  const add = (
+    label: string,
+    value: number | undefined,
+    digits = 2,
+    scale = 1,
+  ) => {
+    if (value !== undefined && Number.isFinite(value)) {
+      parts.push(`${label} ${(value / scale).toFixed(digits)}`);
+    }
   };
-  add("M deliveries/s", s.deliveriesPerSecond?.median! / 1e6);
+  add("M deliveries/s", s.deliveriesPerSecond?.median, 2, 1e6);
   add("p99 ms", s.p99Ms?.median, 1);
   add("lost", s.lost?.median, 0);
   add("CPU s/M", s.cpuPerMillion?.median);
   add("storm s", s.stormSeconds?.median);
   add("KiB/conn", s.rssPerConnectionKiB?.median);
   add("disconnects", s.disconnects?.median, 0);
-  return parts.filter((p) => !p.includes("NaN")).join("  ");
+  return parts.join("  ");
 }
 
 /** Re-runs this script under `ulimit -n` when too few files may be open for the storm. */
@@ -314,16 +321,13 @@ async function ensureOpenFiles(needed: number): Promise<void> {
   if ((await openFileLimit()) >= needed) return;
   if (Deno.env.get("TERTULIA_BENCH_ULIMIT") === "1") return;
   const child = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`,
-      "bench",
+    args: raisedFileLimitArgs("bench", [
       Deno.execPath(),
       "run",
       "-A",
       new URL(import.meta.url).pathname,
       ...Deno.args,
-    ],
+    ]),
     env: { TERTULIA_BENCH_ULIMIT: "1" },
     stdin: "inherit",
     stdout: "inherit",

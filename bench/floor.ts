@@ -10,7 +10,7 @@
  */
 
 import { freePort, waitForPort } from "../tests/helpers/peer_servers.ts";
-import { SERVER_OPEN_FILES } from "./peers.ts";
+import { raisedFileLimitArgs } from "./peers.ts";
 import { sampleProcess } from "./procstat.ts";
 
 /** The minimal server, run with `deno eval`: port and buffer size come from its arguments. */
@@ -35,16 +35,13 @@ async function main(): Promise<void> {
   const readBytes = Number(Deno.args[1] ?? 512);
   const port = freePort();
   const child = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`,
-      "floor",
+    args: raisedFileLimitArgs("floor", [
       Deno.execPath(),
       "eval",
       MINIMAL_SERVER,
       String(port),
       String(readBytes),
-    ],
+    ]),
     stdin: "null",
   }).spawn();
   await waitForPort(port, { abandon: child.status });

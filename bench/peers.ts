@@ -21,7 +21,7 @@ export const SERVER_KINDS = ["tertulia", "ngircd", "inspircd"] as const;
 export type ServerKind = typeof SERVER_KINDS[number];
 
 /** Open files allowed to each server process (raised with `ulimit -n` before exec). */
-export const SERVER_OPEN_FILES = 65536;
+const SERVER_OPEN_FILES = 65536;
 
 /** What each bench configuration lifts, and what it could not, per server (for the report). */
 export const LIMIT_NOTES: Record<ServerKind, string> = {
@@ -48,6 +48,25 @@ export const LIMIT_NOTES: Record<ServerKind, string> = {
     "many registrations in flight; the per-command penalty still accrues " +
     "(it is never reached).",
 };
+
+/**
+ * Arguments for `bash` that raise `ulimit -n` to {@link SERVER_OPEN_FILES}
+ * (or the hard limit, if lower) and then exec `argv`, so the process keeps
+ * its pid. `name` is the script's `$0`; `redirect` is appended to the exec.
+ */
+export function raisedFileLimitArgs(
+  name: string,
+  argv: string[],
+  redirect = "",
+): string[] {
+  return [
+    "-c",
+    `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+exec "$@" ${redirect}`,
+    name,
+    ...argv,
+  ];
+}
 
 /** Options for {@link startBenchServer}. */
 export interface StartOptions {
@@ -241,13 +260,7 @@ export async function startBenchServer(
   const argv = await commandFor(kind, port, options);
   const logPath = join(options.dir, `${kind}.log`);
   const child = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `ulimit -n ${SERVER_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-exec "$@" >>"${logPath}" 2>&1`,
-      kind,
-      ...argv,
-    ],
+    args: raisedFileLimitArgs(kind, argv, `>>"${logPath}" 2>&1`),
     stdin: "null",
     stdout: "null",
     stderr: "null",
