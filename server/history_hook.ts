@@ -30,6 +30,14 @@ export interface HistoryHookOptions {
   log: (line: string) => void;
 }
 
+/**
+ * Whether `text` is a CTCP request or reply other than ACTION (`\x01VERSION\x01`):
+ * not chat, and replaying it would make clients answer it again.
+ */
+function isCtcpQuery(text: string): boolean {
+  return text.startsWith("\x01") && !text.startsWith("\x01ACTION ");
+}
+
 /** Sends formatted wire `lines` to `user`, one queued line each. */
 export function sendLines(user: User, lines: readonly string[]): void {
   for (const line of lines) user.outbox.send(encodeLine(line));
@@ -52,13 +60,15 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
     nextBatchRef,
     record(channel: Channel, relay: Relay): void {
       if (relay.command !== "PRIVMSG" && relay.command !== "NOTICE") return;
+      const text = relay.params[relay.params.length - 1] ?? "";
+      if (isCtcpQuery(text)) return;
       store.record({
         msgid: relay.msgid,
         time: relay.time,
         target: channel.name,
         source: relay.source,
         command: relay.command as HistoryCommand,
-        text: relay.params[relay.params.length - 1] ?? "",
+        text,
       });
     },
     replay(channel: Channel, user: User): void {

@@ -142,12 +142,14 @@ Deno.test("clients without batch get plain lines marked with their time; server-
   });
 });
 
-Deno.test("historyLines limits the replay to the newest lines; 0 replays nothing but still stores", async () => {
+Deno.test("historyLines limits the replay to the newest lines; 0 replays nothing but still stores; CTCP queries are not stored", async () => {
   await withDbDir(async (dir) => {
     const db = join(dir, "chat.db");
     await withServer({ db, historyLines: 2 }, async (server) => {
       const ana = await server.client("ana", ["echo-message"]);
       await joinAndCollect(ana, "#t");
+      await ana.send("PRIVMSG #t :\x01VERSION\x01");
+      await ana.waitFor("PRIVMSG");
       for (let i = 1; i <= 5; i++) await ana.send(`PRIVMSG #t :line ${i}`);
       for (let i = 1; i <= 5; i++) await ana.waitFor("PRIVMSG");
       const bea = await server.client("bea", FULL_CAPS);
