@@ -169,7 +169,7 @@ function whoFlags(user: User, member: Member | undefined, multi: boolean) {
     (member ? memberPrefix(member, multi) : "");
 }
 
-/** Whether `viewer` may see `target` in WHO and WHOIS: `+i` users only by those sharing a channel. */
+/** Whether a WHO mask search by `viewer` may list `target`: `+i` users only for those sharing a channel. */
 function visibleTo(viewer: User, target: User): boolean {
   if (!target.invisible || target === viewer) return true;
   for (const key of target.channels.keys()) {
