@@ -17,6 +17,7 @@ import { Numeric } from "../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "./context.ts";
 import { channelCommands } from "./handlers/channels.ts";
 import { chathistoryCommands } from "./handlers/chathistory.ts";
+import { helpCommands } from "./handlers/help.ts";
 import { messagingCommands } from "./handlers/messaging.ts";
 import { queryCommands } from "./handlers/queries.ts";
 import { registrationCommands } from "./handlers/registration.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...messagingCommands,
     ...queryCommands,
     ...chathistoryCommands,
+    ...helpCommands,
   }),
 );
 

@@ -8,6 +8,8 @@ import { assertEquals, assertOk } from "./helpers/assert.ts";
 import type { IrcClient } from "./helpers/irc_client.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import type { Message } from "../protocol.ts";
+import { COMMANDS } from "../server/commands.ts";
+import { HELP_TOPICS } from "../server/handlers/help.ts";
 
 async function inChannel(
   t: TestServer,
@@ -75,7 +77,8 @@ const ERROR_CASES: { line: string; replies: string[]; params: string[] }[] = [
   { line: "PART :#a b", replies: ["403"], params: ["*"] },
   { line: "CAP :a b", replies: ["410"], params: ["*"] },
   { line: "PING", replies: ["461"], params: ["PING"] },
-  { line: "HELP", replies: ["421"], params: ["HELP"] },
+  { line: "FOOBAR x", replies: ["421"], params: ["FOOBAR"] },
+  { line: "HELP NOSUCHTHING", replies: ["524"], params: ["NOSUCHTHING"] },
   { line: "OPER admin secret", replies: ["491"], params: [] },
   { line: "OPER admin", replies: ["461"], params: ["OPER"] },
   { line: "NAMES #nowhere", replies: ["366"], params: ["#nowhere"] },
@@ -447,4 +450,25 @@ Deno.test("a MODE with many parameters is relayed as several lines of at most 15
     (await answers(op, `MODE #chan +b ${long}`)).map((m) => m.command),
     ["696"],
   );
+});
+
+Deno.test("HELP and HELPOP: 704, 705…, 706 with the subject; every command has a topic", async () => {
+  assertEquals(Object.keys(HELP_TOPICS).sort(), [...COMMANDS.keys()].sort());
+  await using t = await startTestServer();
+  const nick = await t.client("nick");
+  for (const command of ["HELP", "HELPOP"]) {
+    const index = await answers(nick, command);
+    assertEquals(index[0].command, "704");
+    assertEquals(index.at(-1)!.command, "706");
+    assertOk(index.slice(1, -1).every((m) => m.command === "705"));
+    const privmsg = await answers(nick, `${command} privmsg`);
+    assertEquals(privmsg.map((m) => m.command), ["704", "705", "706"]);
+    for (const line of privmsg) {
+      assertEquals(line.params.slice(0, 2), ["nick", "PRIVMSG"]);
+    }
+    assertEquals(
+      privmsg[0].params[2],
+      "PRIVMSG <target>[,<target>...] :<text>",
+    );
+  }
 });

@@ -1,0 +1,141 @@
+/**
+ * HELP (and its alias HELPOP): the syntax of each command, answered with
+ * 704 (first line), 705 (the rest) and 706, or 524 for a subject the server
+ * has no help on.
+ *
+ * @module
+ */
+
+import { Numeric } from "../../protocol/numerics.ts";
+import type { CommandSpec, ServerContext, Session } from "../context.ts";
+import { reply } from "../replies.ts";
+
+/** Help text per command of the command table: its syntax, then what it does. */
+export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
+  AWAY: [
+    "AWAY [:<message>]",
+    "Marks you away with a message; without one, back.",
+  ],
+  CAP: [
+    "CAP LS [302] | LIST | REQ :<caps> | END",
+    "Negotiates IRCv3 capabilities.",
+  ],
+  CHATHISTORY: [
+    "CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN <channel> ...",
+    "Fetches channel history (draft/chathistory, when history is kept).",
+  ],
+  HELP: ["HELP [<command>]", "Lists the commands, or shows one's syntax."],
+  HELPOP: ["HELPOP [<command>]", "The same as HELP."],
+  INVITE: ["INVITE <nick> <channel>", "Invites a user past +i, +k, +l and +b."],
+  ISON: ["ISON <nick> [<nick> ...]", "Tells which of the nicks are online."],
+  JOIN: [
+    "JOIN <channel>[,<channel>...] [<key>[,<key>...]] | JOIN 0",
+    "Joins channels; JOIN 0 leaves them all.",
+  ],
+  KICK: [
+    "KICK <channel> <nick>[,<nick>...] [:<reason>]",
+    "Removes users from a channel (operators only).",
+  ],
+  LIST: [
+    "LIST [<mask>|!<mask>|<n|>n[,...]]",
+    "Lists channels, their sizes and topics.",
+  ],
+  LUSERS: ["LUSERS", "Shows how many users and channels there are."],
+  MODE: [
+    "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-i]",
+    "Channel modes: o v b i k l m n s t. User mode: i.",
+  ],
+  MOTD: ["MOTD", "Shows the message of the day."],
+  NAMES: ["NAMES <channel>[,<channel>...]", "Lists the members of channels."],
+  NICK: ["NICK <nick>", "Sets or changes your nickname."],
+  NOTICE: [
+    "NOTICE <target>[,<target>...] :<text>",
+    "Sends a notice; it never gets an automatic reply.",
+  ],
+  OPER: [
+    "OPER <name> <password>",
+    "Refused: this server has no operator accounts.",
+  ],
+  PART: ["PART <channel>[,<channel>...] [:<reason>]", "Leaves channels."],
+  PASS: ["PASS <password>", "Gives the server password, before NICK and USER."],
+  PING: ["PING <token>", "Asks the server to answer PONG with the token."],
+  PONG: ["PONG <token>", "Answers a PING from the server."],
+  PRIVMSG: [
+    "PRIVMSG <target>[,<target>...] :<text>",
+    "Sends a message to channels or nicks.",
+  ],
+  QUIT: ["QUIT [:<reason>]", "Disconnects."],
+  TAGMSG: ["TAGMSG <target>", "Sends only message tags (message-tags)."],
+  TIME: ["TIME", "Shows the server's time."],
+  TOPIC: ["TOPIC <channel> [:<topic>]", "Shows or sets a channel's topic."],
+  USER: [
+    "USER <username> 0 * :<real name>",
+    "Registers your username and real name.",
+  ],
+  USERHOST: [
+    "USERHOST <nick> [<nick> ...]",
+    "Shows the user@host of up to five nicks.",
+  ],
+  VERSION: ["VERSION", "Shows the server's version and ISUPPORT tokens."],
+  WHO: [
+    "WHO <channel>|<mask> [o]",
+    "Lists a channel's members, or users matching a mask.",
+  ],
+  WHOIS: ["WHOIS [<server>] <nick>[,<nick>...]", "Shows who a user is."],
+  WHOWAS: [
+    "WHOWAS <nick>[,<nick>...] [<count>]",
+    "Shows who used a nickname before.",
+  ],
+};
+
+/** The HELP index: every command, several to a line. */
+function index(): string[] {
+  const names = Object.keys(HELP_TOPICS).sort();
+  const lines = ["tertulia IRC server commands:"];
+  for (let start = 0; start < names.length; start += 8) {
+    lines.push(names.slice(start, start + 8).join(" "));
+  }
+  lines.push("Send HELP <command> for its syntax.");
+  return lines;
+}
+
+function help(server: ServerContext, session: Session, params: string[]): void {
+  const { user } = session;
+  const asked = params[0];
+  const subject = asked === undefined ? "index" : asked.toUpperCase();
+  const lines = asked === undefined ? index() : HELP_TOPICS[subject];
+  if (lines === undefined) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_HELPNOTFOUND,
+      asked!,
+      "No help available on this topic",
+    );
+    return;
+  }
+  lines.forEach((line, at) =>
+    reply(
+      server,
+      user,
+      at === 0 ? Numeric.RPL_HELPSTART : Numeric.RPL_HELPTXT,
+      subject,
+      line,
+    )
+  );
+  reply(server, user, Numeric.RPL_ENDOFHELP, subject, "End of /HELP");
+}
+
+/** HELP and HELPOP for the command table. */
+export const helpCommands: Record<string, CommandSpec> = {
+  HELP: {
+    handler: (s, c, m) => help(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  HELPOP: {
+    handler: (s, c, m) => help(s, c, m.params),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+};
