@@ -12,11 +12,14 @@
  * loses at most the lines recorded in the last window. `close()` commits
  * everything.
  *
- * Exclusivity: `PRAGMA locking_mode=EXCLUSIVE` plus a write transaction at
- * open makes SQLite take and keep an exclusive lock on the file. The lock is
- * an OS file lock, so the kernel drops it when the process dies, even under
- * kill -9: there is no stale lock file or PID to clean up, and a second
- * server on the same file is refused at once.
+ * Exclusivity: the store holds an exclusive `flock` on `<path>.lock` while it
+ * is open, so a second server on the same file is refused at once. The kernel
+ * drops the lock when the process dies, even under kill -9, so a stale lock
+ * file never blocks a restart (the PID written in it is only for people). It
+ * is a separate file because SQLite's own POSIX locks on the database would
+ * be dropped by closing any other descriptor of it, and it leaves SQLite in
+ * its normal locking mode: other programs (`sqlite3`, backups) can read the
+ * database while the server runs.
  *
  * Lines are kept in relay order (their row id). Times rise with ids, so a
  * time (for CHATHISTORY or pruning) is turned into an id by binary search
@@ -167,6 +170,8 @@ const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 const PRUNE_STEP_ROWS = 500;
 /** An id above every stored one, for ranges open at the top. */
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+/** Longest a write waits for another program that is writing the file, in ms. */
+const BUSY_TIMEOUT_MS = 250;
 /** Lines inserted per statement: one native call per chunk rather than per line. */
 const INSERT_CHUNK = 64;
 
@@ -210,12 +215,22 @@ function openError(path: string, error: unknown): HistoryError {
 
 /**
  * Creates the folder that will hold `path` and checks that this process can
- * write both the file and the folder (SQLite creates its WAL file next to the
- * database), so a permission problem is named plainly rather than as an I/O
- * error.
+ * write in it (SQLite creates its WAL file next to the database), so a
+ * permission problem is named plainly rather than as an I/O error.
  */
-function checkAccess(path: string): void {
+function checkFolder(path: string): void {
   const folder = dirname(path);
+  let isFolder = false;
+  try {
+    isFolder = Deno.statSync(path).isDirectory;
+  } catch {
+    // Missing (created below) or unreadable (named when opened).
+  }
+  if (isFolder) {
+    throw new HistoryError(
+      `Cannot open history database ${path}: it is a folder, not a file.`,
+    );
+  }
   try {
     Deno.mkdirSync(folder, { recursive: true });
   } catch (error) {
@@ -234,15 +249,13 @@ function checkAccess(path: string): void {
       }).`,
     );
   }
+}
+
+/** Checks that `path`, if it exists, is a file this process can write. */
+function checkFile(path: string): void {
   try {
-    if (Deno.statSync(path).isDirectory) {
-      throw new HistoryError(
-        `Cannot open history database ${path}: it is a folder, not a file.`,
-      );
-    }
     Deno.openSync(path, { read: true, write: true }).close();
   } catch (error) {
-    if (error instanceof HistoryError) throw error;
     if (error instanceof Deno.errors.NotFound) return;
     throw new HistoryError(
       `Cannot open history database ${path}: it is read-only (${
@@ -252,10 +265,45 @@ function checkAccess(path: string): void {
   }
 }
 
-/** Locks the file to this connection, switches to WAL and brings the schema up to date. */
+/**
+ * Takes the lock that keeps a second server off `path`: an exclusive flock on
+ * `<path>.lock`, held through the returned file until it is closed.
+ */
+function lockDatabase(path: string): Deno.FsFile {
+  const lockPath = `${path}.lock`;
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(lockPath, { read: true, write: true, create: true });
+  } catch (error) {
+    throw new HistoryError(
+      `Cannot open history database ${path}: its lock file ${lockPath} cannot be opened (${
+        reason(error)
+      }).`,
+    );
+  }
+  if (!file.tryLockSync(true)) {
+    file.close();
+    let holder = "";
+    try {
+      const pid = Deno.readTextFileSync(lockPath).trim();
+      if (/^\d+$/.test(pid)) holder = ` (PID ${pid})`;
+    } catch {
+      // The PID is a courtesy; the lock is what counts.
+    }
+    throw new HistoryError(
+      `Cannot open history database ${path}: it is locked by another process, probably another tertulia server${holder}.`,
+    );
+  }
+  file.truncateSync(0);
+  file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  return file;
+}
+
+/** Switches to WAL and brings the schema up to date. */
 function prepareDatabase(db: DatabaseSync, path: string): void {
-  db.exec("PRAGMA busy_timeout = 0");
-  db.exec("PRAGMA locking_mode = EXCLUSIVE");
+  // Readers never block a WAL writer; this only covers another program
+  // writing to the file by hand.
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const mode = db.prepare("PRAGMA journal_mode = WAL").get() as Row;
   if (mode.journal_mode !== "wal") {
     throw new HistoryError(
@@ -394,11 +442,16 @@ export function openHistory(options: HistoryOptions): History {
   const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
   const log = options.log ?? ((line: string) => console.error(line));
 
-  checkAccess(path);
+  checkFolder(path);
+  // Locked before the database file is touched: closing a descriptor of it
+  // would drop the SQLite locks of a store this process already has open.
+  const lock = lockDatabase(path);
   let db: DatabaseSync;
   try {
+    checkFile(path);
     db = new DatabaseSync(path);
   } catch (error) {
+    lock.close();
     throw openError(path, error);
   }
   try {
@@ -412,6 +465,7 @@ export function openHistory(options: HistoryOptions): History {
     }
   } catch (error) {
     db.close();
+    lock.close();
     throw openError(path, error);
   }
 
@@ -722,6 +776,7 @@ export function openHistory(options: HistoryOptions): History {
       closed = true;
       if (pruneTimer !== undefined) clearTimeout(pruneTimer);
       db.close();
+      lock.close();
     },
   };
 }

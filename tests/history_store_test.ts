@@ -381,7 +381,7 @@ Deno.test("a second store on the same file is refused while the first holds it",
       const error = assertThrows(() => openHistory({ path }), HistoryError);
       assertEquals(
         error.message,
-        `Cannot open history database ${path}: it is locked by another process, probably another tertulia server.`,
+        `Cannot open history database ${path}: it is locked by another process, probably another tertulia server (PID ${Deno.pid}).`,
       );
     });
     openHistory({ path }).close();
@@ -411,6 +411,35 @@ Deno.test("another process cannot open the file, and gets it once the first clos
       assertIncludes(await run(), "is locked by another process");
     });
     assertEquals(await run(), "opened");
+  });
+});
+
+Deno.test("other programs can read the database while a store holds it", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "h.db");
+    await withStore({ path }, async (history) => {
+      say(history, "#c", "visible to readers");
+      history.flush();
+      const probe = `
+        import { DatabaseSync } from "node:sqlite";
+        const db = new DatabaseSync(${
+        JSON.stringify(path)
+      }, { readOnly: true });
+        console.log(db.prepare("SELECT text FROM messages").get().text);`;
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", probe],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      assertEquals(
+        new TextDecoder().decode(output.stdout).trim(),
+        "visible to readers",
+      );
+      assertEquals(
+        (await Deno.readTextFile(`${path}.lock`)).trim(),
+        String(Deno.pid),
+      );
+    });
   });
 });
 
