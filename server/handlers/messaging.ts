@@ -63,7 +63,8 @@ function deliver(
   const tags = clientTags(message);
   const echo = user.caps.has("echo-message");
   user.lastSpokeAt = server.now();
-  for (const target of new Set(targets.split(",").slice(0, MAX_TARGETS))) {
+  const named = targets.split(",").filter((target) => target !== "");
+  for (const target of new Set(named.slice(0, MAX_TARGETS))) {
     if (isChannelName(target)) {
       const channel = findChannel(server.state, target);
       if (channel === undefined) {
