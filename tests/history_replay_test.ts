@@ -6,11 +6,12 @@
  */
 
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { Message } from "../protocol.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import type { IrcClient } from "./helpers/irc_client.ts";
 import { startTestServer, withServer } from "./helpers/server.ts";
-import { openHistory } from "../server/history.ts";
+import { MIGRATIONS, openHistory } from "../server/history.ts";
 
 const FULL_CAPS = ["batch", "server-time", "message-tags"];
 
@@ -306,8 +307,6 @@ Deno.test("with history, CAP LS offers batch and draft/chathistory and ISUPPORT 
 Deno.test("a database from an older schema version is migrated at start and its lines replayed", async () => {
   await withDbDir(async (dir) => {
     const db = join(dir, "old.db");
-    const { DatabaseSync } = await import("node:sqlite");
-    const { MIGRATIONS } = await import("../server/history.ts");
     const old = new DatabaseSync(db);
     old.exec(MIGRATIONS[0]);
     old.exec(
