@@ -79,6 +79,7 @@ const ERROR_CASES: { line: string; replies: string[]; params: string[] }[] = [
   { line: "PING", replies: ["461"], params: ["PING"] },
   { line: "FOOBAR x", replies: ["421"], params: ["FOOBAR"] },
   { line: "PRIVMSG ,,ghost, :hi", replies: ["401"], params: ["ghost"] },
+  { line: "PRIVMSG ,, :hi", replies: ["411"], params: [] },
   { line: "HELP NOSUCHTHING", replies: ["524"], params: ["NOSUCHTHING"] },
   { line: "OPER admin secret", replies: ["491"], params: [] },
   { line: "OPER admin", replies: ["461"], params: ["OPER"] },

@@ -52,8 +52,10 @@ function deliver(
   const error = (numeric: string, ...params: string[]) => {
     if (!quiet) reply(server, user, numeric, ...params);
   };
-  const targets = message.params[0] ?? "";
-  if (targets === "") {
+  const named = (message.params[0] ?? "").split(",").filter((target) =>
+    target !== ""
+  );
+  if (named.length === 0) {
     return error(Numeric.ERR_NORECIPIENT, `No recipient given (${command})`);
   }
   const text = message.params[1] ?? "";
@@ -63,7 +65,6 @@ function deliver(
   const tags = clientTags(message);
   const echo = user.caps.has("echo-message");
   user.lastSpokeAt = server.now();
-  const named = targets.split(",").filter((target) => target !== "");
   for (const target of new Set(named.slice(0, MAX_TARGETS))) {
     if (isChannelName(target)) {
       const channel = findChannel(server.state, target);
