@@ -120,7 +120,7 @@ Deno.test(
     );
     assertOk(looksLikeClientHello(firstBytes), "the server sees a ClientHello");
     const sentence = explain(error);
-    assertIncludes(sentence, "localhost:6697 does not speak TLS");
+    assertIncludes(sentence, "this port does not speak TLS");
     assertIncludes(sentence, "drop --tls");
   }),
 );

@@ -43,16 +43,16 @@ function validNames(message: string): string[] {
 }
 
 /**
- * Explains a failed TLS connection to `target` in one sentence, or gives
- * `null` when `error` is not a TLS problem (for example a refused
- * connection), so the caller reports it its own way.
+ * Explains a failed TLS connection to `target` in one sentence, meant to
+ * follow a prefix that names the host and port, or gives `null` when `error`
+ * is not a TLS problem (for example a refused connection), so the caller
+ * reports it its own way.
  */
 export function explainClientTlsError(
   error: unknown,
   target: TlsTarget,
 ): string | null {
   const message = messageOf(error);
-  const where = `${target.host}:${target.port}`;
   const tlsPort =
     `connect to the server's TLS port (${DEFAULT_TLS_PORT} by default)`;
   if (message.includes("UnknownIssuer")) {
@@ -77,10 +77,10 @@ export function explainClientTlsError(
     return "the server's certificate is not valid yet: check the clock on this computer and on the server.";
   }
   if (/InvalidContentType|corrupt message/.test(message)) {
-    return `${where} does not speak TLS (it answered in plain text): drop --tls, or ${tlsPort}.`;
+    return `this port does not speak TLS (the server answered in plain text): drop --tls, or ${tlsPort}.`;
   }
   if (error instanceof Deno.errors.UnexpectedEof) {
-    return `${where} closed the connection during the TLS handshake, so it probably does not speak TLS on this port: drop --tls, or ${tlsPort}.`;
+    return `the server closed the connection during the TLS handshake, so this port probably does not speak TLS: drop --tls, or ${tlsPort}.`;
   }
   if (message.includes("invalid peer certificate")) {
     const reason = message.replace(/^.*invalid peer certificate:\s*/, "");
@@ -88,7 +88,7 @@ export function explainClientTlsError(
   }
   if (message.includes("received fatal alert")) {
     const alert = message.replace(/^.*received fatal alert:\s*/, "");
-    return `the server refused the TLS handshake (${alert}): check that ${where} is a tertulia TLS port.`;
+    return `the server refused the TLS handshake (${alert}): check that this is a tertulia TLS port.`;
   }
   return null;
 }
