@@ -185,6 +185,18 @@ Deno.test("ensureDevCertificates reissues the server certificate when the wanted
   });
 });
 
+Deno.test("ensureDevCertificates reuses a certificate that covers more names than asked for", async () => {
+  await withTempDir(async (dir) => {
+    const made = await ensureDevCertificates({
+      dir,
+      names: ["chat.example", "localhost", "127.0.0.1"],
+    });
+    const reused = await ensureDevCertificates({ dir });
+    assertEquals(reused.created, false);
+    assertEquals(reused.fingerprint, made.fingerprint);
+  });
+});
+
 Deno.test("describeDevCertificates names the CA file, the --ca flag and the fingerprint", async () => {
   await withTempDir(async (dir) => {
     const certs = await ensureDevCertificates({ dir });

@@ -92,11 +92,8 @@ function usable(info: CertificateInfo | null, now: number): boolean {
     info.notAfter.getTime() - RENEW_MARGIN_MS > now;
 }
 
-function sameNames(info: CertificateInfo, names: readonly string[]): boolean {
-  const have = [...info.names].sort();
-  const want = [...names].sort();
-  return have.length === want.length &&
-    have.every((name, index) => name === want[index]);
+function coversNames(info: CertificateInfo, names: readonly string[]): boolean {
+  return names.every((name) => info.names.includes(name));
 }
 
 async function writePair(
@@ -118,7 +115,7 @@ async function writePair(
 
 /**
  * Makes sure `dir` holds a development CA and a server certificate it signed
- * for the wanted names, valid for at least another day. Reuses what is there;
+ * covering (at least) the wanted names, valid for at least another day. Reuses what is there;
  * reissues only the server certificate when the CA is still good; otherwise
  * (or with `force`) creates both. Private keys are written with mode 0600.
  */
@@ -140,7 +137,7 @@ export async function ensureDevCertificates(
   const paths = { dir, caFile, certFile, keyFile };
   if (
     authority !== null && serverInfo !== null && usable(serverInfo, now) &&
-    sameNames(serverInfo, names)
+    coversNames(serverInfo, names)
   ) {
     return {
       ...paths,
