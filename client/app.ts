@@ -216,13 +216,14 @@ export async function runClient(
       };
     });
 
+  const overTls = options.tls ? " over TLS" : "";
   const onSignal = (signal: SessionSignal) => {
     switch (signal.kind) {
       case "registered":
         status(
           everRegistered
-            ? `Reconnected to ${where} as ${state.nick}.`
-            : `Connected to ${where} as ${state.nick}. Type /help for commands, /quit to leave.`,
+            ? `Reconnected to ${where}${overTls} as ${state.nick}.`
+            : `Connected to ${where}${overTls} as ${state.nick}. Type /help for commands, /quit to leave.`,
         );
         everRegistered = true;
         break;

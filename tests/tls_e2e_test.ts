@@ -67,8 +67,12 @@ Deno.test("zero config: server --tls makes certificates in certs/, and a TLS and
         "--ca",
         caFile,
       ], { cwd: dir });
+      await ana.waitForOutput(
+        `Connected to 127.0.0.1:${server.tlsPort} over TLS as ana.`,
+      );
       await ana.waitForOutput("Users online (#general): ana\n");
       await using bob = spawnClient(clientArgs(server.port, "bob"));
+      await bob.waitForOutput(`Connected to 127.0.0.1:${server.port} as bob.`);
       await bob.waitForOutput("Users online (#general): ana, bob\n");
       await ana.send("hola bob, esto va cifrado");
       await bob.waitForOutput(/\[\d\d:\d\d\] ana: hola bob, esto va cifrado/);
