@@ -85,6 +85,29 @@ async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
 }
 
 /**
+ * Calls `onConn` with each connection `listener` accepts until it is closed.
+ * Other accept errors (out of file descriptors and the like) pause the loop
+ * briefly instead of ending it.
+ */
+async function acceptEach<C extends Deno.Conn>(
+  listener: Deno.Listener<C>,
+  isClosed: () => boolean,
+  onConn: (conn: C) => void,
+): Promise<void> {
+  while (true) {
+    let conn: C;
+    try {
+      conn = await listener.accept();
+    } catch (error) {
+      if (isClosed() || error instanceof Deno.errors.BadResource) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    onConn(conn);
+  }
+}
+
+/**
  * Listens for TLS on `hostname:port`, handshaking each client with a
  * deadline that closes its socket. Throws like `Deno.listen` (e.g.
  * `AddrInUse`) and `Deno.listenTls` (a bad certificate or key).
@@ -198,38 +221,21 @@ export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
     }
   }
 
-  (async () => {
-    for await (const conn of inner) {
-      const port = (conn.remoteAddr as Deno.NetAddr).port;
-      const waiter = waiters.get(port);
-      if (abandoned.delete(port)) {
-        closeQuietly(conn);
-      } else if (waiter === undefined) {
-        // Here before its relay, or from another local process: kept until
-        // claimed or the listener closes.
-        unclaimed.set(port, conn);
-      } else {
-        waiters.delete(port);
-        waiter(conn);
-      }
+  acceptEach(inner, () => closed, (conn) => {
+    const port = (conn.remoteAddr as Deno.NetAddr).port;
+    const waiter = waiters.get(port);
+    if (abandoned.delete(port)) {
+      closeQuietly(conn);
+    } else if (waiter === undefined) {
+      // Here before its relay, or from another local process: kept until
+      // claimed or the listener closes.
+      unclaimed.set(port, conn);
+    } else {
+      waiters.delete(port);
+      waiter(conn);
     }
-  })().catch(() => {});
-
-  (async () => {
-    while (true) {
-      let client: Deno.Conn;
-      try {
-        client = await outer.accept();
-      } catch (error) {
-        if (closed) return;
-        if (error instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors and the like: pause, then go on.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      relay(client as Deno.TcpConn);
-    }
-  })();
+  });
+  acceptEach(outer, () => closed, (client) => relay(client as Deno.TcpConn));
 
   return {
     addr: outer.addr as Deno.NetAddr,
