@@ -10,7 +10,12 @@ import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { connectClient } from "./helpers/irc_client.ts";
-import { freePort } from "./helpers/peer_servers.ts";
+import {
+  findBinary,
+  freePort,
+  peerAvailable,
+  peerTestOptions,
+} from "./helpers/peer_servers.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { type ServerProcess, spawnServer } from "./helpers/server_process.ts";
 import { closedWithin, withPki } from "./helpers/tls.ts";
@@ -126,7 +131,7 @@ Deno.test("development certificates are reused across restarts", async () => {
 
 Deno.test("--tls-only serves TLS and nothing on the plain port", async () => {
   await inTempDir(async (dir) => {
-    const plainPort = await freePort();
+    const plainPort = freePort();
     const server = await spawnServer([
       "--tls-only",
       "--port",
@@ -360,3 +365,58 @@ Deno.test(
     }
   }),
 );
+
+Deno.test({
+  ...peerTestOptions(
+    "an OpenSSL client (ncat --ssl-verify) trusts the generated CA, checks the name and chats",
+    { ncat: peerAvailable("ncat") },
+  ),
+  fn: withPki(async (pki) => {
+    await using server = await tlsServer(pki.server);
+    const tlsPort = server.server.addresses[1].port;
+    const plain = await server.client("plano");
+    await plain.send("JOIN #sala");
+    await plain.waitFor("366");
+    const ncat = (caFile: string) =>
+      new Deno.Command(findBinary("ncat")!, {
+        args: [
+          "--ssl",
+          "--ssl-verify",
+          "--ssl-trustfile",
+          caFile,
+          "localhost",
+          String(tlsPort),
+        ],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+
+    const trusted = ncat(pki.ca.certFile);
+    const writer = trusted.stdin.getWriter();
+    await writer.write(
+      new TextEncoder().encode(
+        "NICK gato\r\nUSER gato 0 * :Gato\r\nJOIN #sala\r\nPRIVMSG #sala :miau cifrado\r\n",
+      ),
+    );
+    assertEquals((await plain.waitFor("PRIVMSG")).params, [
+      "#sala",
+      "miau cifrado",
+    ]);
+    await plain.send("WHOIS gato");
+    await plain.waitFor("671");
+    await writer.write(new TextEncoder().encode("QUIT\r\n"));
+    await writer.close();
+    const done = await trusted.output();
+    assertIncludes(new TextDecoder().decode(done.stdout), " 001 gato ");
+
+    const untrusted = ncat(pki.otherCa.certFile);
+    await untrusted.stdin.close();
+    const refused = await untrusted.output();
+    assertOk(
+      !refused.success,
+      "ncat must refuse a certificate from another CA",
+    );
+    await waitForLog(server, "client does not trust the CA");
+  }),
+});
