@@ -70,8 +70,21 @@ export function describeConnectError(
 }
 
 /**
+ * Makes TLS trust the operating system's root certificates (as well as the
+ * Mozilla set Deno bundles) unless the user chose a store with
+ * `DENO_TLS_CA_STORE`. Takes effect when it runs before the first TLS
+ * connection of the process.
+ */
+export function trustSystemRoots(): void {
+  if (Deno.env.get("DENO_TLS_CA_STORE") === undefined) {
+    Deno.env.set("DENO_TLS_CA_STORE", "system,mozilla");
+  }
+}
+
+/**
  * Opens a TCP (or, with `tls`, TLS) connection and, for TLS, completes the
  * handshake so certificate problems surface here rather than at the first read.
+ * TLS trusts the system's roots plus the CAs in `tls.caFile`, if given.
  */
 export async function openConnection(
   options: ConnectionOptions,
@@ -80,6 +93,7 @@ export async function openConnection(
   if (options.tls === undefined) {
     return await Deno.connect({ hostname: host, port });
   }
+  trustSystemRoots();
   const caCerts = options.tls.caFile === undefined
     ? undefined
     : [await readCaFile(options.tls.caFile)];

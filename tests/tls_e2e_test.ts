@@ -215,6 +215,21 @@ Deno.test(
 );
 
 Deno.test(
+  "--tls without --ca trusts the system's root certificates",
+  withPki(async (pki) => {
+    await using server = await tlsServer(pki.server);
+    const port = server.server.addresses[1].port;
+    // rustls-native-certs reads the system store from SSL_CERT_FILE first.
+    await using ana = spawnClient([...clientArgs(port, "ana"), "--tls"], {
+      env: { SSL_CERT_FILE: pki.ca.certFile },
+    });
+    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.send("/quit");
+    assertEquals(await ana.exited(), 0);
+  }),
+);
+
+Deno.test(
   "a certificate for another name: the client names the host and the certificate's names",
   withPki(async (pki) => {
     await using server = await tlsServer(pki.wrongName);
