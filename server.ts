@@ -223,7 +223,10 @@ async function main(args: string[]): Promise<void> {
     const { dir, names } = parsed.devCertificates;
     try {
       const certs = await ensureDevCertificates({ dir, names });
-      describeDevCertificates(certs).forEach(DEFAULT_OPTIONS.log);
+      describeDevCertificates(certs, {
+        host: parsed.options.host,
+        port: parsed.options.tls?.port,
+      }).forEach(DEFAULT_OPTIONS.log);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       console.error(

@@ -202,7 +202,18 @@ Deno.test("describeDevCertificates names the CA file, the --ca flag and the fing
     const certs = await ensureDevCertificates({ dir });
     const text = describeDevCertificates(certs).join("\n");
     assertIncludes(text, "Created a development CA");
-    assertIncludes(text, `--tls --ca ${certs.caFile}`);
+    assertIncludes(
+      text,
+      `clients connect with: deno run -A client.ts --tls --ca ${certs.caFile})`,
+    );
+    const elsewhere = describeDevCertificates(certs, {
+      host: "192.168.1.5",
+      port: 6697,
+    }).join("\n");
+    assertIncludes(
+      elsewhere,
+      `--tls --ca ${certs.caFile} --host 192.168.1.5 --port 6697)`,
+    );
     assertIncludes(text, certs.fingerprint);
     const reused = describeDevCertificates(
       await ensureDevCertificates({ dir }),

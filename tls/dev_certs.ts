@@ -15,6 +15,7 @@ import {
   inspectCertificate,
   issueServerCertificate,
 } from "./certificates.ts";
+import { DEFAULT_TLS_PORT } from "./port.ts";
 
 /** Directory the development certificates live in by default, relative to the working directory. */
 export const DEFAULT_CERTS_DIR = "certs";
@@ -159,20 +160,49 @@ export async function ensureDevCertificates(
   return { ...paths, fingerprint, created: true, createdAuthority };
 }
 
+/** Where the server listens for TLS, so the printed client command can name it. */
+export interface ListenHint {
+  /** The server's `--host`; omitted from the command for loopback and wildcard addresses. */
+  host?: string;
+  /** The TLS port; omitted for the default and for 0 (chosen at start). */
+  port?: number;
+}
+
+/** Hosts a client on the same machine reaches with its default `--host`. */
+const DEFAULT_REACHABLE = new Set([
+  "127.0.0.1",
+  "localhost",
+  "0.0.0.0",
+  "::",
+  "[::]",
+]);
+
 /**
  * The lines a server prints about its development certificates: where the
- * CA file is, how a client trusts it, and the server certificate's
- * fingerprint, so users can check they reached the right server.
+ * CA file is, the client command that trusts it, and the server
+ * certificate's fingerprint, so users can check they reached the right
+ * server.
  */
-export function describeDevCertificates(certs: DevCertificates): string[] {
+export function describeDevCertificates(
+  certs: DevCertificates,
+  listen: ListenHint = {},
+): string[] {
   const action = certs.createdAuthority
     ? "Created a development CA and server certificate"
     : certs.created
     ? "Renewed the development server certificate"
     : "Using the development certificates";
+  let command = `deno run -A client.ts --tls --ca ${certs.caFile}`;
+  if (listen.host !== undefined && !DEFAULT_REACHABLE.has(listen.host)) {
+    command += ` --host ${listen.host}`;
+  }
+  if (
+    listen.port !== undefined && listen.port !== 0 &&
+    listen.port !== DEFAULT_TLS_PORT
+  ) command += ` --port ${listen.port}`;
   return [
     `${action} in ${certs.dir}.`,
-    `CA certificate: ${certs.caFile} (clients connect with --tls --ca ${certs.caFile})`,
+    `CA certificate: ${certs.caFile} (clients connect with: ${command})`,
     `Server certificate SHA-256 fingerprint: ${certs.fingerprint}`,
   ];
 }
