@@ -416,7 +416,11 @@ async function main(): Promise<void> {
         loads.storm.clients.toLocaleString("en-US")
       } registered connections in ${
         Math.round(loads.storm.clients / loads.storm.perChannel)
-      } channels of ${loads.storm.perChannel}; (RSS after − RSS before) / clients, read once the server's CPU is at rest`,
+      } channels of ${loads.storm.perChannel}; (RSS with the clients − RSS before) / clients, read once the server's CPU is at rest ("at rest") and ${
+        quick
+          ? "not again (quick run: no idle wait)"
+          : "again, as the least RSS seen, after tertulia idled 30 s (V8 returns free heap pages only after about 25 s idle; the peers' RSS stays flat when idle, so theirs is read at once)"
+      }`,
       storm:
         `the same clients connect, register (NICK/USER, wait for 001) and join (wait for 366) as fast as possible, keeping as many in flight as the server's listen backlog (capped at ${MAX_CONCURRENCY})`,
       history:
