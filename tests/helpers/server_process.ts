@@ -14,6 +14,8 @@ export interface ServerProcess {
   port: number;
   /** The TLS port, when {@link SpawnOptions.tls} said to wait for one. */
   tlsPort?: number;
+  /** Its process id, e.g. to read `/proc/<pid>/fd`. */
+  pid: number;
   /** Its stderr lines so far (the log). */
   stderr: string[];
   /** Sends `signal` to the process. */
@@ -113,6 +115,7 @@ export function spawnServer(
   return listening.then(({ port, tlsPort }) => ({
     port,
     tlsPort,
+    pid: child.pid,
     stderr,
     kill: (signal) => {
       try {
