@@ -296,7 +296,7 @@ export function parseServerArgs(args: string[]): ParsedArgs {
     historyCommitMs: number(
       "history-commit-ms",
       values["history-commit-ms"],
-      count,
+      { min: 0, max: 3_600_000, integer: true },
     ),
   };
   if (values["no-history"]) {

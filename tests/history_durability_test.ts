@@ -297,6 +297,10 @@ Deno.test("the command line refuses --no-history with --db, and --history that i
     ],
     [["--history", "lots"], "--history must be an integer"],
     [["--history-days", "0"], "--history-days must be an integer"],
+    [
+      ["--history-commit-ms", "99999999999"],
+      "--history-commit-ms must be an integer 0-3600000",
+    ],
   ];
   for (const [args, message] of cases) {
     const result = await runServerToExit(args);
