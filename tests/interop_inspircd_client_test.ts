@@ -5,39 +5,7 @@
  * (client_ngircd_test.ts).
  */
 
-import {
-  asksForUsername,
-  interruptQuits,
-  pipedInput,
-  takenNickGetsSuffix,
-  twoPeopleChat,
-} from "./helpers/client_scenarios.ts";
-import {
-  peerAvailable,
-  peerTestOptions,
-  startInspircd,
-} from "./helpers/peer_servers.ts";
+import { testClientScenariosOn } from "./helpers/client_scenarios.ts";
+import { startInspircd } from "./helpers/peer_servers.ts";
 
-const peers = { inspircd: peerAvailable("inspircd") };
-
-const scenarios: [string, (port: number) => Promise<void>][] = [
-  ["two people chat, see each other come and go, and leave", twoPeopleChat],
-  ["piped input is delivered, then the client quits at EOF", pipedInput],
-  ["SIGINT quits cleanly", interruptQuits],
-  ["a taken nick gets a suffix without a terminal", takenNickGetsSuffix],
-  ["without --nick it asks Username:", asksForUsername],
-];
-
-for (const [name, scenario] of scenarios) {
-  Deno.test({
-    ...peerTestOptions(`client on InspIRCd: ${name}`, peers),
-    async fn() {
-      const inspircd = await startInspircd();
-      try {
-        await scenario(inspircd.port);
-      } finally {
-        await inspircd.close();
-      }
-    },
-  });
-}
+testClientScenariosOn("InspIRCd", "inspircd", () => startInspircd());

@@ -9,6 +9,7 @@
 
 import { assertEquals } from "./assert.ts";
 import { type ClientProcess, spawnClient } from "./client_process.ts";
+import { peerAvailable, peerTestOptions } from "./peer_servers.ts";
 
 /** Flags that point a client at `port` as `nick`, never reconnecting (a test must not hang retrying). */
 export function clientArgs(port: number, nick: string): string[] {
@@ -126,4 +127,42 @@ export async function asksForUsername(port: number): Promise<void> {
   await client.waitForOutput("Users online (#general): carla\n");
   await client.send("/quit");
   assertEquals(await client.exited(), 0);
+}
+
+/** The port-only scenarios, by the name their tests carry. */
+export const CLIENT_SCENARIOS: readonly [
+  string,
+  (port: number) => Promise<void>,
+][] = [
+  ["two people chat, see each other come and go, and leave", twoPeopleChat],
+  ["piped input is delivered, then the client quits at EOF", pipedInput],
+  ["SIGINT quits cleanly", interruptQuits],
+  ["a taken nick gets a suffix without a terminal", takenNickGetsSuffix],
+  ["without --nick it asks Username:", asksForUsername],
+];
+
+/**
+ * Registers one test per scenario against a third-party server, started fresh
+ * for each by `start`; without the server's Debian package each test is
+ * reported as skipped, naming the package.
+ */
+export function testClientScenariosOn(
+  serverName: string,
+  aptPackage: string,
+  start: () => Promise<{ port: number; close(): Promise<void> }>,
+): void {
+  const peers = { [aptPackage]: peerAvailable(aptPackage) };
+  for (const [name, scenario] of CLIENT_SCENARIOS) {
+    Deno.test({
+      ...peerTestOptions(`client on ${serverName}: ${name}`, peers),
+      async fn() {
+        const server = await start();
+        try {
+          await scenario(server.port);
+        } finally {
+          await server.close();
+        }
+      },
+    });
+  }
 }
