@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Numeric } from "../protocol/numerics.ts";
 import { createRelay, type Relay, sendFromServer } from "./delivery.ts";
 import type { ServerContext } from "./context.ts";
 import { prefixOf, type User } from "./state.ts";
@@ -33,6 +34,24 @@ export function reply(
     user.nick,
     ...params.map((param, index) => index < last ? middle(param) : param),
   ]);
+}
+
+/** Answers 401 ERR_NOSUCHNICK for `nick`. */
+export function noSuchNick(
+  server: ServerContext,
+  user: User,
+  nick: string,
+): void {
+  reply(server, user, Numeric.ERR_NOSUCHNICK, nick, "No such nick/channel");
+}
+
+/** Answers 403 ERR_NOSUCHCHANNEL for `name`. */
+export function noSuchChannel(
+  server: ServerContext,
+  user: User,
+  name: string,
+): void {
+  reply(server, user, Numeric.ERR_NOSUCHCHANNEL, name, "No such channel");
 }
 
 /** A relay sourced from `user`'s prefix, stamped with the server clock. */

@@ -15,7 +15,7 @@ import {
   truncateUtf8,
 } from "../delivery.ts";
 import { hasWildcards, maskMatcher } from "../masks.ts";
-import { relayFrom, reply } from "../replies.ts";
+import { noSuchChannel, noSuchNick, relayFrom, reply } from "../replies.ts";
 import {
   applyModeChange,
   canSee,
@@ -91,10 +91,6 @@ function sendTopic(server: ServerContext, user: User, channel: Channel): void {
     topic.setter,
     String(Math.floor(topic.setAt / 1000)),
   );
-}
-
-function noSuchChannel(server: ServerContext, user: User, name: string): void {
-  reply(server, user, Numeric.ERR_NOSUCHCHANNEL, name, "No such channel");
 }
 
 function part(
@@ -553,14 +549,7 @@ function invite(
   const { user } = session;
   const target = findUser(server.state, params[0]);
   if (target === undefined) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_NOSUCHNICK,
-      params[0],
-      "No such nick/channel",
-    );
-    return;
+    return noSuchNick(server, user, params[0]);
   }
   const channel = findChannel(server.state, params[1]);
   if (channel === undefined) return noSuchChannel(server, user, params[1]);

@@ -15,7 +15,7 @@ import {
 } from "../../protocol/names.ts";
 import { MAX_LINE_BYTES } from "../../protocol/message.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
-import { relayFrom, reply } from "../replies.ts";
+import { noSuchNick, relayFrom, reply } from "../replies.ts";
 import { sendRelay } from "../delivery.ts";
 import { maskMatcher } from "../masks.ts";
 import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
@@ -242,7 +242,7 @@ function whois(
   for (const nick of nicks.split(",").slice(0, MAX_WHOIS_TARGETS)) {
     const target = findUser(server.state, nick);
     if (target === undefined) {
-      reply(server, user, Numeric.ERR_NOSUCHNICK, nick, "No such nick/channel");
+      noSuchNick(server, user, nick);
       continue;
     }
     reply(
@@ -441,14 +441,7 @@ export function userMode(
   const { user } = session;
   const target = findUser(server.state, params[0]);
   if (target === undefined) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_NOSUCHNICK,
-      params[0],
-      "No such nick/channel",
-    );
-    return;
+    return noSuchNick(server, user, params[0]);
   }
   if (target !== user) {
     reply(
