@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { withDeployedServer } from "./helpers/interop.ts";
+import {
+  withDeployedServer,
+  withDeployedTlsServer,
+} from "./helpers/interop.ts";
 import type { TestServer } from "./helpers/server.ts";
-import { createTestPki, type TestPki } from "./helpers/tls.ts";
+import type { TestPki } from "./helpers/tls.ts";
 import { Numeric } from "../protocol.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
@@ -240,18 +243,7 @@ async function tlsScenario(server: TestServer, pki: TestPki): Promise<void> {
 }
 
 Deno.test("irc-framework verifies tertulia's TLS certificate and talks over TLS", async () => {
-  const pki = await createTestPki();
-  try {
-    await withDeployedServer((server) => tlsScenario(server, pki), {
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
-    });
-  } finally {
-    await Deno.remove(pki.dir, { recursive: true });
-  }
+  await withDeployedTlsServer(tlsScenario);
 });
 
 Deno.test("irc-framework gets channel history on join from tertulia as a chathistory batch", async () => {

@@ -1,6 +1,9 @@
-import { withDeployedServer } from "./helpers/interop.ts";
+import {
+  withDeployedServer,
+  withDeployedTlsServer,
+} from "./helpers/interop.ts";
 import type { TestServer } from "./helpers/server.ts";
-import { createTestPki, type TestPki } from "./helpers/tls.ts";
+import type { TestPki } from "./helpers/tls.ts";
 import { Numeric } from "../protocol.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
@@ -241,18 +244,7 @@ Deno.test({
     },
   ),
   async fn() {
-    const pki = await createTestPki();
-    try {
-      await withDeployedServer((server) => tlsScenario(server, pki), {
-        tls: {
-          port: 0,
-          certFile: pki.server.certFile,
-          keyFile: pki.server.keyFile,
-        },
-      });
-    } finally {
-      await Deno.remove(pki.dir, { recursive: true });
-    }
+    await withDeployedTlsServer(tlsScenario);
   },
 });
 

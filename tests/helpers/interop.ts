@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { StartOptions } from "../../server.ts";
 import { type TestServer, withServer } from "./server.ts";
+import { type TestPki, withPki } from "./tls.ts";
 
 /**
  * Runs `fn` against a fresh tertulia server on port 0 with history kept in a
@@ -26,4 +27,22 @@ export async function withDeployedServer(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * Like {@link withDeployedServer}, with a TLS listener too, serving the server
+ * certificate of a fresh {@link TestPki} (removed afterwards).
+ */
+export function withDeployedTlsServer(
+  fn: (server: TestServer, pki: TestPki) => Promise<void>,
+): Promise<void> {
+  return withPki((pki) =>
+    withDeployedServer((server) => fn(server, pki), {
+      tls: {
+        port: 0,
+        certFile: pki.server.certFile,
+        keyFile: pki.server.keyFile,
+      },
+    })
+  )();
 }
