@@ -54,6 +54,21 @@ export function noSuchChannel(
   reply(server, user, Numeric.ERR_NOSUCHCHANNEL, name, "No such channel");
 }
 
+/** Answers 442 ERR_NOTONCHANNEL for `name`. */
+export function notOnChannel(
+  server: ServerContext,
+  user: User,
+  name: string,
+): void {
+  reply(
+    server,
+    user,
+    Numeric.ERR_NOTONCHANNEL,
+    name,
+    "You're not on that channel",
+  );
+}
+
 /** A relay sourced from `user`'s prefix, stamped with the server clock. */
 export function relayFrom(
   server: ServerContext,

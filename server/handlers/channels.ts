@@ -15,7 +15,13 @@ import {
   truncateUtf8,
 } from "../delivery.ts";
 import { hasWildcards, maskMatcher } from "../masks.ts";
-import { noSuchChannel, noSuchNick, relayFrom, reply } from "../replies.ts";
+import {
+  noSuchChannel,
+  noSuchNick,
+  notOnChannel,
+  relayFrom,
+  reply,
+} from "../replies.ts";
 import {
   applyModeChange,
   canSee,
@@ -158,13 +164,7 @@ function partCommand(
     const channel = findChannel(server.state, name);
     if (channel === undefined) noSuchChannel(server, user, name);
     else if (!channel.members.has(user)) {
-      reply(
-        server,
-        user,
-        Numeric.ERR_NOTONCHANNEL,
-        name,
-        "You're not on that channel",
-      );
+      notOnChannel(server, user, name);
     } else part(server, user, channel, params[1]);
   }
 }
@@ -205,13 +205,7 @@ function topic(
     return sendTopic(server, user, channel);
   }
   if (!channel.members.has(user)) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_NOTONCHANNEL,
-      channel.name,
-      "You're not on that channel",
-    );
+    notOnChannel(server, user, channel.name);
     return;
   }
   if (!canSetTopic(channel, user)) {
@@ -470,13 +464,7 @@ function kickableChannel(
   }
   const member = channel.members.get(user);
   if (member === undefined) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_NOTONCHANNEL,
-      channel.name,
-      "You're not on that channel",
-    );
+    notOnChannel(server, user, channel.name);
     return undefined;
   }
   if (!member.op) {
@@ -555,13 +543,7 @@ function invite(
   if (channel === undefined) return noSuchChannel(server, user, params[1]);
   const member = channel.members.get(user);
   if (member === undefined) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_NOTONCHANNEL,
-      channel.name,
-      "You're not on that channel",
-    );
+    notOnChannel(server, user, channel.name);
     return;
   }
   if (channel.modes.inviteOnly && !member.op) {
