@@ -209,7 +209,7 @@ Deno.test("client session: typed lines become messages, with own messages echoed
   ]);
   assertEquals(plan("/quit").quit, "Leaving");
   assertEquals(plan("/quit gone").quit, "gone");
-  assertEquals(plan("chao").quit, "Leaving");
+  assertEquals(plan("chao").quit, "chao");
   assertEquals(screen(plan("/raw bad\x01 line :x").events).length, 1);
   assertOk(plan("/help").events.length > 10);
 });
