@@ -95,7 +95,9 @@ export const NICK_RULES =
 export function parseInput(line: string): InputAction {
   const text = line.replace(/[\r\n\0]/g, "");
   if (text.trim() === "") return { kind: "none" };
-  if (text.trim().toLowerCase() === "chao") return { kind: "quit", reason: "chao" };
+  if (text.trim().toLowerCase() === "chao") {
+    return { kind: "quit", reason: "chao" };
+  }
   if (!text.startsWith("/")) return { kind: "say", text };
   if (text.startsWith("//")) return { kind: "say", text: text.slice(1) };
 
