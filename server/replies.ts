@@ -69,6 +69,21 @@ export function notOnChannel(
   );
 }
 
+/** Answers 482 ERR_CHANOPRIVSNEEDED for `name`. */
+export function notChannelOperator(
+  server: ServerContext,
+  user: User,
+  name: string,
+): void {
+  reply(
+    server,
+    user,
+    Numeric.ERR_CHANOPRIVSNEEDED,
+    name,
+    "You're not channel operator",
+  );
+}
+
 /** A relay sourced from `user`'s prefix, stamped with the server clock. */
 export function relayFrom(
   server: ServerContext,

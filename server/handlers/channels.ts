@@ -18,6 +18,7 @@ import { hasWildcards, maskMatcher } from "../masks.ts";
 import {
   noSuchChannel,
   noSuchNick,
+  notChannelOperator,
   notOnChannel,
   relayFrom,
   reply,
@@ -209,13 +210,7 @@ function topic(
     return;
   }
   if (!canSetTopic(channel, user)) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_CHANOPRIVSNEEDED,
-      channel.name,
-      "You're not channel operator",
-    );
+    notChannelOperator(server, user, channel.name);
     return;
   }
   const text = truncateUtf8(params[1], TOPICLEN);
@@ -323,13 +318,7 @@ function channelMode(
   }
   if (parsed.changes.length === 0) return;
   if (!member?.op) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_CHANOPRIVSNEEDED,
-      channel.name,
-      "You're not channel operator",
-    );
+    notChannelOperator(server, user, channel.name);
     return;
   }
   const applied: ModeChange[] = [];
@@ -468,13 +457,7 @@ function kickableChannel(
     return undefined;
   }
   if (!member.op) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_CHANOPRIVSNEEDED,
-      channel.name,
-      "You're not channel operator",
-    );
+    notChannelOperator(server, user, channel.name);
     return undefined;
   }
   return channel;
@@ -547,13 +530,7 @@ function invite(
     return;
   }
   if (channel.modes.inviteOnly && !member.op) {
-    reply(
-      server,
-      user,
-      Numeric.ERR_CHANOPRIVSNEEDED,
-      channel.name,
-      "You're not channel operator",
-    );
+    notChannelOperator(server, user, channel.name);
     return;
   }
   if (channel.members.has(target)) {
