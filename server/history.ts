@@ -299,6 +299,18 @@ function lockDatabase(path: string): Deno.FsFile {
   return file;
 }
 
+/**
+ * Releases a lock taken by {@link lockDatabase} at once: unlocking before
+ * closing, because Deno may close the descriptor later than `close()` returns.
+ */
+function releaseLock(lock: Deno.FsFile): void {
+  try {
+    lock.unlockSync();
+  } finally {
+    lock.close();
+  }
+}
+
 /** Switches to WAL and brings the schema up to date. */
 function prepareDatabase(db: DatabaseSync, path: string): void {
   // Readers never block a WAL writer; this only covers another program
@@ -451,7 +463,7 @@ export function openHistory(options: HistoryOptions): History {
     checkFile(path);
     db = new DatabaseSync(path);
   } catch (error) {
-    lock.close();
+    releaseLock(lock);
     throw openError(path, error);
   }
   try {
@@ -465,7 +477,7 @@ export function openHistory(options: HistoryOptions): History {
     }
   } catch (error) {
     db.close();
-    lock.close();
+    releaseLock(lock);
     throw openError(path, error);
   }
 
@@ -776,7 +788,7 @@ export function openHistory(options: HistoryOptions): History {
       closed = true;
       if (pruneTimer !== undefined) clearTimeout(pruneTimer);
       db.close();
-      lock.close();
+      releaseLock(lock);
     },
   };
 }
