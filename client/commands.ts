@@ -153,7 +153,7 @@ export function planInput(
       return { messages: [ircMessage("JOIN", ...params)], events: [] };
     }
     case "part": {
-      const channel = activeChannel(state);
+      const channel = action.channel ?? activeChannel(state);
       if (channel === null) return fail(NOT_IN_CHANNEL);
       const params = action.reason === undefined
         ? [channel]
@@ -191,7 +191,7 @@ export function planInput(
       return { messages: [ircMessage("NAMES", channel)], events: [] };
     }
     case "topic": {
-      const channel = activeChannel(state);
+      const channel = action.channel ?? activeChannel(state);
       if (channel === null) return fail(NOT_IN_CHANNEL);
       const params = action.text === undefined
         ? [channel]

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isValidChannel, isValidNick } from "../protocol.ts";
+import { isChannelName, isValidChannel, isValidNick } from "../protocol.ts";
 
 /** What a typed line asks the client to do. */
 export type InputAction =
@@ -13,11 +13,11 @@ export type InputAction =
   | { kind: "msg"; target: string; text: string }
   | { kind: "me"; text: string }
   | { kind: "join"; channel: string; key?: string }
-  | { kind: "part"; reason?: string }
+  | { kind: "part"; channel?: string; reason?: string }
   | { kind: "query"; nick?: string }
   | { kind: "nick"; nick: string }
   | { kind: "names" }
-  | { kind: "topic"; text?: string }
+  | { kind: "topic"; channel?: string; text?: string }
   | { kind: "list" }
   | { kind: "whois"; nick: string }
   | { kind: "away"; text?: string }
@@ -39,7 +39,11 @@ export interface CommandHelp {
 /** Every command the client understands, in the order /help lists them. */
 export const COMMANDS: readonly CommandHelp[] = [
   { name: "/join", args: "#channel", summary: "join a channel and talk there" },
-  { name: "/part", args: "[reason]", summary: "leave the current channel" },
+  {
+    name: "/part",
+    args: "[#channel] [reason]",
+    summary: "leave the current (or named) channel",
+  },
   { name: "/msg", args: "nick text", summary: "send a private message" },
   {
     name: "/query",
@@ -53,7 +57,11 @@ export const COMMANDS: readonly CommandHelp[] = [
     args: "",
     summary: "list the users in the current channel",
   },
-  { name: "/topic", args: "[text]", summary: "show or set the channel topic" },
+  {
+    name: "/topic",
+    args: "[#channel] [text]",
+    summary: "show or set the topic of the current (or named) channel",
+  },
   { name: "/list", args: "", summary: "list the channels on the server" },
   { name: "/whois", args: "nick", summary: "show who someone is" },
   {
@@ -70,6 +78,12 @@ export const COMMANDS: readonly CommandHelp[] = [
 function firstWord(rest: string): [string, string] {
   const match = /^(\S*)\s*(.*)$/s.exec(rest.trim());
   return match ? [match[1], match[2]] : ["", ""];
+}
+
+/** Splits an optional leading `#channel` off `rest`: the channel (or undefined), then the rest. */
+function namedChannel(rest: string): [string | undefined, string] {
+  if (!isChannelName(rest)) return [undefined, rest];
+  return firstWord(rest);
 }
 
 function usage(name: string): InputAction {
@@ -120,8 +134,14 @@ export function parseInput(line: string): InputAction {
         : { kind: "join", channel: full, key };
     }
     case "part":
-    case "leave":
-      return rest === "" ? { kind: "part" } : { kind: "part", reason: rest };
+    case "leave": {
+      const [channel, reason] = namedChannel(rest);
+      return {
+        kind: "part",
+        ...(channel && { channel }),
+        ...(reason !== "" && { reason }),
+      };
+    }
     case "msg":
     case "m": {
       const [target, message] = firstWord(rest);
@@ -147,8 +167,14 @@ export function parseInput(line: string): InputAction {
     }
     case "names":
       return { kind: "names" };
-    case "topic":
-      return rest === "" ? { kind: "topic" } : { kind: "topic", text: rest };
+    case "topic": {
+      const [channel, text] = namedChannel(rest);
+      return {
+        kind: "topic",
+        ...(channel && { channel }),
+        ...(text !== "" && { text }),
+      };
+    }
     case "list":
       return { kind: "list" };
     case "whois": {

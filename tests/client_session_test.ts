@@ -199,6 +199,8 @@ Deno.test("client session: typed lines become messages, with own messages echoed
     ["/raw MODE #general +t", ["MODE #general +t"]],
     ["/part", ["PART #general"]],
     ["/part bye all", ["PART #general :bye all"]],
+    ["/part #rust bye all", ["PART #rust :bye all"]],
+    ["/topic #rust", ["TOPIC #rust"]],
     ["/help", []],
   ];
   for (const [line, expected] of cases) {
