@@ -11,7 +11,12 @@ import {
   looksLikeTls,
 } from "../tls/sniff.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
-import { probeHandshake, type TestPki, withPki } from "./helpers/tls.ts";
+import {
+  probeHandshake,
+  serveOneHandshake,
+  type TestPki,
+  withPki,
+} from "./helpers/tls.ts";
 
 const encoder = new TextEncoder();
 
@@ -138,22 +143,7 @@ Deno.test(
 Deno.test(
   "a plain client on a TLS port receives a TLS alert it can recognise, and the server logs why",
   withPki(async (pki) => {
-    const listener = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      ...pki.server,
-    });
-    const served = (async () => {
-      const conn = await listener.accept();
-      try {
-        await conn.handshake();
-        return null;
-      } catch (error) {
-        return error;
-      } finally {
-        conn.close();
-      }
-    })();
+    const { listener, served } = serveOneHandshake(pki.server);
     const conn = await Deno.connect({
       hostname: "127.0.0.1",
       port: listener.addr.port,

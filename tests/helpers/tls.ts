@@ -87,16 +87,14 @@ export interface HandshakeOutcome {
 }
 
 /**
- * Serves one TLS handshake with `pair` on an ephemeral port and connects to
- * it as `hostname` trusting `caCerts` (the system roots when omitted).
+ * Listens for TLS with `pair` on an ephemeral port of 127.0.0.1 and serves
+ * one handshake; `served` settles with `null` on success, else the server's
+ * error. The caller closes the listener.
  */
-export async function probeHandshake(
+export function serveOneHandshake(
   pair: CertificatePair,
-  hostname: string,
-  caCerts?: string[],
-): Promise<HandshakeOutcome> {
+): { listener: Deno.TlsListener; served: Promise<unknown> } {
   const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...pair });
-  const { port } = listener.addr;
   const served = (async () => {
     const conn = await listener.accept();
     try {
@@ -108,6 +106,20 @@ export async function probeHandshake(
       conn.close();
     }
   })();
+  return { listener, served };
+}
+
+/**
+ * Serves one TLS handshake with `pair` on an ephemeral port and connects to
+ * it as `hostname` trusting `caCerts` (the system roots when omitted).
+ */
+export async function probeHandshake(
+  pair: CertificatePair,
+  hostname: string,
+  caCerts?: string[],
+): Promise<HandshakeOutcome> {
+  const { listener, served } = serveOneHandshake(pair);
+  const { port } = listener.addr;
   let client: unknown = null;
   try {
     const conn = await Deno.connectTls({ hostname, port, caCerts });
