@@ -6,7 +6,11 @@
  * @module
  */
 
-import { type Connection, openConnection } from "./server/connection.ts";
+import {
+  type Connection,
+  openConnection,
+  type Transport,
+} from "./server/connection.ts";
 import type { HistoryHook, ServerContext } from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
 import {
@@ -29,9 +33,14 @@ import {
   describeDevCertificates,
   ensureDevCertificates,
 } from "./tls/dev_certs.ts";
+import { loadKeyPair } from "./tls/key_pair.ts";
+import { listenWeb, type WebListener } from "./web/listener.ts";
+import { pageRoutes } from "./web/page_routes.ts";
+import type { Route } from "./web/routes.ts";
+import { webSocketRoute } from "./web/socket.ts";
 
-/** The option and history-hook types embedders need, re-exported from `server/`. */
-export type { HistoryHook, ServerOptions };
+/** The option, history-hook and web-route types embedders need, re-exported from `server/` and `web/`. */
+export type { HistoryHook, Route, ServerOptions, WebListener };
 
 /** Software version shown in 002, 004 and VERSION. */
 export const VERSION = "tertulia-0.1.0";
@@ -40,6 +49,8 @@ export const VERSION = "tertulia-0.1.0";
 export type StartOptions = Partial<ServerOptions> & {
   /** Chat history to record channel messages and replay them on JOIN; none by default. */
   history?: HistoryHook;
+  /** Routes the web listener tries before the chat page's own (e.g. `GET /metrics`). */
+  webRoutes?: Route[];
 };
 
 /** A running server. */
@@ -48,6 +59,8 @@ export interface RunningServer {
   addresses: Deno.NetAddr[];
   /** The shared server context (state, counts, hooks), for embedding and tests. */
   context: ServerContext;
+  /** The web chat listener, when `web` is set (and its port was free). */
+  web?: WebListener;
   /** Sends every client `ERROR :Server shutting down`, closes the listeners and waits for all connections to close. */
   close(): Promise<void>;
 }
@@ -66,7 +79,7 @@ async function readMotd(path: string): Promise<string[]> {
 export async function startServer(
   startOptions: StartOptions = {},
 ): Promise<RunningServer> {
-  const { history: givenHistory, ...rest } = startOptions;
+  const { history: givenHistory, webRoutes = [], ...rest } = startOptions;
   const options = resolveOptions(rest);
   const motd = options.motd === undefined
     ? undefined
@@ -110,7 +123,7 @@ export async function startServer(
   const connections = new Set<Connection>();
   const perIp = new Map<string, number>();
 
-  function refuse(conn: Deno.Conn, remote: Deno.NetAddr, why: string): void {
+  function refuse(conn: Transport, remote: Deno.NetAddr, why: string): void {
     options.log(`refused ${formatAddress(remote)} (${why})`);
     conn.write(new TextEncoder().encode(`ERROR :${why}\r\n`))
       .catch(() => {})
@@ -123,7 +136,8 @@ export async function startServer(
       });
   }
 
-  function admit(conn: Deno.Conn, remote: Deno.NetAddr, secure: boolean) {
+  /** Every connection, TCP or WebSocket, comes through here: limits first, then the IRC session. */
+  function admit(conn: Transport, remote: Deno.NetAddr, secure: boolean) {
     const ip = remote.hostname;
     const fromIp = perIp.get(ip) ?? 0;
     if (options.maxClients > 0 && connections.size >= options.maxClients) {
@@ -139,7 +153,8 @@ export async function startServer(
       transport: conn,
       remote,
       secure,
-      rejectTls: !secure,
+      // Only a byte stream on the plain-text port can carry a stray ClientHello.
+      rejectTls: !secure && "setNoDelay" in conn,
       onClosed: (closed) => {
         connections.delete(closed);
         const left = (perIp.get(ip) ?? 1) - 1;
@@ -160,6 +175,15 @@ export async function startServer(
   for (const [index, address] of addresses.entries()) {
     const tls = index > 0 || options.tlsOnly ? " (TLS)" : "";
     options.log(`listening on ${formatAddress(address)}${tls}`);
+  }
+  let web: WebListener | undefined;
+  try {
+    web = await startWeb(context, webRoutes, admit);
+  } catch (error) {
+    for (const listener of listeners) listener.close();
+    await Promise.all(loops);
+    ownedHistory?.store.close();
+    throw error;
   }
 
   const sweepMs = Math.max(
@@ -196,14 +220,63 @@ export async function startServer(
       });
     }
     await Promise.all(open.map((connection) => connection.closed));
+    await web?.close();
     ownedHistory?.store.close();
   }
 
   return {
     addresses,
     context,
+    web,
     close: () => closing ??= close(),
   };
+}
+
+/**
+ * Starts the web listener `context.options.web` asks for, serving `extra`
+ * routes, the WebSocket and the page; none when it asks for none, or when
+ * its port is taken and it is optional (logged).
+ */
+async function startWeb(
+  context: ServerContext,
+  extra: Route[],
+  admit: (conn: Transport, remote: Deno.NetAddr, secure: boolean) => void,
+): Promise<WebListener | undefined> {
+  const { options } = context;
+  if (options.web === undefined) return undefined;
+  const routes = [
+    ...extra,
+    webSocketRoute({
+      admit,
+      origins: options.web.origins ?? [],
+      log: options.log,
+    }),
+    ...await pageRoutes(options.log),
+  ];
+  const tls = options.tls === undefined
+    ? undefined
+    : await loadKeyPair(options.tls);
+  let web: WebListener;
+  try {
+    web = listenWeb({
+      host: options.host,
+      port: options.web.port,
+      tls,
+      routes,
+      trustedProxies: options.web.trustedProxies ?? [],
+      log: options.log,
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse) || !options.web.optional) {
+      throw error;
+    }
+    options.log(
+      `web chat not started: ${options.host} port ${options.web.port} is in use (choose another with --web-port, or --no-web)`,
+    );
+    return undefined;
+  }
+  options.log(`web chat at ${web.url}`);
+  return web;
 }
 
 async function main(args: string[]): Promise<void> {
@@ -262,8 +335,11 @@ async function main(args: string[]): Promise<void> {
       const tls = parsed.options.tls
         ? ` or TLS port ${parsed.options.tls.port}`
         : "";
+      const web = parsed.options.web
+        ? ` or web port ${parsed.options.web.port}`
+        : "";
       console.error(
-        `error: address already in use: cannot listen on ${host} port ${port}${tls}`,
+        `error: address already in use: cannot listen on ${host} port ${port}${tls}${web}`,
       );
     } else if (error instanceof UsageError) {
       console.error(`error: ${error.message}\n\n${USAGE}`);

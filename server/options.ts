@@ -14,6 +14,8 @@ import {
   SERVER_KEY_FILE,
 } from "../tls/dev_certs.ts";
 import { DEFAULT_TLS_PORT } from "../tls/port.ts";
+import { normalizeOrigin } from "../web/origin.ts";
+import { isIpAddress } from "../web/proxy.ts";
 
 /** TLS listener settings: the port and the PEM files for its certificate and private key. */
 export interface TlsOptions {
@@ -24,6 +26,21 @@ export interface TlsOptions {
   /** Path of the PEM private key. */
   keyFile: string;
 }
+
+/** Web chat listener settings: HTTP + WebSocket (HTTPS + WSS alongside `tls`). */
+export interface WebOptions {
+  /** Port for the web listener (0 picks a free one). */
+  port: number;
+  /** Origins besides the server's own whose pages may open a WebSocket (`*` for any). Default none. */
+  origins?: string[];
+  /** Reverse-proxy addresses whose `X-Forwarded-For`/`X-Real-IP` headers are believed. Default none. */
+  trustedProxies?: string[];
+  /** When the port is taken, log it and run without the web listener instead of failing (the command line's default port). Default `false`. */
+  optional?: boolean;
+}
+
+/** The web listener's port when the command line names none. */
+export const DEFAULT_WEB_PORT = 59480;
 
 /** Everything that tunes the server. Each field documents its default. */
 export interface ServerOptions {
@@ -61,6 +78,12 @@ export interface ServerOptions {
   sendq: number;
   /** TLS listener; default none. */
   tls?: TlsOptions;
+  /**
+   * Web chat listener (the page and IRC over WebSocket). Default none:
+   * `startServer` serves no web unless given one; the command line defaults
+   * to port {@link DEFAULT_WEB_PORT} (`--no-web` turns it off).
+   */
+  web?: WebOptions;
   /** Serve TLS only, with no plain-text listener. Needs `tls`. Default `false`. */
   tlsOnly: boolean;
   /** Where log lines go. Default: `console.error` with an ISO timestamp. */
@@ -154,6 +177,13 @@ Options:
   --tls-only                  no plain-text listener (implies --tls)
   --certs-dir DIR             where development certificates live (default certs)
   --tls-handshake-timeout SECONDS  time a TLS handshake may take (default 10)
+  --web-port N                web chat port (HTTP, and HTTPS with --tls), 0 for any free one
+                              (default 59480)
+  --web-origin ORIGIN         another site whose pages may connect to the web chat, e.g.
+                              https://chat.example.org (repeatable or comma-separated; * = any)
+  --trusted-proxy ADDR        reverse proxy whose X-Forwarded-For/X-Real-IP is believed
+                              (repeatable or comma-separated)
+  --no-web                    no web chat listener
   --db PATH                   SQLite file for channel history (default data/tertulia.db)
   --history N                 history lines replayed on join, 0 = none (default 50)
   --history-days N            prune history older than N days (default: keep all)
@@ -243,6 +273,10 @@ export function parseServerArgs(args: string[]): ParsedArgs {
         "history-days": { type: "string" },
         "history-commit-ms": { type: "string" },
         "no-history": { type: "boolean" },
+        "web-port": { type: "string" },
+        "web-origin": { type: "string", multiple: true },
+        "trusted-proxy": { type: "string", multiple: true },
+        "no-web": { type: "boolean" },
         help: { type: "boolean" },
       },
     }));
@@ -318,6 +352,7 @@ export function parseServerArgs(args: string[]): ParsedArgs {
   } else {
     options.db = values.db ?? DEFAULT_DB_PATH;
   }
+  options.web = webOptions(values);
   options.tlsHandshakeTimeout = number(
     "tls-handshake-timeout",
     values["tls-handshake-timeout"],
@@ -364,6 +399,62 @@ export function parseServerArgs(args: string[]): ParsedArgs {
     options,
     devCertificates: { dir, names: devCertificateNames(values.host) },
   };
+}
+
+/** Splits repeatable, comma-separated list flags into their entries. */
+function list(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(","))
+    .map((entry) => entry.trim()).filter((entry) => entry !== "");
+}
+
+/** The web listener the command line asks for: on by default, off with `--no-web`. */
+function webOptions(values: {
+  "web-port"?: string;
+  "web-origin"?: string[];
+  "trusted-proxy"?: string[];
+  "no-web"?: boolean;
+}): WebOptions | undefined {
+  const origins = list(values["web-origin"]);
+  const trustedProxies = list(values["trusted-proxy"]);
+  if (values["no-web"]) {
+    const conflict = (["web-port", "web-origin", "trusted-proxy"] as const)
+      .find((flag) => values[flag] !== undefined);
+    if (conflict !== undefined) {
+      throw new UsageError(`--no-web cannot be combined with --${conflict}`);
+    }
+    return undefined;
+  }
+  for (const origin of origins) {
+    if (origin !== "*" && !isOrigin(origin)) {
+      throw new UsageError(
+        `--web-origin must be an origin like https://chat.example.org, got "${origin}"`,
+      );
+    }
+  }
+  for (const proxy of trustedProxies) {
+    if (!isIpAddress(proxy)) {
+      throw new UsageError(
+        `--trusted-proxy must be an IP address, got "${proxy}"`,
+      );
+    }
+  }
+  const port = number("web-port", values["web-port"], {
+    min: 0,
+    max: 65535,
+    integer: true,
+  });
+  return {
+    port: port ?? DEFAULT_WEB_PORT,
+    origins,
+    trustedProxies,
+    optional: port === undefined,
+  };
+}
+
+/** Whether `text` is a scheme and host with nothing after it (an origin). */
+function isOrigin(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^\/?#\s]+\/?$/i.test(text) &&
+    normalizeOrigin(text) !== undefined;
 }
 
 /** Addresses that mean "every interface", which no certificate can name. */

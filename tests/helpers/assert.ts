@@ -29,6 +29,11 @@ export function assertIncludes(text: string, part: string): void {
   );
 }
 
+/** Asserts that `text` matches `pattern`. */
+export function assertMatch(text: string, pattern: RegExp): void {
+  assert.match(text, pattern);
+}
+
 /** Asserts that `fn` throws an instance of `type`, and returns the error. */
 export function assertThrows<E extends Error>(
   fn: () => unknown,

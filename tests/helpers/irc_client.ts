@@ -11,6 +11,8 @@ import {
   type Message,
   parseMessage,
 } from "../../protocol.ts";
+import { SUBPROTOCOLS } from "../../web/subprotocol.ts";
+import { WebSocketTransport } from "../../web/transport.ts";
 
 /** Where and how to connect. */
 export interface ConnectOptions {
@@ -20,6 +22,59 @@ export interface ConnectOptions {
   hostname?: string;
   /** Connect with TLS, trusting these PEM CA certificates. */
   tls?: { caCerts: string[] };
+  /** Connect over plain WebSocket to the web listener on `port` (IRC lines as messages); not with `tls`. */
+  webSocket?: WebSocketConnectOptions;
+}
+
+/** How a test client connects over WebSocket. */
+export interface WebSocketConnectOptions {
+  /** Subprotocols to offer, in order of preference; default none. */
+  protocols?: string[];
+  /** Extra request headers (`Origin`, `X-Forwarded-For`). */
+  headers?: Record<string, string>;
+}
+
+type Link = Pick<Deno.Conn, "read" | "write" | "close">;
+
+/** Opens a WebSocket and waits for its handshake; rejects with the failure. */
+export function openWebSocket(
+  url: string,
+  options: WebSocketConnectOptions = {},
+): Promise<WebSocket> {
+  // Deno's WebSocket takes request headers as an extension of the standard options.
+  const socket = new WebSocket(url, {
+    protocols: options.protocols ?? [],
+    headers: options.headers ?? {},
+  } as unknown as string[]);
+  socket.binaryType = "arraybuffer";
+  return new Promise((resolve, reject) => {
+    socket.onopen = () => resolve(socket);
+    socket.onerror = (event) =>
+      reject(new Error((event as ErrorEvent).message ?? "WebSocket failed"));
+  });
+}
+
+async function openLink(options: ConnectOptions): Promise<Link> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (options.webSocket !== undefined) {
+    const socket = await openWebSocket(
+      `ws://${hostname}:${options.port}/`,
+      options.webSocket,
+    );
+    return new WebSocketTransport(
+      socket,
+      SUBPROTOCOLS[socket.protocol] ?? "text",
+    );
+  }
+  const conn: Deno.Conn = options.tls
+    ? await Deno.connectTls({
+      hostname,
+      port: options.port,
+      caCerts: options.tls.caCerts,
+    })
+    : await Deno.connect({ hostname, port: options.port });
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  return conn;
 }
 
 /** What a wait matches: a command (`"PRIVMSG"`, `"001"`) or a predicate. */
@@ -80,15 +135,7 @@ function matcher(match: Match): (message: Message) => boolean {
 export async function connectClient(
   options: ConnectOptions,
 ): Promise<IrcClient> {
-  const hostname = options.hostname ?? "127.0.0.1";
-  const conn: Deno.Conn = options.tls
-    ? await Deno.connectTls({
-      hostname,
-      port: options.port,
-      caCerts: options.tls.caCerts,
-    })
-    : await Deno.connect({ hostname, port: options.port });
-  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  const conn = await openLink(options);
   const lines: string[] = [];
   const messages: Message[] = [];
   let cursor = 0;

@@ -20,6 +20,8 @@ import {
 export interface TestServer {
   /** Port of the plain-text listener (or the TLS one when TLS-only). */
   port: number;
+  /** Port of the web listener, when started with `web`. */
+  webPort: number | undefined;
   /** The running server. */
   server: RunningServer;
   /** Log lines written so far. */
@@ -28,6 +30,11 @@ export interface TestServer {
   connect(options?: Partial<ConnectOptions>): Promise<IrcClient>;
   /** Connects a client and registers it as `nick` with optional caps. */
   client(nick: string, caps?: string[]): Promise<IrcClient>;
+  /** Connects a WebSocket client to the web listener and registers it as `nick`. */
+  webClient(
+    nick: string,
+    webSocket?: ConnectOptions["webSocket"],
+  ): Promise<IrcClient>;
   /** Closes every client and the server. */
   close(): Promise<void>;
   /** Same as `close`, for `await using`. */
@@ -50,6 +57,7 @@ export async function startTestServer(
     ...options,
   });
   const port = server.addresses[0].port;
+  const webPort = server.web?.addr.port;
   const clients: IrcClient[] = [];
   const close = async () => {
     await Promise.all(clients.map((client) => client.close()));
@@ -62,12 +70,19 @@ export async function startTestServer(
   };
   return {
     port,
+    webPort,
     server,
     logs,
     connect,
     async client(nick, caps) {
       const client = await connect();
       await client.register(nick, { caps });
+      return client;
+    },
+    async webClient(nick, webSocket = {}) {
+      if (webPort === undefined) throw new Error("started without `web`");
+      const client = await connect({ port: webPort, webSocket });
+      await client.register(nick);
       return client;
     },
     close,

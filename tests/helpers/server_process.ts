@@ -14,6 +14,8 @@ export interface ServerProcess {
   port: number;
   /** The TLS port, when {@link SpawnOptions.tls} said to wait for one. */
   tlsPort?: number;
+  /** The web listener's port, when it had logged it by the time the IRC listeners had. */
+  webPort?: number;
   /** Its process id, e.g. to read `/proc/<pid>/fd`. */
   pid: number;
   /** Its stderr lines so far (the log). */
@@ -58,17 +60,24 @@ function command(
 /**
  * Starts `server.ts` with `args` (add `--port 0`, and `--tls-port 0` with
  * TLS) and resolves once it logs `listening on` for each listener `options`
- * asks for, with the ports it chose. Rejects, quoting stderr, if it exits
- * first.
+ * asks for, and the web chat's URL, with the ports it chose. Rejects,
+ * quoting stderr, if it exits first. Unless `args` set the web listener,
+ * it gets a free port (`--web-port 0`) so parallel tests never compete for
+ * the default one.
  */
 export function spawnServer(
   args: string[],
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const child = command(args, undefined, options.cwd).spawn();
+  const webArgs = args.some((arg) => /^--(no-)?web/.test(arg))
+    ? []
+    : ["--web-port", "0"];
+  // The web listener logs its URL (or why it did not start) after the IRC listeners.
+  let webLogged = args.includes("--no-web");
+  const child = command([...args, ...webArgs], undefined, options.cwd).spawn();
   const stderr: string[] = [];
   const wanted = options.tls ?? "plain";
-  const ports: { plain?: number; tls?: number } = {};
+  const ports: { plain?: number; tls?: number; web?: number } = {};
   const { promise: listening, resolve, reject } = Promise.withResolvers<
     { port: number; tlsPort?: number }
   >();
@@ -83,6 +92,12 @@ export function spawnServer(
         stderr.push(line);
         const match = line.match(/listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/);
         if (match) ports[match[2] ? "tls" : "plain"] = Number(match[1]);
+        const webMatch = line.match(
+          /web chat at https?:\/\/127\.0\.0\.1:(\d+)\//,
+        );
+        if (webMatch) ports.web = Number(webMatch[1]);
+        if (webMatch || /web chat not started/.test(line)) webLogged = true;
+        if (!webLogged) continue;
         if (wanted === "plain" && ports.plain !== undefined) {
           resolve({ port: ports.plain });
         } else if (
@@ -115,6 +130,7 @@ export function spawnServer(
   return listening.then(({ port, tlsPort }) => ({
     port,
     tlsPort,
+    webPort: ports.web,
     pid: child.pid,
     stderr,
     kill: (signal) => {
