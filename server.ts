@@ -96,6 +96,7 @@ export async function startServer(
     startedAt: new Date(),
     version: VERSION,
     counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
+    output: { queuedBytes: 0, peakQueuedBytes: 0 },
     history,
     now: Date.now,
     log: options.log,

@@ -132,6 +132,8 @@ export interface FanoutOptions {
   window?: number;
   /** Messages per socket write. Defaults to 10. */
   batch?: number;
+  /** Length of each PRIVMSG line the senders write, CR LF included. Defaults to about 120. */
+  lineBytes?: number;
   /** Give up when no delivery arrives for this long, in ms. Defaults to 10000. */
   stallTimeoutMs?: number;
 }
@@ -163,6 +165,16 @@ export interface FanoutResult {
 /** Filler that brings each PRIVMSG line to roughly 120 bytes, like a chat message. */
 const FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do";
 
+/**
+ * The filler that brings a sender's line to about `lineBytes` (CR LF
+ * included; the sender, sequence and timestamp take up to 30 bytes).
+ */
+function fillerFor(channel: string, lineBytes: number | undefined): string {
+  if (lineBytes === undefined) return FILLER;
+  const room = Math.max(0, lineBytes - `PRIVMSG ${channel} :~`.length - 32);
+  return FILLER.repeat(Math.ceil(room / FILLER.length) || 1).slice(0, room);
+}
+
 /** Parses the unsigned decimal at `index` of `line`; returns -1 when there is none. */
 function readNumber(line: string, index: number): number {
   let value = 0;
@@ -192,6 +204,7 @@ export async function runFanout(
   const window = options.window ?? 50;
   const batch = Math.max(1, Math.min(options.batch ?? 10, window || Infinity));
   const stallTimeoutMs = options.stallTimeoutMs ?? 10000;
+  const filler = fillerFor(channel, options.lineBytes);
   const expected = senders * messages * (count - 1);
 
   // next[receiver * senders + sender] is the next sequence number expected.
@@ -292,7 +305,7 @@ export async function runFanout(
       const sentAt = Math.round(performance.now() * 1000);
       let text = "";
       for (let i = 0; i < lines; i++, seq++) {
-        text += `PRIVMSG ${channel} :~${sender} ${seq} ${sentAt} ${FILLER}\r\n`;
+        text += `PRIVMSG ${channel} :~${sender} ${seq} ${sentAt} ${filler}\r\n`;
       }
       await client.send(text);
     }

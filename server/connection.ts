@@ -33,6 +33,22 @@ const SMALL_READ_BYTES = 512;
 const LARGE_READ_BYTES = 8192;
 /** Queued output that is written at once rather than at the end of the event-loop turn. */
 const EAGER_FLUSH_BYTES = 16384;
+/** Most bytes copied into one write; a longer queue goes out in several. */
+const MAX_WRITE_BYTES = 16384;
+/**
+ * Queued output above which a connection holds back the clients whose
+ * commands feed it: their input is not read any further until it drains.
+ * See docs/backpressure.md for the bound this gives.
+ */
+export const SOFT_SENDQ_BYTES = 32768;
+/** Queued output at or below which held-back clients are read again. */
+const RESUME_SENDQ_BYTES = 8192;
+/**
+ * A connection over {@link SOFT_SENDQ_BYTES} that completes no write for
+ * this long is stalled: it stops holding others back, and its queue grows
+ * until the hard sendq drops it. Any completed write makes it live again.
+ */
+const STALL_MS = 500;
 /** How long a closing connection may take to flush its last lines. */
 const CLOSE_FLUSH_MS = 2000;
 
@@ -77,17 +93,6 @@ export interface ConnectionInit {
   onClosed: (connection: Connection) => void;
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -96,6 +101,8 @@ class ClientConnection implements Connection, Session, Outbox {
   /** Connections with new output, flushed together after the input at hand is handled. */
   static #pendingFlushes: ClientConnection[] = [];
   static #flushTimerSet = false;
+  /** The connection whose command is running: the source of what is being sent. */
+  static #dispatching: ClientConnection | undefined = undefined;
 
   readonly user: User;
   readonly address: string;
@@ -110,7 +117,9 @@ class ClientConnection implements Connection, Session, Outbox {
   #onClosed: (connection: Connection) => void;
   #connectedAt: number;
 
+  /** Output not yet written, from `#queueHead` on. */
   #queue: Uint8Array[] = [];
+  #queueHead = 0;
   #queuedBytes = 0;
   #writing = false;
   #flushScheduled = false;
@@ -121,6 +130,17 @@ class ClientConnection implements Connection, Session, Outbox {
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #closedPromise: Promise<void> | undefined = undefined;
   #resolveClosed: (() => void) | undefined = undefined;
+
+  /** Connections held back because this one's queue is over the soft limit; made on first use. */
+  #heldBack: ClientConnection[] | undefined = undefined;
+  /** How many congested connections hold this one's input back. */
+  #holders = 0;
+  /** Wakes the read loop once no connection holds it back. */
+  #resumeReading: (() => void) | undefined = undefined;
+  /** Completed writes, so the stall check can tell a slow reader from a stalled one. */
+  #writes = 0;
+  #stalled = false;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   #lastInput: number;
   #pingSentAt = 0;
@@ -194,6 +214,9 @@ class ClientConnection implements Connection, Session, Outbox {
       return;
     }
     this.#push(bytes);
+    if (this.#queuedBytes > SOFT_SENDQ_BYTES && !this.#stalled) {
+      this.#holdBackSource();
+    }
   }
 
   quit(reason: string, error?: string): void {
@@ -219,6 +242,7 @@ class ClientConnection implements Connection, Session, Outbox {
     }
     removeUser(server.state, user);
     this.#closing = true;
+    this.#releaseHeldBack();
     server.log(`disconnect ${user.nick} ${this.address} (${reason})`);
     if (quit.error !== undefined && !quit.hard) {
       this.#push(encodeLine(`ERROR :${quit.error}`));
@@ -261,6 +285,11 @@ class ClientConnection implements Connection, Session, Outbox {
   #push(bytes: Uint8Array): void {
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
+    const output = this.#server.output;
+    output.queuedBytes += bytes.length;
+    if (output.queuedBytes > output.peakQueuedBytes) {
+      output.peakQueuedBytes = output.queuedBytes;
+    }
     if (this.#writing) return;
     if (this.#queuedBytes >= EAGER_FLUSH_BYTES) {
       if (!this.#eagerFlushScheduled) {
@@ -279,21 +308,53 @@ class ClientConnection implements Connection, Session, Outbox {
     }
   }
 
-  /** The writer: sends everything queued, one write per batch, until the queue is empty. */
+  /** Takes the next write off the queue: queued lines joined up to {@link MAX_WRITE_BYTES}. */
+  #takeBatch(): Uint8Array {
+    const queue = this.#queue;
+    const first = queue[this.#queueHead];
+    let end = this.#queueHead + 1;
+    let total = first.length;
+    while (
+      end < queue.length && total + queue[end].length <= MAX_WRITE_BYTES
+    ) {
+      total += queue[end++].length;
+    }
+    let batch = first;
+    if (end - this.#queueHead > 1) {
+      batch = new Uint8Array(total);
+      let offset = 0;
+      for (let i = this.#queueHead; i < end; i++) {
+        batch.set(queue[i], offset);
+        offset += queue[i].length;
+      }
+    }
+    if (end === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (end > 1024 && end * 2 > queue.length) {
+      this.#queue = queue.slice(end);
+      this.#queueHead = 0;
+    } else {
+      this.#queueHead = end;
+    }
+    return batch;
+  }
+
+  /** The writer: sends everything queued, a batch per write, until the queue is empty. */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
     this.#eagerFlushScheduled = false;
     if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#queue.length > 0 && !this.#isClosed) {
-        const batch = concat(this.#queue, this.#queuedBytes);
-        this.#queue = [];
+      while (this.#queueHead < this.#queue.length && !this.#isClosed) {
+        const batch = this.#takeBatch();
         let offset = 0;
         while (offset < batch.length) {
-          offset += await this.#transport.write(batch.subarray(offset));
+          const written = await this.#transport.write(batch.subarray(offset));
+          offset += written;
+          this.#wrote(written);
         }
-        this.#queuedBytes -= batch.length;
       }
     } catch (error) {
       if (!this.#closing) {
@@ -304,18 +365,87 @@ class ClientConnection implements Connection, Session, Outbox {
     if (this.#closing && !this.#isClosed) this.#finishClose();
   }
 
+  /** Accounts for `count` bytes written; wakes held-back sources once the queue is short. */
+  #wrote(count: number): void {
+    this.#queuedBytes -= count;
+    this.#server.output.queuedBytes -= count;
+    this.#writes++;
+    this.#stalled = false;
+    if (this.#queuedBytes <= RESUME_SENDQ_BYTES) this.#releaseHeldBack();
+  }
+
+  /**
+   * Backpressure: stops reading from the connection whose command is
+   * running (if any) until this queue drains. Checked after each line, so
+   * every source adds at most one line beyond the soft limit.
+   */
+  #holdBackSource(): void {
+    const source = ClientConnection.#dispatching;
+    if (source === undefined || source.#closing) return;
+    const heldBack = this.#heldBack ??= [];
+    if (heldBack.includes(source)) return;
+    heldBack.push(source);
+    source.#holders++;
+    if (this.#stallTimer === undefined) this.#watchForStall();
+  }
+
+  /** Marks this connection stalled if it completes no write within {@link STALL_MS}. */
+  #watchForStall(): void {
+    const writes = this.#writes;
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      if (this.#heldBack === undefined) return;
+      if (this.#writes === writes) {
+        this.#stalled = true;
+        this.#releaseHeldBack();
+      } else {
+        this.#watchForStall();
+      }
+    }, STALL_MS);
+  }
+
+  #releaseHeldBack(): void {
+    const heldBack = this.#heldBack;
+    if (heldBack === undefined) return;
+    this.#heldBack = undefined;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    for (const source of heldBack) source.#release();
+  }
+
+  /** One holder let go; input resumes once none is left. */
+  #release(): void {
+    if (--this.#holders > 0) return;
+    const resume = this.#resumeReading;
+    if (resume !== undefined) {
+      this.#resumeReading = undefined;
+      resume();
+    } else if (
+      this.#inboxHead < this.#inbox.length && this.#drainTimer === undefined
+    ) {
+      this.#drainTimer = setTimeout(() => this.#drain(), 0);
+    }
+  }
+
   #finishClose(): void {
     if (this.#isClosed) return;
     this.#isClosed = true;
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#drainTimer);
+    this.#releaseHeldBack();
+    this.#server.output.queuedBytes -= this.#queuedBytes;
+    this.#queuedBytes = 0;
     this.#queue = [];
+    this.#queueHead = 0;
     this.#inbox = [];
     try {
       this.#transport.close();
     } catch {
       // Already closed by the peer or by a failed write.
     }
+    const resume = this.#resumeReading;
+    this.#resumeReading = undefined;
+    resume?.();
     this.#resolveClosed?.();
     this.#onClosed(this);
   }
@@ -329,23 +459,43 @@ class ClientConnection implements Connection, Session, Outbox {
     this.#refilledAt = now;
   }
 
+  /** Runs one line with this connection as the source of what it sends. */
+  #dispatch(line: string): void {
+    const outer = ClientConnection.#dispatching;
+    ClientConnection.#dispatching = this;
+    try {
+      dispatchLine(this.#server, this, line);
+    } finally {
+      ClientConnection.#dispatching = outer;
+    }
+  }
+
+  /** Whether flood control lets one more line through now (taking its token). */
+  #takeToken(): boolean {
+    if (this.#server.options.floodRate === 0) return true;
+    if (this.#tokens < 1) this.#refill(this.#server.now());
+    if (this.#tokens < 1) return false;
+    this.#tokens--;
+    return true;
+  }
+
+  /** Runs delayed lines while neither flood control nor backpressure holds them. */
   #drain(): void {
+    clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-    this.#refill(this.#server.now());
     while (
-      !this.#closing && this.#inboxHead < this.#inbox.length &&
-      this.#tokens >= 1
+      !this.#closing && this.#holders === 0 &&
+      this.#inboxHead < this.#inbox.length && this.#takeToken()
     ) {
-      this.#tokens--;
       const line = this.#inbox[this.#inboxHead++];
       this.#inboxBytes -= line.length;
-      dispatchLine(this.#server, this, line);
+      this.#dispatch(line);
     }
     if (this.#inboxHead >= this.#inbox.length) {
       this.#inbox = [];
       this.#inboxHead = 0;
-      if (this.#endOfInput) this.end("Connection closed");
-    } else if (!this.#closing) {
+      if (this.#endOfInput && !this.#closing) this.end("Connection closed");
+    } else if (!this.#closing && this.#holders === 0) {
       const wait = (1 - this.#tokens) * 1000 / this.#server.options.floodRate;
       this.#drainTimer = setTimeout(() => this.#drain(), Math.max(1, wait));
     }
@@ -353,24 +503,18 @@ class ClientConnection implements Connection, Session, Outbox {
 
   #onLine(line: string): void {
     if (this.#closing) return;
-    const server = this.#server;
-    if (server.options.floodRate === 0) {
-      dispatchLine(server, this, line);
+    if (
+      this.#holders === 0 && this.#inboxHead >= this.#inbox.length &&
+      this.#takeToken()
+    ) {
+      this.#dispatch(line);
       return;
-    }
-    if (this.#inboxHead >= this.#inbox.length) {
-      this.#refill(server.now());
-      if (this.#tokens >= 1) {
-        this.#tokens--;
-        dispatchLine(server, this, line);
-        return;
-      }
     }
     this.#inbox.push(line);
     this.#inboxBytes += line.length;
-    if (this.#inboxBytes > server.options.recvq) {
+    if (this.#inboxBytes > this.#server.options.recvq) {
       this.end("Excess Flood", { error: "Excess Flood" });
-    } else if (this.#drainTimer === undefined) {
+    } else if (this.#holders === 0 && this.#drainTimer === undefined) {
       this.#drainTimer = setTimeout(() => this.#drain(), 0);
     }
   }
@@ -407,6 +551,11 @@ class ClientConnection implements Connection, Session, Outbox {
           count < SMALL_READ_BYTES && buffer.length > SMALL_READ_BYTES
         ) {
           buffer = new Uint8Array(SMALL_READ_BYTES);
+        }
+        // Backpressure: read no more until the queues this input fills drain.
+        while (this.#holders > 0 && !this.#closing) {
+          await new Promise<void>((resolve) => this.#resumeReading = resolve);
+          this.#drain();
         }
       }
     } catch (error) {

@@ -59,6 +59,18 @@ export interface ServerCounts {
   peak: number;
 }
 
+/**
+ * Output waiting in send queues, summed over every connection. A relayed line
+ * is one buffer shared by its recipients but counted once per queue holding
+ * it, so this bounds, from above, the memory the queues keep alive.
+ */
+export interface OutputCounts {
+  /** Bytes queued now. */
+  queuedBytes: number;
+  /** Most bytes queued at once since the server started. */
+  peakQueuedBytes: number;
+}
+
 /** Server-wide objects shared by every handler. */
 export interface ServerContext {
   /** Resolved options. */
@@ -73,6 +85,8 @@ export interface ServerContext {
   readonly version: string;
   /** Live connection counts. */
   readonly counts: ServerCounts;
+  /** Bytes waiting in send queues. */
+  readonly output: OutputCounts;
   /** Optional chat history; undefined by default. */
   history: HistoryHook | undefined;
   /** Clock in ms since the epoch (injectable for tests). */

@@ -55,6 +55,7 @@ function context(): ServerContext {
     startedAt: new Date(),
     version: "test",
     counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
+    output: { queuedBytes: 0, peakQueuedBytes: 0 },
     history: undefined,
     now: Date.now,
     log: () => {},
