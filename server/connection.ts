@@ -52,6 +52,71 @@ const STALL_MS = 500;
 /** How long a closing connection may take to flush its last lines. */
 const CLOSE_FLUSH_MS = 2000;
 
+/** Sizes of the reused write buffers: a write takes the smallest that fits. */
+const WRITE_BUFFER_SIZES = [2048, 4096, MAX_WRITE_BYTES] as const;
+/**
+ * Most spare write buffers kept for reuse, per size: as many as connections
+ * writing at once in a burst (every one holds its buffer until its write
+ * completes), so that a burst allocates none after its first turns.
+ */
+const SPARE_WRITE_BUFFERS = 512;
+/** Spare write buffers are let go this long after the last one came back, so an idle server keeps none. */
+const SPARE_WRITE_BUFFERS_MS = 1000;
+
+/**
+ * Write buffers for joining queued lines, reused rather than allocated per
+ * write: under a burst a fresh buffer per write is hundreds of MB a second
+ * of short-lived allocations outside the JS heap, which V8 frees only at
+ * its next collection and the allocator returns to the system late.
+ */
+class WriteBuffers {
+  static #spare: Uint8Array[][] = WRITE_BUFFER_SIZES.map(() => []);
+  static #made = new WeakSet<ArrayBufferLike>();
+  static #released = false;
+  static #trimTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  /** A buffer of at least `size` bytes (at most {@link MAX_WRITE_BYTES}), to hand back with {@link WriteBuffers.release}. */
+  static take(size: number): Uint8Array {
+    const index = WRITE_BUFFER_SIZES.findIndex((bytes) => bytes >= size);
+    const spare = WriteBuffers.#spare[index].pop();
+    if (spare !== undefined) return spare;
+    const buffer = new Uint8Array(WRITE_BUFFER_SIZES[index]);
+    WriteBuffers.#made.add(buffer.buffer);
+    return buffer;
+  }
+
+  /** Once its write is done: keeps `bytes` for reuse if it is (part of) a buffer from {@link WriteBuffers.take}. */
+  static release(bytes: Uint8Array): void {
+    if (!WriteBuffers.#made.has(bytes.buffer)) return;
+    const index = WRITE_BUFFER_SIZES.indexOf(
+      bytes.buffer.byteLength as typeof WRITE_BUFFER_SIZES[number],
+    );
+    const spare = WriteBuffers.#spare[index];
+    if (spare.length < SPARE_WRITE_BUFFERS) {
+      spare.push(new Uint8Array(bytes.buffer));
+    }
+    WriteBuffers.#released = true;
+    if (WriteBuffers.#trimTimer === undefined) WriteBuffers.#scheduleTrim();
+  }
+
+  static #scheduleTrim(): void {
+    const timer = setTimeout(WriteBuffers.#trim, SPARE_WRITE_BUFFERS_MS);
+    Deno.unrefTimer(timer);
+    WriteBuffers.#trimTimer = timer;
+  }
+
+  /** Drops every spare buffer once a whole period passed with none coming back. */
+  static #trim(): void {
+    WriteBuffers.#trimTimer = undefined;
+    if (WriteBuffers.#released) {
+      WriteBuffers.#released = false;
+      WriteBuffers.#scheduleTrim();
+      return;
+    }
+    for (const spare of WriteBuffers.#spare) spare.length = 0;
+  }
+}
+
 /** The byte stream a connection runs over: a `Deno.Conn` or `Deno.TlsConn`. */
 export type Transport = Pick<Deno.Conn, "read" | "write" | "close">;
 
@@ -308,7 +373,11 @@ class ClientConnection implements Connection, Session, Outbox {
     }
   }
 
-  /** Takes the next write off the queue: queued lines joined up to {@link MAX_WRITE_BYTES}. */
+  /**
+   * Takes the next write off the queue: queued lines joined up to
+   * {@link MAX_WRITE_BYTES} in a buffer from {@link WriteBuffers} (a lone
+   * line is written as it is, unjoined).
+   */
   #takeBatch(): Uint8Array {
     const queue = this.#queue;
     const first = queue[this.#queueHead];
@@ -321,7 +390,7 @@ class ClientConnection implements Connection, Session, Outbox {
     }
     let batch = first;
     if (end - this.#queueHead > 1) {
-      batch = new Uint8Array(total);
+      batch = WriteBuffers.take(total).subarray(0, total);
       let offset = 0;
       for (let i = this.#queueHead; i < end; i++) {
         batch.set(queue[i], offset);
@@ -355,6 +424,7 @@ class ClientConnection implements Connection, Session, Outbox {
           offset += written;
           this.#wrote(written);
         }
+        WriteBuffers.release(batch);
       }
     } catch (error) {
       if (!this.#closing) {

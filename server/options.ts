@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEV_SERVER_NAMES } from "../tls/certificates.ts";
+import { DEV_SERVER_NAMES } from "../tls/names.ts";
 import {
   DEFAULT_CERTS_DIR,
   SERVER_CERT_FILE,

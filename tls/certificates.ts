@@ -10,6 +10,7 @@
 // Reflect metadata API to be installed before it loads.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { DEV_SERVER_NAMES } from "./names.ts";
 
 /** A PEM certificate and its PEM (PKCS #8) private key. */
 export interface CertificatePair {
@@ -19,8 +20,7 @@ export interface CertificatePair {
   key: string;
 }
 
-/** Names a development server certificate covers by default. */
-export const DEV_SERVER_NAMES: readonly string[] = ["localhost", "127.0.0.1"];
+export { DEV_SERVER_NAMES };
 
 /** Common name of the development certificate authority. */
 export const DEV_CA_NAME = "tertulia development CA";

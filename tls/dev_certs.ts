@@ -7,14 +7,8 @@
  */
 
 import { join } from "node:path";
-import {
-  type CertificateInfo,
-  type CertificatePair,
-  createCertificateAuthority,
-  DEV_SERVER_NAMES,
-  inspectCertificate,
-  issueServerCertificate,
-} from "./certificates.ts";
+import type { CertificateInfo, CertificatePair } from "./certificates.ts";
+import { DEV_SERVER_NAMES } from "./names.ts";
 import { DEFAULT_TLS_PORT } from "./port.ts";
 
 /** Directory the development certificates live in by default, relative to the working directory. */
@@ -76,13 +70,21 @@ async function readPair(
   }
 }
 
+/**
+ * The certificate code, loaded on first use: the X.509 library behind it
+ * costs about 20 MB, which a server without `--tls` should not pay.
+ */
+function certificates(): Promise<typeof import("./certificates.ts")> {
+  return import("./certificates.ts");
+}
+
 /** Inspects `pair`'s certificate, or gives `null` when it is unreadable. */
 async function inspectOrNull(
   pair: CertificatePair | null,
 ): Promise<CertificateInfo | null> {
   if (pair === null) return null;
   try {
-    return await inspectCertificate(pair.cert);
+    return await (await certificates()).inspectCertificate(pair.cert);
   } catch {
     return null;
   }
@@ -149,6 +151,11 @@ export async function ensureDevCertificates(
   }
 
   await Deno.mkdir(dir, { recursive: true });
+  const {
+    createCertificateAuthority,
+    inspectCertificate,
+    issueServerCertificate,
+  } = await certificates();
   const createdAuthority = authority === null;
   if (authority === null) {
     authority = await createCertificateAuthority();
