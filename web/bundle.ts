@@ -69,6 +69,7 @@ async function build(): Promise<void> {
         `deno bundle failed: ${new TextDecoder().decode(stderr).trim()}`,
       );
     }
+    await Deno.chmod(temp, 0o644);
     await Deno.rename(temp, BUNDLE_FILE);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});

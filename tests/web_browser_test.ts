@@ -1,0 +1,329 @@
+/**
+ * The web chat page in a real browser (headless Chromium): people pick a
+ * name, chat with each other and with a TCP user, see history after a
+ * reload, get reconnected after a server restart, and it all works at phone
+ * width with the keyboard alone.
+ */
+
+import type { Page } from "playwright-core";
+import { assertEquals, assertMatch, assertOk } from "./helpers/assert.ts";
+import {
+  browserUnavailable,
+  type OpenPage,
+  screenshot,
+  withBrowser,
+} from "./helpers/browser.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+const unavailable = browserUnavailable();
+if (unavailable !== undefined) {
+  console.log(`skipping browser tests: ${unavailable}`);
+}
+
+/** A test that needs Chromium, skipped with the reason printed when it is missing. */
+function browserTest(
+  name: string,
+  fn: (openPage: OpenPage) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: unavailable !== undefined,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => withBrowser(fn),
+  });
+}
+
+async function historyServer(webPort = 0, db?: string): Promise<{
+  server: TestServer;
+  db: string;
+}> {
+  const file = db ??
+    `${await Deno.makeTempDir({ prefix: "tertulia-web-" })}/history.db`;
+  const server = await startTestServer({
+    web: { port: webPort },
+    db: file,
+    historyCommitMs: 0,
+  });
+  return { server, db: file };
+}
+
+function pageUrl(server: TestServer, query = ""): string {
+  return `http://127.0.0.1:${server.webPort}/${query}`;
+}
+
+/** Lines shown in the page's message log. */
+function lineWith(page: Page, text: string) {
+  return page.locator("#messages li.line", { hasText: text });
+}
+
+async function signIn(page: Page, server: TestServer, nick: string) {
+  await page.goto(pageUrl(server));
+  await page.locator("#nick-input").focus();
+  await page.keyboard.type(nick);
+  await page.keyboard.press("Enter");
+  await page.locator("#chat").waitFor({ state: "visible" });
+  await page.locator("#conversation-title", { hasText: "#general" }).waitFor();
+}
+
+async function focusedId(page: Page): Promise<string> {
+  // A string, since the test itself is type-checked without the DOM's types.
+  return await page.evaluate<string>("document.activeElement?.id ?? ''");
+}
+
+browserTest(
+  "two browser users and a TCP user chat both ways",
+  async (openPage) => {
+    const { server } = await historyServer();
+    try {
+      const ana = await openPage({
+        viewport: { width: 1200, height: 760 },
+      });
+      await ana.goto(pageUrl(server, "?nick=ana"));
+      await ana.locator("#conversation-title", { hasText: "#general" })
+        .waitFor();
+      await ana.locator("#status", { hasText: "Connected as ana" }).waitFor();
+      assertEquals(await focusedId(ana), "message-input");
+
+      const beto = await openPage();
+      await signIn(beto, server, "beto");
+      assertEquals(await focusedId(beto), "message-input");
+
+      const carla = await server.client("carla");
+      await carla.send("JOIN #general");
+      await carla.waitFor("366");
+
+      for (const nick of ["ana", "beto", "carla"]) {
+        await ana.locator(`#member-list li[data-nick="${nick}"]`).waitFor();
+      }
+
+      await ana.keyboard.type("hola a todos");
+      await ana.keyboard.press("Enter");
+      await lineWith(beto, "hola a todos").waitFor();
+      const relayed = await carla.waitFor("PRIVMSG");
+      assertEquals(relayed.params, ["#general", "hola a todos"]);
+      assertMatch(relayed.source!, /^ana!/);
+
+      await carla.send("PRIVMSG #general :hola ana, ¿qué tal?");
+      const mention = lineWith(ana, "hola ana, ¿qué tal?");
+      await mention.waitFor();
+      assertOk(
+        (await mention.getAttribute("class"))!.includes("mention"),
+        "a line naming ana is highlighted for ana",
+      );
+      await lineWith(beto, "hola ana, ¿qué tal?").waitFor();
+      assertOk(
+        !(await lineWith(beto, "hola ana").getAttribute("class"))!.includes(
+          "mention",
+        ),
+      );
+
+      await beto.keyboard.type("/me saluda");
+      await beto.keyboard.press("Enter");
+      await lineWith(ana, "* beto saluda").waitFor();
+      assertEquals(
+        (await carla.waitFor("PRIVMSG")).params[1],
+        "\x01ACTION saluda\x01",
+      );
+
+      await ana.keyboard.type("/topic Charla general");
+      await ana.keyboard.press("Enter");
+      await beto.locator("#topic", { hasText: "Charla general" }).waitFor();
+
+      await beto.keyboard.type("/msg ana esto es privado");
+      await beto.keyboard.press("Enter");
+      const privateChat = ana.locator("#private-list button", {
+        hasText: "beto",
+      });
+      await privateChat.waitFor();
+      assertEquals(await privateChat.locator(".badge").textContent(), "1");
+
+      await carla.send("PRIVMSG ana :psst, soy carla");
+      const fromCarla = ana.locator("#private-list button", {
+        hasText: "carla",
+      });
+      await fromCarla.waitFor();
+      await fromCarla.click();
+      await lineWith(ana, "psst, soy carla").waitFor();
+      await ana.locator("#message-input").fill("te leo, carla");
+      await ana.keyboard.press("Enter");
+      const reply = await carla.waitFor("PRIVMSG");
+      assertEquals(reply.params, ["carla", "te leo, carla"]);
+
+      await ana.locator("#channel-list button", { hasText: "#general" })
+        .click();
+      await beto.keyboard.type("/nick bettina");
+      await beto.keyboard.press("Enter");
+      await ana.locator('#member-list li[data-nick="bettina"]').waitFor();
+      await ana.locator('#member-list li[data-nick="beto"]').waitFor({
+        state: "detached",
+      });
+      await carla.send("QUIT :chao");
+      await ana.locator('#member-list li[data-nick="carla"]').waitFor({
+        state: "detached",
+      });
+      await lineWith(ana, "carla left the chat").waitFor();
+
+      await beto.keyboard.type("/join plaza");
+      await beto.keyboard.press("Enter");
+      await beto.locator("#conversation-title", { hasText: "#plaza" })
+        .waitFor();
+      await beto.keyboard.type("alguien en la plaza?");
+      await beto.keyboard.press("Enter");
+      await lineWith(beto, "alguien en la plaza?").waitFor();
+      await beto.locator("#channel-list button", { hasText: "#general" })
+        .click();
+      await ana.keyboard.type("bettina, ven");
+      await ana.keyboard.press("Enter");
+      await lineWith(beto, "bettina, ven").waitFor();
+      await screenshot(ana, "chat");
+      await screenshot(beto, "chat-other");
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+browserTest(
+  "a reload shows the channel's history as history",
+  async (openPage) => {
+    const { server } = await historyServer();
+    try {
+      const carla = await server.client("carla");
+      await carla.send("JOIN #general");
+      await carla.waitFor("366");
+      await carla.send("PRIVMSG #general :mensaje de antes");
+      await carla.sync();
+
+      const page = await openPage();
+      await page.goto(pageUrl(server, "?nick=ana"));
+      const before = lineWith(page, "mensaje de antes");
+      await before.waitFor();
+      assertOk((await before.getAttribute("class"))!.includes("history"));
+      await page.keyboard.type("y esto es nuevo");
+      await page.keyboard.press("Enter");
+      await carla.waitFor("PRIVMSG");
+
+      await page.reload();
+      await page.locator("#status", { hasText: "Connected as ana" }).waitFor();
+      const replayed = lineWith(page, "y esto es nuevo");
+      await replayed.waitFor();
+      assertOk((await replayed.getAttribute("class"))!.includes("history"));
+      await page.locator("#messages .divider", { hasText: "Earlier messages" })
+        .waitFor();
+      await screenshot(page, "history");
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+browserTest(
+  "after a server restart the page reconnects and rejoins",
+  async (openPage) => {
+    const first = await historyServer();
+    const webPort = first.server.webPort!;
+    let second: TestServer | undefined;
+    try {
+      const page = await openPage();
+      await page.goto(`http://127.0.0.1:${webPort}/?nick=ana&channel=plaza`);
+      await page.locator("#conversation-title", { hasText: "#plaza" })
+        .waitFor();
+      assertEquals(await focusedId(page), "message-input");
+
+      await first.server.close();
+      await page.locator('#status[data-state="reconnecting"]').waitFor();
+      await screenshot(page, "reconnecting");
+      second = (await historyServer(webPort, first.db)).server;
+      const carla = await second.client("carla");
+      await carla.send("JOIN #plaza");
+      await carla.waitFor("366");
+      await page.locator("#status", { hasText: "Connected as ana" }).waitFor({
+        timeout: 20_000,
+      });
+      await page.locator('#member-list li[data-nick="carla"]').waitFor();
+      await page.locator("#message-input").fill("de vuelta");
+      await page.keyboard.press("Enter");
+      assertEquals((await carla.waitFor("PRIVMSG")).params, [
+        "#plaza",
+        "de vuelta",
+      ]);
+    } finally {
+      await second?.close();
+      await first.server.close();
+    }
+  },
+);
+
+browserTest(
+  "at 375 px wide the page works, keyboard only",
+  async (openPage) => {
+    const { server } = await historyServer();
+    try {
+      const page = await openPage({
+        viewport: { width: 375, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      await page.goto(pageUrl(server));
+      assertEquals(await focusedId(page), "nick-input");
+      await screenshot(page, "phone-login");
+      await page.keyboard.type("ana");
+      await page.keyboard.press("Enter");
+      await page.locator("#conversation-title", { hasText: "#general" })
+        .waitFor();
+      assertEquals(await focusedId(page), "message-input");
+      await page.keyboard.type("desde el móvil");
+      await page.keyboard.press("Enter");
+      await lineWith(page, "desde el móvil").waitFor();
+      const width = await page.evaluate<number>(
+        "document.documentElement.scrollWidth",
+      );
+      assertOk(width <= 375, `the page is ${width} px wide`);
+      const composer = await page.locator("#composer").boundingBox();
+      assertOk(
+        composer !== null && composer.y + composer.height <= 740 &&
+          composer.x >= 0 && composer.x + composer.width <= 375,
+        `composer at ${JSON.stringify(composer)}`,
+      );
+      // The channel list is a panel behind a button there.
+      assertOk(!(await page.locator("#sidebar").isVisible()));
+      await page.locator("#channels-toggle").click();
+      await page.locator("#sidebar").waitFor({ state: "visible" });
+      await screenshot(page, "phone-channels");
+      await page.keyboard.press("Escape");
+      await page.locator("#sidebar").waitFor({ state: "hidden" });
+      assertEquals(await focusedId(page), "message-input");
+      await screenshot(page, "phone");
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+browserTest("a name that is taken asks again", async (openPage) => {
+  const { server } = await historyServer();
+  try {
+    await server.client("ana");
+    const page = await openPage();
+    await page.goto(pageUrl(server));
+    await page.locator("#nick-input").fill("ana");
+    await page.keyboard.press("Enter");
+    await page.locator("#nick-error", { hasText: "already using" }).waitFor();
+    assertOk(await page.locator("#login").isVisible());
+    assertEquals(await focusedId(page), "nick-input");
+    await screenshot(page, "name-taken");
+    await page.keyboard.type("ana2");
+    await page.keyboard.press("Enter");
+    await page.locator("#status", { hasText: "Connected as ana2" }).waitFor();
+
+    // Names that can never be valid are refused before connecting.
+    const other = await openPage();
+    await other.goto(pageUrl(server));
+    await other.locator("#nick-input").fill("9 lives");
+    await other.keyboard.press("Enter");
+    await other.locator("#nick-error", { hasText: "cannot be used" }).waitFor();
+  } finally {
+    await server.close();
+  }
+});
