@@ -13,6 +13,7 @@
 
 import { createLineSplitter } from "../protocol/framer.ts";
 import { Numeric } from "../protocol/numerics.ts";
+import { plainQuitReason } from "../tls/errors.ts";
 import { looksLikeClientHello } from "../tls/sniff.ts";
 import { dispatchLine } from "./commands.ts";
 import type { ServerContext, Session } from "./context.ts";
@@ -428,7 +429,7 @@ class ClientConnection implements Connection, Session, Outbox {
       }
     } catch (error) {
       if (!this.#closing) {
-        this.end(`Write error: ${describe(error)}`, { hard: true });
+        this.#lost("Write", error);
       }
     }
     this.#writing = false;
@@ -518,6 +519,21 @@ class ClientConnection implements Connection, Session, Outbox {
     resume?.();
     this.#resolveClosed?.();
     this.#onClosed(this);
+  }
+
+  /**
+   * Ends the connection after a failed read or write. The QUIT reason is a
+   * plain sentence; library details of an unusual failure go to the log only,
+   * never to other users' screens.
+   */
+  #lost(kind: "Read" | "Write", error: unknown): void {
+    const plain = plainQuitReason(error);
+    if (plain === null) {
+      this.#server.log(
+        `${kind.toLowerCase()} error from ${this.address}: ${describe(error)}`,
+      );
+    }
+    this.end(plain ?? `${kind} error`, { hard: true });
   }
 
   #refill(now: number): void {
@@ -630,7 +646,7 @@ class ClientConnection implements Connection, Session, Outbox {
       }
     } catch (error) {
       if (!this.#closing) {
-        this.end(`Read error: ${describe(error)}`, { hard: true });
+        this.#lost("Read", error);
       }
     }
   }

@@ -131,3 +131,24 @@ export function describeHandshakeFailure(error: unknown): string {
       return `client aborted the TLS handshake (${alert})`;
   }
 }
+
+/**
+ * The QUIT reason other users see when reading from or writing to a
+ * connection failed: a plain sentence, never the TLS library's message (a
+ * client that vanishes without TLS `close_notify` is simply "Connection
+ * closed"). `null` when the error is not a recognised way for a peer to go,
+ * so the caller can report it in its own words.
+ */
+export function plainQuitReason(error: unknown): string | null {
+  if (
+    error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.BrokenPipe ||
+    /close_notify|unexpected eof/i.test(messageOf(error))
+  ) {
+    return "Connection closed";
+  }
+  if (error instanceof Deno.errors.ConnectionReset) {
+    return "Connection reset by peer";
+  }
+  return null;
+}
