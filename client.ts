@@ -36,6 +36,7 @@ export async function main(args: string[]): Promise<number> {
       Deno.env.get("NO_COLOR"),
       Deno.stdout.isTerminal(),
     ),
+    bell: options.bell && Deno.stdout.isTerminal(),
     interrupt: interrupt.signal,
   });
   if (exit.error !== undefined) console.error(exit.error);

@@ -36,6 +36,8 @@ export interface ClientDeps {
   terminal: Terminal;
   /** Whether to colour output. Default false. */
   color?: boolean;
+  /** Whether to ring the bell when someone names the user. Default false. */
+  bell?: boolean;
   /** Opens a connection. Default {@link openConnection}. */
   connect?: (options: ConnectionOptions) => Promise<Deno.Conn>;
   /** The current time. Default `() => new Date()`. */
@@ -128,7 +130,12 @@ export async function runClient(
 
   const show = (...events: ClientEvent[]) => {
     for (const event of events) {
-      for (const line of renderEvent(event, { color: deps.color })) {
+      const rendering = {
+        color: deps.color,
+        bell: deps.bell,
+        width: terminal.columns?.(),
+      };
+      for (const line of renderEvent(event, rendering)) {
         terminal.print(line);
       }
     }
@@ -151,12 +158,18 @@ export async function runClient(
     terminal.close();
     return { code: 1, error: "No username given." };
   }
-  const state = createSession(nick, options.channel);
+  const state = createSession(nick, options.channels);
   terminal.setPrompt(promptFor(state));
   terminal.setCompleter((prefix) => completeWord(state, prefix));
 
   let link: Link | null = null;
+  /** Set once a quit was asked for (it may first wait for lines still to send). */
+  let quitStarted = false;
   let quitting = false;
+  let quitRequested = () => {};
+  const quitAsked = new Promise<null>((resolve) =>
+    quitRequested = () => resolve(null)
+  );
   let everRegistered = false;
   let awaitingNick = false;
   let nickAnswered = () => {};
@@ -190,7 +203,7 @@ export async function runClient(
   const send = (messages: Message[], echoes: ClientEvent[]) => {
     if (messages.length === 0) return;
     if (link !== null && state.ready) {
-      show(...echoes);
+      showEchoes(echoes);
       writeNow(messages);
       return;
     }
@@ -200,9 +213,24 @@ export async function runClient(
     outbox.push({ messages, echoes });
   };
 
+  /**
+   * Shows the user's own lines, under the nick the server knows them by now
+   * (it may have been changed while they waited). With `echo-message` the
+   * server sends them back instead, with their ids, so a replay after a
+   * reconnect recognises them.
+   */
+  const showEchoes = (echoes: ClientEvent[]) => {
+    if (state.caps.has("echo-message")) return;
+    show(
+      ...echoes.map((event) =>
+        event.kind === "message" ? { ...event, from: state.nick } : event
+      ),
+    );
+  };
+
   const flushOutbox = () => {
     for (const entry of outbox.splice(0)) {
-      show(...entry.echoes);
+      showEchoes(entry.echoes);
       writeNow(entry.messages);
     }
   };
@@ -289,8 +317,21 @@ export async function runClient(
       const reused = early !== undefined;
       let current: Deno.Conn;
       try {
-        current = early ?? await connect(connection);
+        const opening = early === undefined
+          ? connect(connection)
+          : Promise.resolve(early);
         early = undefined;
+        // A quit (typed, or a signal) must not wait for a handshake that never ends.
+        const opened = await Promise.race([opening, quitAsked]);
+        if (opened === null) {
+          opening.then((conn) => conn.close(), () => {});
+          break;
+        }
+        current = opened;
+        if (quitting) {
+          current.close();
+          break;
+        }
       } catch (error) {
         if (!everRegistered) {
           return { code: 1, error: describeConnectError(error, connection) };
@@ -355,10 +396,23 @@ export async function runClient(
     return { code: 0 };
   };
 
-  const quit = async (reason: string) => {
-    if (quitting) return;
-    if (outbox.length > 0 && !terminal.interactive) await whenReady();
+  /**
+   * Leaves: sends QUIT and waits (briefly) for the server to close. From a
+   * script, lines still waiting to be sent go first. An `urgent` quit (a
+   * signal) does not wait for them, and cuts short a quit already under way.
+   */
+  const quit = async (reason: string, urgent = false) => {
+    if (quitStarted && !urgent) return;
+    quitStarted = true;
+    if (!urgent && outbox.length > 0 && !terminal.interactive) {
+      await whenReady();
+    }
+    if (quitting) {
+      if (urgent) link?.close();
+      return;
+    }
     quitting = true;
+    quitRequested();
     wake();
     const current = link;
     if (current === null) return;
@@ -424,9 +478,11 @@ export async function runClient(
     }
   };
 
-  deps.interrupt?.addEventListener("abort", () => quit(DEFAULT_QUIT_REASON), {
-    once: true,
-  });
+  deps.interrupt?.addEventListener(
+    "abort",
+    () => quit(DEFAULT_QUIT_REASON, true),
+    { once: true },
+  );
   inputLoop();
   const exit = await connectionLoop();
   settleReady(false);

@@ -186,7 +186,7 @@ export function planInput(
     case "nick":
       return { messages: [ircMessage("NICK", action.nick)], events: [] };
     case "names": {
-      const channel = activeChannel(state);
+      const channel = action.channel ?? activeChannel(state);
       if (channel === null) return fail(NOT_IN_CHANNEL);
       return { messages: [ircMessage("NAMES", channel)], events: [] };
     }

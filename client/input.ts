@@ -16,7 +16,7 @@ export type InputAction =
   | { kind: "part"; channel?: string; reason?: string }
   | { kind: "query"; nick?: string }
   | { kind: "nick"; nick: string }
-  | { kind: "names" }
+  | { kind: "names"; channel?: string }
   | { kind: "topic"; channel?: string; text?: string }
   | { kind: "list" }
   | { kind: "whois"; nick: string }
@@ -54,8 +54,8 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: "/nick", args: "name", summary: "change your nickname" },
   {
     name: "/names",
-    args: "",
-    summary: "list the users in the current channel",
+    args: "[#channel]",
+    summary: "list the users in the current (or named) channel",
   },
   {
     name: "/topic",
@@ -165,8 +165,12 @@ export function parseInput(line: string): InputAction {
       if (nick === "") return usage("/nick");
       return isValidNick(nick) ? { kind: "nick", nick } : badNick(nick);
     }
-    case "names":
-      return { kind: "names" };
+    case "names": {
+      const [channel] = namedChannel(rest);
+      return channel === undefined
+        ? { kind: "names" }
+        : { kind: "names", channel };
+    }
     case "topic": {
       const [channel, text] = namedChannel(rest);
       return {

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { isValidChannel, isValidNick } from "../protocol.ts";
+import { casefold, isValidChannel, isValidNick } from "../protocol.ts";
 import { DEFAULT_TLS_PORT } from "../tls/port.ts";
 
 /** Server host used when `--host` is not given. */
@@ -23,8 +23,8 @@ export interface ClientOptions {
   port: number;
   /** Nickname to use; when absent the client asks `Username:`. */
   nick?: string;
-  /** Channel joined on connect. Default {@link DEFAULT_CHANNEL}. */
-  channel: string;
+  /** Channels joined on connect (`--channel`, repeatable); typed text goes to the first. Default [{@link DEFAULT_CHANNEL}]. */
+  channels: string[];
   /** Server password, sent with PASS before registering. Default none. */
   password?: string;
   /** Whether to connect with TLS. Default false; `--ca` implies true. */
@@ -35,6 +35,8 @@ export interface ClientOptions {
   reconnect: boolean;
   /** False when `--no-color` was given. Default true (NO_COLOR and non-TTY output still turn colour off). */
   color: boolean;
+  /** False when `--no-bell` was given: no terminal bell when someone names you. Default true. */
+  bell: boolean;
   /** Whether `--help` was given. Default false. */
   help: boolean;
 }
@@ -53,12 +55,14 @@ Options:
   --host HOST      Server to connect to (default ${DEFAULT_HOST})
   --port PORT      Server port (default ${DEFAULT_PORT}, or ${DEFAULT_TLS_PORT} with --tls)
   --nick NAME      Your nickname; without it you are asked for one
-  --channel CHAN   Channel to join on connect (default ${DEFAULT_CHANNEL})
+  --channel CHAN   Channel to join on connect (default ${DEFAULT_CHANNEL});
+                   repeat it to join several
   --password PASS  Server password, if the server needs one
   --tls            Connect with TLS
   --ca FILE        Trust the CA certificate(s) in FILE (implies --tls)
   --no-reconnect   Exit instead of reconnecting when the connection drops
   --no-color       Plain output without colours (also: NO_COLOR=1)
+  --no-bell        No terminal bell when someone mentions your nick
   -h, --help       Show this help and exit
 
 Type /help once connected to list the chat commands.`;
@@ -75,12 +79,13 @@ export function parseClientArgs(args: string[]): ParsedArgs {
         host: { type: "string" },
         port: { type: "string" },
         nick: { type: "string" },
-        channel: { type: "string" },
+        channel: { type: "string", multiple: true },
         password: { type: "string" },
         tls: { type: "boolean" },
         ca: { type: "string" },
         "no-reconnect": { type: "boolean" },
         "no-color": { type: "boolean" },
+        "no-bell": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -107,10 +112,15 @@ export function parseClientArgs(args: string[]): ParsedArgs {
     return { ok: false, error: `"${values.nick}" is not a valid nickname` };
   }
 
-  let channel = values.channel ?? DEFAULT_CHANNEL;
-  if (!channel.startsWith("#")) channel = `#${channel}`;
-  if (!isValidChannel(channel)) {
-    return { ok: false, error: `"${values.channel}" is not a valid channel` };
+  const channels: string[] = [];
+  for (const name of values.channel ?? [DEFAULT_CHANNEL]) {
+    const channel = name.startsWith("#") ? name : `#${name}`;
+    if (!isValidChannel(channel)) {
+      return { ok: false, error: `"${name}" is not a valid channel` };
+    }
+    if (!channels.some((seen) => casefold(seen) === casefold(channel))) {
+      channels.push(channel);
+    }
   }
 
   if (values.ca === "") return { ok: false, error: "--ca needs a file name" };
@@ -121,12 +131,13 @@ export function parseClientArgs(args: string[]): ParsedArgs {
       host,
       port,
       nick: values.nick,
-      channel,
+      channels,
       password: values.password,
       tls,
       caFile: values.ca,
       reconnect: values["no-reconnect"] !== true,
       color: values["no-color"] !== true,
+      bell: values["no-bell"] !== true,
       help: values.help === true,
     },
   };

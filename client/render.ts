@@ -7,6 +7,7 @@
 
 import { casefold, type Message, Numeric } from "../protocol.ts";
 import { COMMANDS } from "./input.ts";
+import { wrapLine } from "./wrap.ts";
 
 /** Something that happened in the chat, ready to be shown. */
 export type ClientEvent =
@@ -30,6 +31,8 @@ export type ClientEvent =
     elsewhere: boolean;
     /** Replayed from the server's history: shown dimmed, with its date. */
     replayed?: boolean;
+    /** Someone else's line that names the user: highlighted, with a bell. */
+    highlight?: boolean;
   }
   | { kind: "join"; time: Date; nick: string; channel: string; self: boolean }
   | {
@@ -51,7 +54,15 @@ export type ClientEvent =
     self: boolean;
   }
   | { kind: "nick"; time: Date; from: string; to: string; self: boolean }
-  | { kind: "users"; channel: string; users: string[] }
+  | {
+    kind: "users";
+    channel: string;
+    /** Highest rank first; `prefix` is the member's highest prefix (`@`, `+`) or `""`. */
+    users: { nick: string; prefix: string }[];
+  }
+  | { kind: "mode"; time: Date; by: string; channel: string; modes: string }
+  /** Where replayed history of `target` starts or ends. */
+  | { kind: "history"; edge: "start" | "end"; target: string }
   | { kind: "topic"; time: Date; channel: string; by: string; text: string }
   | { kind: "invite"; from: string; channel: string }
   | { kind: "reply"; message: Message }
@@ -59,16 +70,25 @@ export type ClientEvent =
   | { kind: "status"; text: string }
   | { kind: "error"; text: string };
 
-/** How to render: with ANSI colours or as plain text. */
+/** How to render: with ANSI colours or as plain text, and how wide. */
 export interface RenderOptions {
   /** Use ANSI colours. Default false. */
   color?: boolean;
+  /** Ring the terminal bell for a highlighted line. Default false. */
+  bell?: boolean;
+  /** Wrap lines at word boundaries to this many columns. Default: no wrapping. */
+  width?: number;
 }
 
 const RESET = "\x1b[0m";
 const DIM = "\x1b[2m";
 const RED = "\x1b[31m";
 const BOLD = "\x1b[1m";
+/** Bold reverse video: a line that names the user stands out in any colour scheme. */
+const HIGHLIGHT = "\x1b[1;7m";
+const BELL = "\x07";
+/** Continuation lines of a wrapped line start under the text, after `[HH:MM] `. */
+const WRAP_INDENT = 8;
 /** Foreground colours for nicks; red is left out because it means an error. */
 const NICK_COLORS = [32, 33, 34, 35, 36, 92, 93, 94, 95, 96];
 
@@ -154,10 +174,11 @@ function renderMessage(
   } else if (event.elsewhere) {
     label = `${sanitize(event.target)} `;
   }
+  const shown = event.highlight ? paint(color, HIGHLIGHT, text) : text;
   let body: string;
-  if (event.action) body = `* ${who} ${text}`;
-  else if (event.notice) body = `-${who}- ${text}`;
-  else body = `${who}: ${text}`;
+  if (event.action) body = `* ${who} ${shown}`;
+  else if (event.notice) body = `-${who}- ${shown}`;
+  else body = `${who}: ${shown}`;
   return `${stamp(event.time)} ${label}${body}`;
 }
 
@@ -281,12 +302,24 @@ export function helpLines(): string[] {
   ];
 }
 
-/** Renders one event as the lines to print (none for events not worth showing). */
+/**
+ * Renders one event as the lines to print (none for events not worth
+ * showing), wrapped to `options.width` when given.
+ */
 export function renderEvent(
   event: ClientEvent,
   options: RenderOptions = {},
 ): string[] {
-  const color = options.color ?? false;
+  const lines = renderLines(event, options.color ?? false);
+  const bell = options.bell && event.kind === "message" && event.highlight &&
+    !event.replayed;
+  if (bell && lines.length > 0) lines[lines.length - 1] += BELL;
+  if (options.width === undefined) return lines;
+  const width = options.width;
+  return lines.flatMap((line) => wrapLine(line, width, WRAP_INDENT));
+}
+
+function renderLines(event: ClientEvent, color: boolean): string[] {
   const you = (self: boolean, nick: string) => self ? "You" : sanitize(nick);
   switch (event.kind) {
     case "message":
@@ -346,8 +379,30 @@ export function renderEvent(
     case "users":
       return [
         `Users online (${sanitize(event.channel)}): ${
-          event.users.map((nick) => nickText(color, nick)).join(", ")
+          event.users.map((user) =>
+            sanitize(user.prefix) + nickText(color, user.nick)
+          ).join(", ")
         }`,
+      ];
+    case "mode":
+      return [
+        system(
+          color,
+          event.time,
+          `${sanitize(event.by)} set mode ${sanitize(event.modes)} on ${
+            sanitize(event.channel)
+          }`,
+        ),
+      ];
+    case "history":
+      return [
+        paint(
+          color,
+          DIM,
+          event.edge === "start"
+            ? `History of ${sanitize(event.target)}:`
+            : `End of history of ${sanitize(event.target)}.`,
+        ),
       ];
     case "topic":
       return [

@@ -16,12 +16,20 @@ import {
 } from "../protocol.ts";
 import type { ClientEvent } from "./render.ts";
 
+/** Someone in a channel: their nick and their membership prefixes (`@` operator, `+` voice, ...). */
+export interface Member {
+  /** The nick as spelled. */
+  nick: string;
+  /** Prefix characters held, highest rank first (`""` for none). */
+  prefixes: string;
+}
+
 /** One joined channel and the nicks in it, keyed by their casefolded form. */
 export interface ChannelState {
   /** The channel name as the server spelled it. */
   name: string;
-  /** Casefolded nick → nick as spelled. */
-  users: Map<string, string>;
+  /** Casefolded nick → member. */
+  users: Map<string, Member>;
 }
 
 /** Everything the client remembers about its session. */
@@ -43,19 +51,42 @@ export interface SessionState {
   /** A channel the user asked to join and already talks in; dropped as target if the join fails. */
   pendingActive: string | null;
   /** NAMES replies being collected, keyed by casefolded channel. */
-  names: Map<string, string[]>;
-  /** Nick prefixes the server uses in NAMES (`@`, `+`, ...). */
+  names: Map<string, Member[]>;
+  /** Nick prefixes the server uses in NAMES (`@`, `+`, ...), highest rank first. */
   prefixes: string;
+  /** The channel modes that grant those prefixes, in the same order (`o`, `v`, ...). */
+  prefixModes: string;
+  /** Channel modes other than prefixes that take a parameter when set, and when unset (from CHANMODES). */
+  modeParams: { set: string; unset: string };
+  /** Capabilities the server acknowledged on this connection. */
+  caps: Set<string>;
   /** Capabilities the server listed so far in a multi-line `CAP LS`. */
   offeredCaps: string[];
-  /** References of open `chathistory` batches: lines tagged with one are replayed history. */
-  historyBatches: Set<string>;
-  /** Newest message time shown per channel (casefolded), kept across reconnects so history already shown is not shown again. */
-  lastShown: Map<string, number>;
+  /** Open `chathistory` batches, reference → target: lines tagged with one are replayed history. */
+  historyBatches: Map<string, string>;
+  /**
+   * Channel lines already shown, by `msgid` (or time, sender and text when
+   * there is none), oldest first; kept across reconnects so history already
+   * shown is not shown again. Bounded by {@link SEEN_LIMIT}.
+   */
+  seen: Set<string>;
 }
 
-/** Capabilities the client asks for when the server offers them: history replays come in batches with their original times. */
-export const CLIENT_CAPS = ["batch", "server-time"] as const;
+/**
+ * Capabilities the client asks for when the server offers them: history
+ * replays come in batches with their original times, every line has a
+ * `msgid` (so a replayed line already shown is recognised), and our own
+ * lines come back from the server with theirs.
+ */
+export const CLIENT_CAPS = [
+  "batch",
+  "echo-message",
+  "message-tags",
+  "server-time",
+] as const;
+
+/** How many shown lines' ids are remembered for skipping replays. */
+const SEEN_LIMIT = 5000;
 
 /** A line whose `time` tag is this much older than now is treated as replayed history. */
 const REPLAY_AGE_MS = 60_000;
@@ -86,10 +117,13 @@ export function ircMessage(command: string, ...params: string[]): Message {
   return { tags: {}, command, params };
 }
 
-/** A fresh session for `nick` that will join `channel` (if any) once registered. */
-export function createSession(nick: string, channel?: string): SessionState {
+/** A fresh session for `nick` that will join `channels` once registered and talk in the first. */
+export function createSession(
+  nick: string,
+  channels: readonly string[] = [],
+): SessionState {
   const autojoin = new Map<string, string>();
-  if (channel !== undefined) autojoin.set(casefold(channel), channel);
+  for (const channel of channels) autojoin.set(casefold(channel), channel);
   return {
     nick,
     registered: false,
@@ -97,13 +131,16 @@ export function createSession(nick: string, channel?: string): SessionState {
     awaitingJoins: new Set(),
     channels: new Map(),
     autojoin,
-    activeTarget: channel ?? null,
+    activeTarget: channels[0] ?? null,
     pendingActive: null,
     names: new Map(),
     prefixes: "~&@%+",
+    prefixModes: "qaohv",
+    modeParams: { set: "beIkl", unset: "beIk" },
+    caps: new Set(),
     offeredCaps: [],
-    historyBatches: new Set(),
-    lastShown: new Map(),
+    historyBatches: new Map(),
+    seen: new Set(),
   };
 }
 
@@ -116,6 +153,7 @@ export function resetConnection(state: SessionState): void {
   state.names.clear();
   state.pendingActive = null;
   state.offeredCaps = [];
+  state.caps.clear();
   state.historyBatches.clear();
 }
 
@@ -157,13 +195,55 @@ export function isSelf(state: SessionState, nick: string): boolean {
 
 /** The nicks in `channel`, in case-insensitive alphabetical order. */
 export function sortedUsers(channel: ChannelState): string[] {
-  return [...channel.users.values()].sort((a, b) =>
-    casefold(a) < casefold(b) ? -1 : casefold(a) > casefold(b) ? 1 : 0
+  return [...channel.users.values()].map((member) => member.nick).sort(
+    byFolded,
   );
 }
 
-function usersEvent(channel: ChannelState): ClientEvent {
-  return { kind: "users", channel: channel.name, users: sortedUsers(channel) };
+function byFolded(a: string, b: string): number {
+  return casefold(a) < casefold(b) ? -1 : casefold(a) > casefold(b) ? 1 : 0;
+}
+
+/** The members of `channel`, highest rank first (as `prefixes` orders them), then alphabetically. */
+export function rankedMembers(
+  channel: ChannelState,
+  prefixes: string,
+): Member[] {
+  const rank = (member: Member) =>
+    member.prefixes === ""
+      ? prefixes.length
+      : prefixes.indexOf(member.prefixes[0]);
+  return [...channel.users.values()].sort((a, b) =>
+    rank(a) - rank(b) || byFolded(a.nick, b.nick)
+  );
+}
+
+function usersEvent(state: SessionState, channel: ChannelState): ClientEvent {
+  return {
+    kind: "users",
+    channel: channel.name,
+    users: rankedMembers(channel, state.prefixes).map((member) => ({
+      nick: member.nick,
+      prefix: member.prefixes.slice(0, 1),
+    })),
+  };
+}
+
+/** Whether `text` names `nick` as a whole word (any case). */
+export function mentions(text: string, nick: string): boolean {
+  const folded = casefold(text);
+  const wanted = casefold(nick);
+  const nickChar = /[A-Za-z0-9_\-\[\]{}|^`\\]/;
+  for (
+    let at = folded.indexOf(wanted);
+    at !== -1;
+    at = folded.indexOf(wanted, at + 1)
+  ) {
+    const before = folded[at - 1] ?? " ";
+    const after = folded[at + wanted.length] ?? " ";
+    if (!nickChar.test(before) && !nickChar.test(after)) return true;
+  }
+  return false;
 }
 
 /** Whether `target` is where typed text goes now. */
@@ -184,10 +264,61 @@ function leaveChannel(state: SessionState, name: string): void {
   if (isActive(state, name)) state.activeTarget = fallbackTarget(state);
 }
 
-function stripPrefixes(state: SessionState, entry: string): string {
+/** Reads a NAMES entry such as `@+ana` (or `@ana!a@h` with userhost-in-names) as a member. */
+function parseNamesEntry(state: SessionState, entry: string): Member {
   let start = 0;
   while (start < entry.length && state.prefixes.includes(entry[start])) start++;
-  return nickFromSource(entry.slice(start));
+  return {
+    nick: nickFromSource(entry.slice(start)),
+    prefixes: sortPrefixes(state, entry.slice(0, start)),
+  };
+}
+
+/** `held` in rank order, without repeats. */
+function sortPrefixes(state: SessionState, held: string): string {
+  return [...state.prefixes].filter((prefix) => held.includes(prefix)).join(
+    "",
+  );
+}
+
+/** Remembers that a line was shown; forgets the oldest beyond {@link SEEN_LIMIT}. */
+function markSeen(state: SessionState, key: string): void {
+  state.seen.add(key);
+  if (state.seen.size > SEEN_LIMIT) {
+    state.seen.delete(state.seen.values().next().value!);
+  }
+}
+
+/**
+ * Applies a channel MODE to the members' prefixes; true when someone's
+ * prefixes changed. Other modes' parameters are skipped as CHANMODES says.
+ */
+function applyMode(
+  state: SessionState,
+  channel: ChannelState,
+  params: string[],
+): boolean {
+  const [changes = "", ...args] = params;
+  let adding = true;
+  let changed = false;
+  for (const letter of changes) {
+    if (letter === "+" || letter === "-") {
+      adding = letter === "+";
+      continue;
+    }
+    const index = state.prefixModes.indexOf(letter);
+    if (index !== -1) {
+      const member = channel.users.get(casefold(args.shift() ?? ""));
+      if (member === undefined) continue;
+      const prefix = state.prefixes[index];
+      const held = member.prefixes.replace(prefix, "");
+      member.prefixes = sortPrefixes(state, adding ? held + prefix : held);
+      changed = true;
+    } else if (
+      (adding ? state.modeParams.set : state.modeParams.unset).includes(letter)
+    ) args.shift();
+  }
+  return changed;
 }
 
 function messageTime(message: Message, now: Date): Date {
@@ -225,6 +356,11 @@ function handleCap(state: SessionState, params: string[], outcome: Outcome) {
         : ircMessage("CAP", "END"),
     );
   } else if ((sub === "ACK" || sub === "NAK") && !state.registered) {
+    if (sub === "ACK") {
+      for (const cap of (params[params.length - 1] ?? "").split(" ")) {
+        if (cap !== "" && !cap.startsWith("-")) state.caps.add(cap);
+      }
+    }
     outcome.replies.push(ircMessage("CAP", "END"));
   }
 }
@@ -242,10 +378,11 @@ function handleText(
   const replayed = isReplayed(state, message, time, now);
   const channel = isChannelName(target);
   if (channel) {
-    const key = casefold(target);
-    const shown = state.lastShown.get(key) ?? -Infinity;
-    if (replayed && time.getTime() <= shown) return;
-    state.lastShown.set(key, Math.max(shown, time.getTime()));
+    // Never by time alone: lines pasted at once share one millisecond.
+    const key = message.tags["msgid"] ??
+      `${time.getTime()} ${from} ${casefold(target)} ${raw}`;
+    if (replayed && state.seen.has(key)) return;
+    markSeen(state, key);
   }
   let text = raw;
   let action = false;
@@ -283,6 +420,8 @@ function handleText(
     notice,
     elsewhere: channel && !isActive(state, target),
     replayed,
+    highlight: !isSelf(state, from) && !notice && from !== "" &&
+      mentions(text, state.nick),
   });
 }
 
@@ -355,8 +494,18 @@ export function handleServerMessage(
       break;
     case Numeric.RPL_ISUPPORT:
       for (const token of p.slice(1, -1)) {
-        const prefix = /^PREFIX=\([^)]*\)(.*)$/.exec(token);
-        if (prefix !== null) state.prefixes = prefix[1];
+        const prefix = /^PREFIX=\(([^)]*)\)(.*)$/.exec(token);
+        if (prefix !== null) {
+          state.prefixModes = prefix[1];
+          state.prefixes = prefix[2];
+        }
+        const modes = /^CHANMODES=([^,]*),([^,]*),([^,]*)/.exec(token);
+        if (modes !== null) {
+          state.modeParams = {
+            set: modes[1] + modes[2] + modes[3],
+            unset: modes[1] + modes[2],
+          };
+        }
       }
       break;
     case Numeric.ERR_NICKNAMEINUSE:
@@ -376,7 +525,7 @@ export function handleServerMessage(
       const key = casefold(p[2] ?? "");
       const list = state.names.get(key) ?? [];
       for (const entry of (p[3] ?? "").split(" ")) {
-        if (entry !== "") list.push(stripPrefixes(state, entry));
+        if (entry !== "") list.push(parseNamesEntry(state, entry));
       }
       state.names.set(key, list);
       break;
@@ -387,8 +536,10 @@ export function handleServerMessage(
       state.names.delete(casefold(name));
       const channel = state.channels.get(casefold(name)) ??
         { name, users: new Map() };
-      channel.users = new Map(list.map((user) => [casefold(user), user]));
-      outcome.events.push(usersEvent(channel));
+      channel.users = new Map(
+        list.map((member) => [casefold(member.nick), member]),
+      );
+      outcome.events.push(usersEvent(state, channel));
       joinAnswered(state, name, outcome);
       break;
     }
@@ -416,10 +567,10 @@ export function handleServerMessage(
       } else {
         const channel = state.channels.get(key);
         if (channel === undefined) break;
-        channel.users.set(casefold(nick), nick);
+        channel.users.set(casefold(nick), { nick, prefixes: "" });
         outcome.events.push(
           { kind: "join", time, nick, channel: channel.name, self: false },
-          usersEvent(channel),
+          usersEvent(state, channel),
         );
       }
       break;
@@ -450,7 +601,7 @@ export function handleServerMessage(
       if (self) leaveChannel(state, name);
       else {
         channel.users.delete(casefold(who));
-        outcome.events.push(usersEvent(channel));
+        outcome.events.push(usersEvent(state, channel));
       }
       break;
     }
@@ -460,7 +611,9 @@ export function handleServerMessage(
       );
       if (changed.length === 0) break;
       outcome.events.push({ kind: "quit", time, nick, reason: p[0] });
-      outcome.events.push(...changed.map(usersEvent));
+      outcome.events.push(
+        ...changed.map((channel) => usersEvent(state, channel)),
+      );
       break;
     }
     case "NICK": {
@@ -471,13 +624,32 @@ export function handleServerMessage(
         state.activeTarget = to;
       }
       const changed = [...state.channels.values()].filter((channel) => {
-        if (!channel.users.delete(casefold(nick))) return false;
-        channel.users.set(casefold(to), to);
+        const member = channel.users.get(casefold(nick));
+        if (member === undefined) return false;
+        channel.users.delete(casefold(nick));
+        channel.users.set(casefold(to), { ...member, nick: to });
         return true;
       });
       if (!self && changed.length === 0) break;
       outcome.events.push({ kind: "nick", time, from: nick, to, self });
-      outcome.events.push(...changed.map(usersEvent));
+      outcome.events.push(
+        ...changed.map((channel) => usersEvent(state, channel)),
+      );
+      break;
+    }
+    case "MODE": {
+      const channel = state.channels.get(casefold(p[0] ?? ""));
+      if (channel === undefined) break;
+      outcome.events.push({
+        kind: "mode",
+        time,
+        by: nick,
+        channel: channel.name,
+        modes: p.slice(1).join(" "),
+      });
+      if (applyMode(state, channel, p.slice(1))) {
+        outcome.events.push(usersEvent(state, channel));
+      }
       break;
     }
     case "PRIVMSG":
@@ -490,8 +662,20 @@ export function handleServerMessage(
     case "BATCH": {
       const ref = p[0] ?? "";
       if (ref.startsWith("+") && p[1] === "chathistory") {
-        state.historyBatches.add(ref.slice(1));
-      } else if (ref.startsWith("-")) state.historyBatches.delete(ref.slice(1));
+        const target = p[2] ?? "";
+        state.historyBatches.set(ref.slice(1), target);
+        outcome.events.push({ kind: "history", edge: "start", target });
+      } else if (ref.startsWith("-")) {
+        const target = state.historyBatches.get(ref.slice(1));
+        if (target === undefined) break;
+        state.historyBatches.delete(ref.slice(1));
+        outcome.events.push({ kind: "history", edge: "end", target });
+        // The replay may have pushed the user list off the screen.
+        const channel = state.channels.get(casefold(target));
+        if (channel !== undefined) {
+          outcome.events.push(usersEvent(state, channel));
+        }
+      }
       break;
     }
     case "TOPIC":

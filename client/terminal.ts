@@ -21,6 +21,8 @@ import {
 export interface Terminal {
   /** Whether a person is typing (stdin is a terminal), so questions can be asked. */
   readonly interactive: boolean;
+  /** The screen's width in columns, for wrapping; absent or `undefined` when lines are not wrapped (pipes). */
+  columns?(): number | undefined;
   /** Prints one whole line without disturbing the line being typed. */
   print(line: string): void;
   /** Sets the prompt shown before the line being typed (TTY only). */
@@ -169,6 +171,7 @@ export function createTtyTerminal(): Terminal {
 
   return {
     interactive: true,
+    columns,
     print(line) {
       if (closed) writeAll(`${line}\n`);
       else {

@@ -96,7 +96,7 @@ Deno.test("client app: reconnection attempts back off, then the client rejoins",
       return Deno.connect({ hostname: target.host, port: target.port });
     },
   });
-  await screen.waitFor("Users online (#general): ana");
+  await screen.waitFor("Users online (#general): @ana");
   refuse = 3;
   await first.close();
   await screen.waitFor(
@@ -109,7 +109,7 @@ Deno.test("client app: reconnection attempts back off, then the client rejoins",
   await withServer({ port }, async () => {
     await screen.waitFor(`Reconnected to 127.0.0.1:${port} as ana.`);
     await screen.waitFor("→ You joined #general", 2);
-    await screen.waitFor("Users online (#general): ana", 2);
+    await screen.waitFor("Users online (#general): @ana", 2);
     screen.type("/quit");
     assertEquals(await exit, { code: 0 });
   });
@@ -128,7 +128,7 @@ Deno.test("client app: at a terminal a taken name is asked for again; Ctrl-D qui
     screen.type("no spaces allowed");
     await screen.waitFor(`"no spaces allowed" can't be used as a name.`);
     screen.type("ana");
-    await screen.waitFor("Users online (#general): ana");
+    await screen.waitFor("Users online (#general): @ana");
     assertEquals(screen.prompts.at(-1), "#general> ");
     screen.type(null);
     assertEquals(await exit, { code: 0 });
@@ -177,7 +177,7 @@ Deno.test("client app: if the server gives up while a new name is being typed, t
     impatient.close();
     screen.type("ana");
     await screen.waitFor(`Connected to 127.0.0.1:${server.port} as ana.`);
-    await screen.waitFor("Users online (#general): ana");
+    await screen.waitFor("Users online (#general): @ana");
     screen.type("/quit");
     assertEquals(await exit, { code: 0 });
     assertEquals(connections, 2);
@@ -234,7 +234,7 @@ Deno.test("client app: the connection opened before asking Username: is used, or
       connect: counting,
     });
     screen.type("ana");
-    await screen.waitFor("Users online (#general): ana");
+    await screen.waitFor("Users online (#general): @ana");
     screen.type("/quit");
     assertEquals(await exit, { code: 0 });
     assertEquals(connections, 1, "one connection, no probe");
@@ -257,7 +257,7 @@ Deno.test("client app: the connection opened before asking Username: is used, or
     await dropped;
     hangUp.close();
     again.type("bea");
-    await again.waitFor("Users online (#general): bea");
+    await again.waitFor("Users online (#general): @bea");
     again.type("/quit");
     assertEquals(await second, { code: 0 });
     assertEquals(connections, 2);

@@ -39,13 +39,13 @@ Deno.test("client e2e: without --nick it asks Username: and validates the answer
 
 Deno.test("client e2e: /join, /part, /topic, /names, /whois, /away and /raw reach the server", async () => {
   await withServer({}, async (server) => {
-    await using ana = await joinedClient(server.port, "ana", "ana");
+    await using ana = await joinedClient(server.port, "ana", "@ana");
     await ana.send("/join #rust");
-    await ana.waitForOutput("Users online (#rust): ana\n");
+    await ana.waitForOutput("Users online (#rust): @ana\n");
     const watcher = await server.client("watcher");
     await watcher.send("JOIN #rust");
     await watcher.waitFor("366");
-    await ana.waitForOutput("Users online (#rust): ana, watcher\n");
+    await ana.waitForOutput("Users online (#rust): @ana, watcher\n");
     await ana.send("en rust");
     const inRust = await watcher.waitFor("PRIVMSG");
     assertEquals(inRust.params, ["#rust", "en rust"]);
@@ -58,7 +58,7 @@ Deno.test("client e2e: /join, /part, /topic, /names, /whois, /away and /raw reac
     await ana.send("/topic");
     await ana.waitForOutput("Topic for #rust: Ownership y borrowing");
     await ana.send("/names");
-    await ana.waitForOutput("Users online (#rust): ana, watcher\n");
+    await ana.waitForOutput("Users online (#rust): @ana, watcher\n");
     await ana.send("/whois watcher");
     await ana.waitForOutput("watcher is on #rust");
     await ana.send("/away comiendo");
@@ -92,9 +92,9 @@ Deno.test("client e2e: a lost connection is announced and the client reconnects 
   const port = first.port;
   await using ana = spawnClient(["--port", String(port), "--nick", "ana"]);
   try {
-    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
     await ana.send("/join #rust");
-    await ana.waitForOutput("Users online (#rust): ana\n");
+    await ana.waitForOutput("Users online (#rust): @ana\n");
   } finally {
     await first.close();
   }
@@ -104,13 +104,13 @@ Deno.test("client e2e: a lost connection is announced and the client reconnects 
   await ana.send("typed while down");
   await withServer({ port }, async (second) => {
     await ana.waitForOutput(`Reconnected to 127.0.0.1:${port} as ana.`);
-    await ana.waitForOutput("Users online (#general): ana\n");
-    await ana.waitForOutput("Users online (#rust): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
+    await ana.waitForOutput("Users online (#rust): @ana\n");
     // Held while disconnected, sent (and shown) once the channels are rejoined.
     await ana.waitForOutput(/\[\d\d:\d\d\] ana: typed while down\n/);
     const watcher = await second.client("watcher");
     await watcher.send("JOIN #rust");
-    await ana.waitForOutput("Users online (#rust): ana, watcher\n");
+    await ana.waitForOutput("Users online (#rust): @ana, watcher\n");
     await ana.send("back in rust");
     const message = await watcher.waitFor("PRIVMSG");
     assertEquals(message.params, ["#rust", "back in rust"]);
@@ -123,7 +123,7 @@ Deno.test("client e2e: --no-reconnect exits 1 when the connection drops", async 
   const server = await startTestServer();
   await using ana = spawnClient(clientArgs(server.port, "ana"));
   try {
-    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
   } finally {
     await server.close();
   }
@@ -169,7 +169,7 @@ Deno.test("client e2e: --password is sent, and a wrong one is a clear error", as
       "--password",
       "sesamo",
     ]);
-    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
     await using bob = spawnClient([
       ...clientArgs(server.port, "bob"),
       "--password",
@@ -185,7 +185,7 @@ Deno.test("client e2e: output is plain without a terminal, even without NO_COLOR
     await using ana = spawnClient(clientArgs(server.port, "ana"), {
       env: { NO_COLOR: "" },
     });
-    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
     await ana.send("/msg ghost x");
     await ana.waitForOutput("No such nick: ghost");
     assertOk(
@@ -211,7 +211,7 @@ Deno.test("client e2e: --tls with --ca connects; an untrusted or missing CA is e
         "--ca",
         pki.ca.certFile,
       ]);
-      await ana.waitForOutput("Users online (#general): ana\n");
+      await ana.waitForOutput("Users online (#general): @ana\n");
       await ana.send("/quit");
       assertEquals(await ana.exited(), 0);
 

@@ -15,12 +15,13 @@ Deno.test("client options: defaults", () => {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
     nick: undefined,
-    channel: DEFAULT_CHANNEL,
+    channels: [DEFAULT_CHANNEL],
     password: undefined,
     tls: false,
     caFile: undefined,
     reconnect: true,
     color: true,
+    bell: true,
     help: false,
   });
   assertEquals([DEFAULT_HOST, DEFAULT_PORT, DEFAULT_CHANNEL], [
@@ -45,18 +46,20 @@ Deno.test("client options: every flag", () => {
     "ca.pem",
     "--no-reconnect",
     "--no-color",
+    "--no-bell",
   ]);
   assertOk(parsed.ok);
   assertEquals(parsed.options, {
     host: "chat.example",
     port: 6697,
     nick: "ana",
-    channel: "#rust",
+    channels: ["#rust"],
     password: "s3cret",
     tls: true,
     caFile: "ca.pem",
     reconnect: false,
     color: false,
+    bell: false,
     help: false,
   });
   const tls = parseClientArgs(["--tls"]);
@@ -98,6 +101,7 @@ Deno.test("client options: usage lists every flag", () => {
       "--ca",
       "--no-reconnect",
       "--no-color",
+      "--no-bell",
       "--help",
     ]
   ) {

@@ -1,3 +1,4 @@
+import { wrapLine } from "../client/wrap.ts";
 import {
   type ClientEvent,
   describeReply,
@@ -91,8 +92,16 @@ Deno.test("client render: chat lines without colour", () => {
       "[09:05] You are now known as anita",
     ],
     [
-      { kind: "users", channel: "#general", users: ["ana", "bob", "carla"] },
-      "Users online (#general): ana, bob, carla",
+      {
+        kind: "users",
+        channel: "#general",
+        users: [
+          { nick: "ana", prefix: "@" },
+          { nick: "bob", prefix: "+" },
+          { nick: "carla", prefix: "" },
+        ],
+      },
+      "Users online (#general): @ana, +bob, carla",
     ],
     [
       { kind: "topic", time, channel: "#general", by: "bob", text: "Rust" },
@@ -212,4 +221,20 @@ Deno.test("client render: help lists every command and the time is HH:MM", () =>
   assertIncludes(help, "chao");
   assertEquals(formatTime(new Date(2026, 5, 1, 23, 7)), "23:07");
   assertEquals(formatTime(new Date(2026, 5, 1, 0, 0)), "00:00");
+});
+
+Deno.test("wrapLine: breaks at spaces, indents continuations, cuts only over-long words", () => {
+  assertEquals(wrapLine("uno dos tres", 20), ["uno dos tres"]);
+  assertEquals(wrapLine("uno dos tres cuatro", 9, 2), [
+    "uno dos",
+    "  tres",
+    "  cuatro",
+  ]);
+  assertEquals(wrapLine("abcdefghij kl", 6), ["abcdef", "ghij", "kl"]);
+  assertEquals(wrapLine("\x1b[1mmuy largo\x1b[0m fin", 4), [
+    "\x1b[1mmuy\x1b[0m",
+    "\x1b[1mlarg\x1b[0m",
+    "\x1b[1mo\x1b[0m",
+    "fin",
+  ]);
 });

@@ -35,7 +35,7 @@ const wire = (messages: Message[]) => messages.map(serializeMessage);
 
 /** A session registered as ana and in #general with bob. */
 function joined(): SessionState {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   feed(
     state,
     ":srv 001 ana :Welcome",
@@ -47,7 +47,7 @@ function joined(): SessionState {
 }
 
 Deno.test("client session: registration, autojoin and the first user list", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   assertEquals(wire(registrationMessages(state, "pw")), [
     "PASS pw",
     "CAP LS 302",
@@ -72,7 +72,7 @@ Deno.test("client session: registration, autojoin and the first user list", () =
   );
   assertEquals(screen(join.events), [
     "[09:05] → You joined #general",
-    "Users online (#general): ana, bob, carla",
+    "Users online (#general): @ana, +bob, carla",
   ]);
   assertEquals(join.signals, [{ kind: "ready" }]);
   assertOk(state.ready);
@@ -84,27 +84,27 @@ Deno.test("client session: the user list follows joins, parts, quits, kicks and 
   const cases: [string, string[]][] = [
     [":carla!c@h JOIN #general", [
       "[09:05] → carla joined #general",
-      "Users online (#general): ana, bob, carla",
+      "Users online (#general): @ana, +bob, carla",
     ]],
     [":bob!b@h PART #general :later", [
       "[09:05] ← bob left #general (later)",
-      "Users online (#general): ana, carla",
+      "Users online (#general): @ana, carla",
     ]],
     [":carla!c@h NICK Carlita", [
       "[09:05] carla is now known as Carlita",
-      "Users online (#general): ana, Carlita",
+      "Users online (#general): @ana, Carlita",
     ]],
     [":dan!d@h JOIN #general", [
       "[09:05] → dan joined #general",
-      "Users online (#general): ana, Carlita, dan",
+      "Users online (#general): @ana, Carlita, dan",
     ]],
     [":Carlita!c@h QUIT :Quit: chao", [
       "[09:05] ← Carlita quit (Quit: chao)",
-      "Users online (#general): ana, dan",
+      "Users online (#general): @ana, dan",
     ]],
     [":ana!a@h KICK #general dan :spam", [
       "[09:05] ← dan was kicked from #general by ana (spam)",
-      "Users online (#general): ana",
+      "Users online (#general): @ana",
     ]],
     [":stranger!s@h QUIT :bye", []],
     [":stranger!s@h NICK other", []],
@@ -159,7 +159,7 @@ Deno.test("client session: messages, private messages, actions and CTCP", () => 
 });
 
 Deno.test("client session: a taken nick during registration is reported, after it is an error line", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   assertEquals(
     feed(state, ":srv 433 * ana :Nickname is already in use").signals,
     [
@@ -315,7 +315,7 @@ Deno.test("client session: Tab completion offers nicks, channels and commands", 
 });
 
 Deno.test("client session: ready only once every channel joined on connect has answered", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   feed(state, ":ana!a@h JOIN #rust", ":srv 366 ana #rust :End");
   resetConnection(state);
   const welcome = feed(

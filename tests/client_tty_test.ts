@@ -46,7 +46,7 @@ Deno.test({
         );
         await tty.typeLine("ana");
         await tty.waitForScreen(
-          /^Users online \(#general\): ana, bob\n#general> $/m,
+          /^Users online \(#general\): @bob, ana\n#general> $/m,
         );
 
         await tty.typeText("half typed");
@@ -98,7 +98,7 @@ Deno.test({
       });
       try {
         await tty.waitForScreen(
-          /^Users online \(#general\): ana, bob\n#general> $/m,
+          /^Users online \(#general\): @bob, ana\n#general> $/m,
         );
         // Tab completes a nick.
         await tty.typeText("bo");
@@ -151,7 +151,7 @@ Deno.test({
         );
         try {
           await tty.waitForScreen(
-            /^Users online \(#general\): ana\n#general> $/m,
+            /^Users online \(#general\): @ana\n#general> $/m,
           );
           await tty.typeLine("/msg ghost hi");
           await tty.waitForScreen(/^No such nick: ghost$/m);
@@ -165,7 +165,7 @@ Deno.test({
       };
       const colored = await run({});
       assertIncludes(colored, "\x1b[31mNo such nick: ghost"); // errors in red
-      assertIncludes(colored, "Users online (#general): \x1b["); // nicks in colour
+      assertIncludes(colored, "Users online (#general): @\x1b["); // nicks in colour
       assertIncludes(colored, "\x1b[2mConnecting to"); // status lines dim
       for (
         const plain of [

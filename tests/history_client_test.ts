@@ -36,10 +36,10 @@ function messages(state: SessionState, ...lines: string[]) {
 }
 
 Deno.test("the client asks for batch and server-time when offered, and ends CAP after the answer", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   const ask = feed(state, ":srv CAP * LS :echo-message batch server-time");
   assertEquals(ask.replies.map(serializeMessage), [
-    "CAP REQ :batch server-time",
+    "CAP REQ :batch echo-message server-time",
   ]);
   assertEquals(
     feed(state, ":srv CAP * ACK :batch server-time").replies.map(
@@ -58,7 +58,7 @@ Deno.test("the client asks for batch and server-time when offered, and ends CAP 
 });
 
 Deno.test("lines inside a chathistory batch or stamped long ago are replayed; live lines are not", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome");
   feed(state, ":ana!a@h JOIN #general");
   const events = messages(
@@ -82,7 +82,7 @@ Deno.test("lines inside a chathistory batch or stamped long ago are replayed; li
 });
 
 Deno.test("after a reconnect, replayed lines already shown are skipped and replayed CTCP requests are not answered", () => {
-  const state = createSession("ana", "#general");
+  const state = createSession("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome");
   feed(state, ":ana!a@h JOIN #general");
   const first = messages(
@@ -114,7 +114,7 @@ Deno.test("after a reconnect, replayed lines already shown are skipped and repla
     outcomes.flatMap((outcome) => outcome.events).map((event) =>
       event.kind === "message" ? [event.text, event.replayed] : event.kind
     ),
-    [["said while ana was away", true]],
+    ["history", ["said while ana was away", true], "history", "users"],
   );
 });
 
@@ -161,7 +161,7 @@ Deno.test("the real client shows history replayed on join with its date, and liv
         "--nick",
         "ana",
       ]);
-      await ana.waitForOutput("Users online (#general): ana, bea\n");
+      await ana.waitForOutput("Users online (#general): @bea, ana\n");
       await ana.waitForOutput(
         `[${
           formatDateTime(new Date(stored.time))

@@ -31,9 +31,9 @@ Deno.test({
         "--ca",
         pki.ca.certFile,
       ]);
-      await ana.waitForOutput("Users online (#general): ana\n");
+      await ana.waitForOutput("Users online (#general): @ana\n");
       await using bob = spawnClient([...clientArgs(ngircd.port, "bob")]);
-      await bob.waitForOutput("Users online (#general): ana, bob\n");
+      await bob.waitForOutput("Users online (#general): @ana, bob\n");
       await bob.send("hola por texto plano");
       await ana.waitForOutput(/\[\d\d:\d\d\] bob: hola por texto plano/);
       await ana.send("hola cifrado");

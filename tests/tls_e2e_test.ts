@@ -75,10 +75,10 @@ Deno.test("zero config: server --tls makes certificates in certs/, and a TLS and
       await ana.waitForOutput(
         `Connected to 127.0.0.1:${server.tlsPort} over TLS as ana.`,
       );
-      await ana.waitForOutput("Users online (#general): ana\n");
+      await ana.waitForOutput("Users online (#general): @ana\n");
       await using bob = spawnClient(clientArgs(server.port, "bob"));
       await bob.waitForOutput(`Connected to 127.0.0.1:${server.port} as bob.`);
-      await bob.waitForOutput("Users online (#general): ana, bob\n");
+      await bob.waitForOutput("Users online (#general): @ana, bob\n");
       await ana.send("hola bob, esto va cifrado");
       await bob.waitForOutput(/\[\d\d:\d\d\] ana: hola bob, esto va cifrado/);
       await bob.send("hola ana, yo no");
@@ -161,7 +161,7 @@ Deno.test("--tls-only serves TLS and nothing on the plain port", async () => {
         "--ca",
         join(dir, "keys", "ca.crt"),
       ]);
-      await ana.waitForOutput("Users online (#general): ana\n");
+      await ana.waitForOutput("Users online (#general): @ana\n");
       await ana.send("/quit");
       assertEquals(await ana.exited(), 0);
     } finally {
@@ -223,7 +223,7 @@ Deno.test(
     await using ana = spawnClient([...clientArgs(port, "ana"), "--tls"], {
       env: { SSL_CERT_FILE: pki.ca.certFile },
     });
-    await ana.waitForOutput("Users online (#general): ana\n");
+    await ana.waitForOutput("Users online (#general): @ana\n");
     await ana.send("/quit");
     assertEquals(await ana.exited(), 0);
   }),

@@ -39,10 +39,10 @@ export async function joinedClient(
  * `chao` leave cleanly with exit code 0 while the other sees them go.
  */
 export async function twoPeopleChat(port: number): Promise<void> {
-  await using ana = await joinedClient(port, "ana", "ana");
-  await using bob = await joinedClient(port, "bob", "ana, bob");
+  await using ana = await joinedClient(port, "ana", "@ana");
+  await using bob = await joinedClient(port, "bob", "@ana, bob");
   await ana.waitForOutput("→ bob joined #general");
-  await ana.waitForOutput("Users online (#general): ana, bob\n");
+  await ana.waitForOutput("Users online (#general): @ana, bob\n");
 
   await ana.send("hola bob");
   await bob.waitForOutput(/\[\d\d:\d\d\] ana: hola bob/);
@@ -61,7 +61,7 @@ export async function twoPeopleChat(port: number): Promise<void> {
   await bob.send("/nick roberto");
   await bob.waitForOutput("You are now known as roberto");
   await ana.waitForOutput("bob is now known as roberto");
-  await ana.waitForOutput("Users online (#general): ana, roberto\n");
+  await ana.waitForOutput("Users online (#general): @ana, roberto\n");
 
   await ana.send("/msg ghost hola");
   await ana.waitForOutput("No such nick: ghost");
@@ -71,7 +71,7 @@ export async function twoPeopleChat(port: number): Promise<void> {
   await bob.send("/quit hasta luego");
   assertEquals(await bob.exited(), 0, "/quit exits 0");
   await ana.waitForOutput(/← roberto quit \(.*hasta luego.*\)/);
-  await ana.waitForOutput("Users online (#general): ana\n");
+  await ana.waitForOutput("Users online (#general): @ana\n");
 
   await ana.send("chao");
   assertEquals(await ana.exited(), 0, "chao exits 0");
@@ -82,7 +82,7 @@ export async function twoPeopleChat(port: number): Promise<void> {
  * delivered before the client quits at end of input, and it exits 0.
  */
 export async function pipedInput(port: number): Promise<void> {
-  await using ana = await joinedClient(port, "ana", "ana");
+  await using ana = await joinedClient(port, "ana", "@ana");
   await using bot = spawnClient(clientArgs(port, "bot"));
   await bot.send("hello from a script");
   await bot.send("/me beeps");
@@ -98,22 +98,30 @@ export async function pipedInput(port: number): Promise<void> {
 
 /** Ctrl-C (SIGINT) outside a terminal sends QUIT and exits 0. */
 export async function interruptQuits(port: number): Promise<void> {
-  await using ana = await joinedClient(port, "ana", "ana");
-  await using bot = await joinedClient(port, "bot", "ana, bot");
-  await ana.waitForOutput("Users online (#general): ana, bot\n");
+  await using ana = await joinedClient(port, "ana", "@ana");
+  await using bot = await joinedClient(port, "bot", "@ana, bot");
+  await ana.waitForOutput("Users online (#general): @ana, bot\n");
   bot.signal("SIGINT");
   await ana.waitForOutput("← bot quit");
   assertEquals(await bot.exited(), 0, "SIGINT exits 0");
 }
 
-/** Without a terminal, a taken nick gets a suffix and the user is told. */
+/**
+ * Without a terminal, a taken nick gets a suffix and the user is told; a
+ * line piped before registration is shown under the suffixed name, as
+ * everyone else sees it.
+ */
 export async function takenNickGetsSuffix(port: number): Promise<void> {
-  await using ana = await joinedClient(port, "ana", "ana");
+  await using ana = await joinedClient(port, "ana", "@ana");
   await using other = spawnClient(clientArgs(port, "ana"));
+  await other.send("hola");
   await other.waitForOutput("The name ana is taken; using ana_ instead.");
   await other.waitForOutput("as ana_.");
-  await other.waitForOutput("Users online (#general): ana, ana_\n");
+  await other.waitForOutput("Users online (#general): @ana, ana_\n");
   await ana.waitForOutput("→ ana_ joined #general");
+  await ana.waitForOutput(/\] ana_: hola\n/);
+  await other.waitForOutput(/\] ana_: hola\n/);
+  assertEquals(other.count("] ana: hola"), 0, "own line under the old name");
 }
 
 /** Without --nick the client asks `Username:`, refuses an invalid answer, and uses the next one. */
@@ -124,7 +132,7 @@ export async function asksForUsername(port: number): Promise<void> {
   await client.waitForOutput(`"9 not valid" can't be used as a name.`);
   await client.waitForOutput("Username:");
   await client.send("carla");
-  await client.waitForOutput("Users online (#general): carla\n");
+  await client.waitForOutput("Users online (#general): @carla\n");
   await client.send("/quit");
   assertEquals(await client.exited(), 0);
 }
