@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ChannelPrivacy } from "./accounts/channel_privacy.ts";
+import { openAccountsDatabase } from "./accounts/database.ts";
 import {
   type Connection,
   openConnection,
@@ -13,6 +15,7 @@ import {
 } from "./server/connection.ts";
 import type { HistoryHook, ServerContext } from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
+import type { DatabaseSync } from "node:sqlite";
 import {
   acceptLoop,
   type ConnectionSource,
@@ -89,6 +92,19 @@ export async function startServer(
     ? openHistoryHook(options)
     : undefined;
   const history = givenHistory ?? ownedHistory;
+  // The accounts tables share the history file; they are opened after the
+  // history store so a second server on the file meets its clear refusal.
+  let accountsDb: DatabaseSync;
+  try {
+    accountsDb = openAccountsDatabase(options.db);
+  } catch (error) {
+    ownedHistory?.store.close();
+    throw error;
+  }
+  const closeStores = () => {
+    ownedHistory?.store.close();
+    accountsDb.close();
+  };
   const context: ServerContext = {
     options,
     state: createChatState(),
@@ -98,6 +114,7 @@ export async function startServer(
     counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
     output: { queuedBytes: 0, peakQueuedBytes: 0 },
     history,
+    channelPrivacy: new ChannelPrivacy(accountsDb, Date.now()),
     now: Date.now,
     log: options.log,
   };
@@ -117,7 +134,7 @@ export async function startServer(
     }
   } catch (error) {
     for (const listener of listeners) listener.close();
-    ownedHistory?.store.close();
+    closeStores();
     throw error;
   }
 
@@ -183,7 +200,7 @@ export async function startServer(
   } catch (error) {
     for (const listener of listeners) listener.close();
     await Promise.all(loops);
-    ownedHistory?.store.close();
+    closeStores();
     throw error;
   }
 
@@ -222,7 +239,7 @@ export async function startServer(
     }
     await Promise.all(open.map((connection) => connection.closed));
     await web?.close();
-    ownedHistory?.store.close();
+    closeStores();
   }
 
   return {

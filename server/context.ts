@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ChannelPrivacy } from "../accounts/channel_privacy.ts";
 import type { Message } from "../protocol/message.ts";
 import type { Relay } from "./delivery.ts";
 import type { History } from "./history.ts";
@@ -19,12 +20,22 @@ import type { Channel, ChatState, User } from "./state.ts";
 export interface HistoryHook {
   /** Records a PRIVMSG or NOTICE just delivered to `channel`. */
   record(channel: Channel, relay: Relay): void;
-  /** Replays recent messages of `channel` to `user` right after the NAMES reply of its JOIN. */
-  replay(channel: Channel, user: User): void;
+  /**
+   * Replays recent messages of `channel` to `user` right after the NAMES
+   * reply of its JOIN, leaving out those written at a time `readable` refuses.
+   */
+  replay(
+    channel: Channel,
+    user: User,
+    readable?: (time: number) => boolean,
+  ): void;
   /** Saves the topic of `channel` after TOPIC changed it. */
   saveTopic?(channel: Channel): void;
-  /** Restores a saved topic into `channel` when it is created, before its first JOIN is answered. */
-  restoreTopic?(channel: Channel): void;
+  /**
+   * Restores a saved topic into `channel` when it is created, before its
+   * first JOIN is answered, unless it was set at a time `readable` refuses.
+   */
+  restoreTopic?(channel: Channel, readable?: (time: number) => boolean): void;
   /** The store behind the hook, which CHATHISTORY queries. */
   readonly store: History;
   /** A `BATCH` reference not used before on this server. */
@@ -89,6 +100,8 @@ export interface ServerContext {
   readonly output: OutputCounts;
   /** Optional chat history; undefined by default. */
   history: HistoryHook | undefined;
+  /** What earlier incarnations of a channel its members may read; unset, all of it. */
+  channelPrivacy?: ChannelPrivacy;
   /** Clock in ms since the epoch (injectable for tests). */
   now(): number;
   /** Writes one log line. */

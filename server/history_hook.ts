@@ -71,7 +71,11 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
         text,
       });
     },
-    replay(channel: Channel, user: User): void {
+    replay(
+      channel: Channel,
+      user: User,
+      readable?: (time: number) => boolean,
+    ): void {
       if (options.replayLines <= 0) return;
       let lines: HistoryLine[];
       try {
@@ -79,6 +83,9 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
       } catch (error) {
         readFailed(channel, error);
         return;
+      }
+      if (readable !== undefined) {
+        lines = lines.filter((line) => readable(line.time));
       }
       sendLines(
         user,
@@ -97,7 +104,10 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
         topic && { text: topic.text, setBy: topic.setter, setAt: topic.setAt },
       );
     },
-    restoreTopic(channel: Channel): void {
+    restoreTopic(
+      channel: Channel,
+      readable?: (time: number) => boolean,
+    ): void {
       let stored;
       try {
         stored = store.getTopic(channel.key);
@@ -105,7 +115,7 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
         readFailed(channel, error);
         return;
       }
-      if (stored === undefined) return;
+      if (stored === undefined || readable?.(stored.setAt) === false) return;
       channel.topic = {
         text: stored.text,
         setter: stored.setBy,

@@ -147,11 +147,17 @@ function join(server: ServerContext, session: Session, params: string[]): void {
       return reply(server, user, numeric, result.channel?.name ?? name, text);
     }
     const { channel } = result;
-    if (result.created) server.history?.restoreTopic?.(channel);
+    const privacy = server.channelPrivacy;
+    const readable = privacy &&
+      ((time: number) => privacy.readable(channel, time));
+    if (result.created) {
+      privacy?.created(channel);
+      server.history?.restoreTopic?.(channel, readable);
+    }
     sendToChannel(channel, relayFrom(server, user, "JOIN", [channel.name]));
     if (channel.topic !== undefined) sendTopic(server, user, channel);
     sendNames(server, user, channel);
-    server.history?.replay(channel, user);
+    server.history?.replay(channel, user, readable);
   });
 }
 
@@ -333,6 +339,7 @@ function channelMode(
     const [numeric, ...rest] = MODE_ERRORS[result](channel, change);
     reply(server, user, numeric, ...rest);
   }
+  if (applied.length > 0) server.channelPrivacy?.modesChanged(channel, by.now);
   for (const group of modeLineGroups(applied)) {
     sendToChannel(
       channel,

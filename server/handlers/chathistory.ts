@@ -152,6 +152,10 @@ function chathistory(
     );
     return;
   }
+  const privacy = server.channelPrivacy;
+  if (privacy !== undefined) {
+    lines = lines.filter((line) => privacy.readable(channel, line.time));
+  }
   sendLines(
     user,
     formatReplay(lines, {
