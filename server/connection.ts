@@ -176,6 +176,7 @@ class ClientConnection implements Connection, Session, Outbox {
   password: string | undefined = undefined;
   gotUser = false;
   capNegotiating = false;
+  capVersion = 0;
 
   #server: ServerContext;
   #transport: Transport;

@@ -54,6 +54,8 @@ export interface Session {
   gotUser: boolean;
   /** Whether CAP negotiation holds registration back (between CAP LS/REQ and CAP END). */
   capNegotiating: boolean;
+  /** Highest CAP LS version the client announced (302 shows values and splits long lists); 0 for none. */
+  capVersion: number;
   /** Ends the connection: others sharing a channel see QUIT with `reason`, the client gets `ERROR :<error>`. */
   quit(reason: string, error?: string): void;
 }

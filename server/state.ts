@@ -371,6 +371,19 @@ export function canSee(channel: Channel, user: User): boolean {
   return !channel.modes.secret || channel.members.has(user);
 }
 
+/**
+ * Whether `viewer` may see `target` where it is found by a search rather
+ * than named (WHO masks, NAMES of a channel the viewer is not in): `+i`
+ * users only by those sharing a channel with them.
+ */
+export function canSeeUser(viewer: User, target: User): boolean {
+  if (!target.invisible || target === viewer) return true;
+  for (const key of target.channels.keys()) {
+    if (viewer.channels.has(key)) return true;
+  }
+  return false;
+}
+
 /** Sets or, with empty `text`, clears the topic. */
 export function setTopic(
   channel: Channel,

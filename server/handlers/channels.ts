@@ -26,6 +26,7 @@ import {
 import {
   applyModeChange,
   canSee,
+  canSeeUser,
   canSetTopic,
   type Channel,
   channelModeParams,
@@ -38,6 +39,7 @@ import {
   type ModeChange,
   type ModeError,
   parseModeChanges,
+  prefixOf,
   setTopic,
   TOPICLEN,
   type User,
@@ -46,13 +48,20 @@ import { userMode } from "./queries.ts";
 
 const encoder = new TextEncoder();
 
-/** Sends 353 RPL_NAMREPLY lines (as many names per line as fit; `@` marks a `+s` channel) and 366 for `channel`. */
+/**
+ * Sends 353 RPL_NAMREPLY lines (as many names per line as fit; `@` marks a
+ * `+s` channel) and 366 for `channel`. Full `nick!user@host` prefixes with
+ * userhost-in-names; `+i` members are left out for a viewer outside the
+ * channel who shares none with them.
+ */
 export function sendNames(
   server: ServerContext,
   user: User,
   channel: Channel,
 ): void {
   const multi = user.caps.has("multi-prefix");
+  const userhosts = user.caps.has("userhost-in-names");
+  const outsider = !channel.members.has(user);
   const head = fitBody(server.options.name, Numeric.RPL_NAMREPLY, [
     user.nick,
     channel.modes.secret ? "@" : "=",
@@ -63,7 +72,9 @@ export function sendNames(
   let names = "";
   let used = 0;
   for (const [member, standing] of channel.members) {
-    const name = memberPrefix(standing, multi) + member.nick;
+    if (outsider && !canSeeUser(user, member)) continue;
+    const name = memberPrefix(standing, multi) +
+      (userhosts ? prefixOf(member) : member.nick);
     const size = name.length + (names === "" ? 0 : 1);
     if (names !== "" && used + size > room) {
       user.outbox.send(encodeLine(`${head}:${names}`));

@@ -17,11 +17,12 @@ import { MAX_LINE_BYTES } from "../../protocol/message.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { noSuchNick, relayFrom, reply } from "../replies.ts";
 import { sendRelay } from "../delivery.ts";
-import { maskMatcher } from "../masks.ts";
+import { hasWildcards, maskMatcher } from "../masks.ts";
 import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
 import { MAX_TARGETS } from "./messaging.ts";
 import {
   canSee,
+  canSeeUser,
   CHANLIMIT,
   findChannel,
   findUser,
@@ -169,15 +170,6 @@ function whoFlags(user: User, member: Member | undefined, multi: boolean) {
     (member ? memberPrefix(member, multi) : "");
 }
 
-/** Whether a WHO mask search by `viewer` may list `target`: `+i` users only for those sharing a channel. */
-function visibleTo(viewer: User, target: User): boolean {
-  if (!target.invisible || target === viewer) return true;
-  for (const key of target.channels.keys()) {
-    if (viewer.channels.has(key)) return true;
-  }
-  return false;
-}
-
 /**
  * WHO: a channel lists its members; any other mask (`*` and `0` match
  * everyone) lists the visible users whose nick, username, host, real name or
@@ -218,10 +210,14 @@ function who(server: ServerContext, session: Session, params: string[]): void {
         line(channel.name, member, whoFlags(member, standing, multi));
       }
     }
+  } else if (!hasWildcards(mask) && findUser(server.state, mask)) {
+    // A nick named exactly is answered whatever its +i.
+    const target = findUser(server.state, mask)!;
+    line("*", target, whoFlags(target, undefined, multi));
   } else {
     const matches = mask === "0" ? () => true : maskMatcher(mask);
     for (const target of server.state.users.values()) {
-      if (!target.registered || !visibleTo(user, target)) continue;
+      if (!target.registered || !canSeeUser(user, target)) continue;
       const fields = [target.nick, target.user, target.host, target.realname];
       if (fields.some(matches) || matches(name)) {
         line("*", target, whoFlags(target, undefined, multi));

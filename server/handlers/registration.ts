@@ -8,28 +8,10 @@
 import { Numeric } from "../../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { createRelay, sendFromServer, sendToNeighbours } from "../delivery.ts";
+import { capLines, capLsTokens, isOffered } from "../capabilities.ts";
 import { reply } from "../replies.ts";
 import { claimNick, prefixOf } from "../state.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
-
-/** Capabilities the server implements, in the order CAP LS lists them. */
-export const CAPABILITIES = [
-  "batch",
-  "echo-message",
-  "message-tags",
-  "multi-prefix",
-  "server-time",
-] as const;
-
-/** Capabilities offered only while the server keeps history. */
-export const HISTORY_CAPABILITIES = ["draft/chathistory"] as const;
-
-/** What `server` offers: {@link CAPABILITIES}, plus {@link HISTORY_CAPABILITIES} when it keeps history. */
-function offered(server: ServerContext): readonly string[] {
-  return server.history === undefined
-    ? CAPABILITIES
-    : [...CAPABILITIES, ...HISTORY_CAPABILITIES];
-}
 
 /** Completes registration once NICK and USER are in and CAP negotiation is over; checks PASS. */
 function tryRegister(server: ServerContext, session: Session): void {
@@ -177,19 +159,31 @@ function cap(server: ServerContext, session: Session, params: string[]): void {
   const sub = params[0].toUpperCase();
   const send = (...rest: string[]) =>
     sendFromServer(user, server.options.name, "CAP", [user.nick, ...rest]);
+  /** Sends `tokens` as one line, or for CAP 302 as `*`-continued lines that each fit. */
+  const sendList = (verb: string, tokens: string[]) => {
+    const room = 510 - server.options.name.length - user.nick.length - 20;
+    const lines = session.capVersion >= 302
+      ? capLines(tokens, room)
+      : [tokens.join(" ")];
+    lines.forEach((line, index) =>
+      index < lines.length - 1 ? send(verb, "*", line) : send(verb, line)
+    );
+  };
   switch (sub) {
-    case "LS":
+    case "LS": {
       if (!user.registered) session.capNegotiating = true;
-      send("LS", offered(server).join(" "));
+      const version = Number.parseInt(params[1] ?? "", 10);
+      if (version > session.capVersion) session.capVersion = version;
+      sendList("LS", capLsTokens(server, session.capVersion >= 302));
       return;
+    }
     case "LIST":
-      send("LIST", [...user.caps].join(" "));
+      sendList("LIST", [...user.caps]);
       return;
     case "REQ": {
       if (!user.registered) session.capNegotiating = true;
       const wanted = (params[1] ?? "").split(" ").filter((cap) => cap !== "");
-      const known = (cap: string) =>
-        offered(server).includes(cap.replace(/^-/, ""));
+      const known = (cap: string) => isOffered(server, cap.replace(/^-/, ""));
       if (wanted.length === 0 || !wanted.every(known)) {
         send("NAK", params[1] ?? "");
         return;

@@ -40,15 +40,18 @@ export interface SpawnOptions {
   cwd?: string;
   /** Listeners to wait for: `"plain"` (default), `"both"` (plain and TLS) or `"tls-only"`. */
   tls?: "plain" | "both" | "tls-only";
+  /** Another entry point to run instead of `server.ts`, given `args` as they are (no web listener is waited for). */
+  script?: string;
 }
 
 function command(
   args: string[],
   signal?: AbortSignal,
   cwd?: string,
+  script = SERVER_PATH,
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER_PATH, ...args],
+    args: ["run", "-A", script, ...args],
     cwd,
     stdin: "null",
     stdout: "null",
@@ -69,12 +72,15 @@ export function spawnServer(
   args: string[],
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const webArgs = args.some((arg) => /^--(no-)?web/.test(arg))
+  const { script } = options;
+  const webArgs = script !== undefined ||
+      args.some((arg) => /^--(no-)?web/.test(arg))
     ? []
     : ["--web-port", "0"];
   // The web listener logs its URL (or why it did not start) after the IRC listeners.
-  let webLogged = args.includes("--no-web");
-  const child = command([...args, ...webArgs], undefined, options.cwd).spawn();
+  let webLogged = script !== undefined || args.includes("--no-web");
+  const child = command([...args, ...webArgs], undefined, options.cwd, script)
+    .spawn();
   const stderr: string[] = [];
   const wanted = options.tls ?? "plain";
   const ports: { plain?: number; tls?: number; web?: number } = {};
