@@ -10,10 +10,17 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { renderChart } from "./chart.ts";
-import { closeClients, openClients, runFanout } from "./load.ts";
+import {
+  closeClients,
+  openClients,
+  openStalledClient,
+  runFanout,
+} from "./load.ts";
 import {
   type BenchServer,
+  BURST_NOTES,
   LIMIT_NOTES,
+  type LimitProfile,
   listenBacklog,
   raisedFileLimitArgs,
   SERVER_KINDS,
@@ -50,23 +57,37 @@ Options:
   --help                show this text
 `;
 
+/** A burst: readers in one channel plus one member that never reads; senders write at once. */
+interface BurstLoad {
+  clients: number;
+  senders: number;
+  messages: number;
+  lineBytes: number;
+}
+
 /** The load of each scenario. */
 interface Loads {
   small: { clients: number; senders: number; messages: number };
   large: { clients: number; senders: number; messages: number };
   storm: { clients: number; perChannel: number };
+  burst: BurstLoad;
+  burstFlood: BurstLoad;
 }
 
 const FULL: Loads = {
   small: { clients: 100, senders: 10, messages: 1000 },
   large: { clients: 1000, senders: 10, messages: 200 },
   storm: { clients: 10000, perChannel: 100 },
+  burst: { clients: 300, senders: 20, messages: 200, lineBytes: 400 },
+  burstFlood: { clients: 300, senders: 20, messages: 30, lineBytes: 400 },
 };
 
 const QUICK: Loads = {
   small: { clients: 100, senders: 10, messages: 200 },
   large: { clients: 1000, senders: 10, messages: 40 },
   storm: { clients: 2000, perChannel: 100 },
+  burst: { clients: 100, senders: 10, messages: 100, lineBytes: 400 },
+  burstFlood: { clients: 100, senders: 10, messages: 30, lineBytes: 400 },
 };
 
 /** Most registrations kept in flight, whatever the server's listen backlog. */
@@ -148,7 +169,7 @@ interface RunSettings {
 /** Runs `body` against a fresh server in a fresh directory, then stops it. */
 async function withServer<T>(
   kind: ServerKind,
-  settings: RunSettings & { history: boolean },
+  settings: RunSettings & { history: boolean; limits?: LimitProfile },
   body: (server: BenchServer) => Promise<T>,
 ): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: `tertulia-bench-${kind}-` });
@@ -157,6 +178,7 @@ async function withServer<T>(
   try {
     server = await startBenchServer(kind, {
       dir,
+      limits: settings.limits,
       history: settings.history,
       cpuProfileDir: settings.cpuProfileDir,
     });
@@ -202,6 +224,7 @@ function fanoutRun(
       const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
       return {
         clients: load.clients,
+        seconds: result.seconds,
         deliveries: result.deliveries,
         deliveriesPerSecond: result.deliveriesPerSecond,
         p50Ms: result.p50Ms,
@@ -222,6 +245,96 @@ function fanoutRun(
       closeClients(clients);
     }
   });
+}
+
+/**
+ * Scenarios 6 and 7: `load.clients` readers and one member that never reads
+ * join one channel; then `load.senders` of the readers write all their
+ * messages at once (no window: only TCP holds them back).
+ */
+function burstRun(
+  kind: ServerKind,
+  load: BurstLoad,
+  settings: RunSettings,
+  limits: LimitProfile,
+): Promise<RunMetrics> {
+  return withServer(
+    kind,
+    { ...settings, history: false, limits },
+    async (server) => {
+      const channel = "#burst";
+      const { clients } = await openClients({
+        port: server.port,
+        count: load.clients,
+        channelOf: () => channel,
+        concurrency: Math.min(
+          MAX_CONCURRENCY,
+          await listenBacklog(server.port),
+        ),
+        readBytes: 65536,
+      });
+      const stalled = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: server.port,
+      });
+      try {
+        const observer = clients[clients.length - 1];
+        const isStalled = (source: string | undefined) =>
+          source?.startsWith("stalled!") === true;
+        const joined = observer.waitFor(
+          (m) => m.command === "JOIN" && isStalled(m.source),
+          30000,
+        );
+        await stalled.write(
+          new TextEncoder().encode(
+            `NICK stalled\r\nUSER stalled 0 * :never reads\r\nJOIN ${channel}\r\n`,
+          ),
+        );
+        await joined;
+        let stalledDropped = 0;
+        observer.waitFor(
+          (m) => m.command === "QUIT" && isStalled(m.source),
+          3.6e6,
+        )
+          .then(() => stalledDropped = 1, () => {});
+        const before = await sampleProcess(server.pid);
+        const loadBefore = await sampleProcess(Deno.pid);
+        const result = await runFanout(clients, {
+          channel,
+          senders: load.senders,
+          messages: load.messages,
+          window: 0,
+          lineBytes: load.lineBytes,
+        });
+        const after = await sampleProcess(server.pid);
+        const loadAfter = await sampleProcess(Deno.pid);
+        const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
+        return {
+          clients: load.clients + 1,
+          seconds: result.seconds,
+          deliveries: result.deliveries,
+          deliveriesPerSecond: result.deliveriesPerSecond,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          maxMs: result.maxMs,
+          lost: result.lost,
+          anomalies: result.anomalies,
+          disconnects: result.disconnects,
+          stalledDropped,
+          cpuSeconds,
+          cpuPerMillion: result.deliveries > 0
+            ? cpuSeconds / result.deliveries * 1e6
+            : NaN,
+          peakRssKiB: after.peakRssKiB,
+          loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
+            result.seconds,
+        };
+      } finally {
+        closeClients(clients);
+        stalled.close();
+      }
+    },
+  );
 }
 
 /** Samples until the server's CPU time stops growing (at most `limitMs`), so RSS is read at rest. */
@@ -306,6 +419,7 @@ function line(result: ScenarioResult): string {
       parts.push(`${label} ${(value / scale).toFixed(digits)}`);
     }
   };
+  add("s", s.seconds?.median);
   add("M deliveries/s", s.deliveriesPerSecond?.median, 2, 1e6);
   add("p99 ms", s.p99Ms?.median, 1);
   add("lost", s.lost?.median, 0);
@@ -313,6 +427,8 @@ function line(result: ScenarioResult): string {
   add("storm s", s.stormSeconds?.median);
   add("KiB/conn", s.rssPerConnectionKiB?.median);
   add("disconnects", s.disconnects?.median, 0);
+  add("stalled dropped", s.stalledDropped?.median, 0);
+  add("peak MiB", s.peakRssKiB?.median, 1, 1024);
   return parts.join("  ");
 }
 
@@ -403,6 +519,10 @@ async function main(): Promise<void> {
     } messages each (${
       (l.senders * l.messages * (l.clients - 1)).toLocaleString("en-US")
     } deliveries), ${window_}`;
+  const burstText = (l: BurstLoad, limits: string) =>
+    `${l.clients} reading clients and one that never reads in one channel; ${l.senders} of the readers each write ${l.messages} messages of ${l.lineBytes} bytes at once, with no window (${
+      (l.senders * l.messages * (l.clients - 1)).toLocaleString("en-US")
+    } deliveries to readers); ${limits} (per server below)`;
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
     seconds: 0,
@@ -425,6 +545,11 @@ async function main(): Promise<void> {
         `the same clients connect, register (NICK/USER, wait for 001) and join (wait for 366) as fast as possible, keeping as many in flight as the server's listen backlog (capped at ${MAX_CONCURRENCY})`,
       history:
         `scenario 1 with tertulia persisting history to SQLite (--db); the ratio compares it with the peers' scenario 1`,
+      burst: burstText(loads.burst, "flood control off, default send queues"),
+      "burst-flood": burstText(
+        loads.burstFlood,
+        "each server's default flood control and send queues",
+      ),
     },
     results: [],
   };
@@ -440,7 +565,7 @@ async function main(): Promise<void> {
       kind,
       version: reason === null ? await serverVersion(kind) : undefined,
       skipped: reason ?? undefined,
-      limits: LIMIT_NOTES[kind],
+      limits: `${LIMIT_NOTES[kind]} Bursts (6, 7): ${BURST_NOTES[kind]}.`,
     });
     if (reason !== null) {
       console.log(`${kind}: skipped (${reason})`);
@@ -477,6 +602,18 @@ async function main(): Promise<void> {
               record(
                 scenario,
                 await fanoutRun(kind, loads.small, settings, true),
+              );
+              break;
+            case "burst":
+              record(
+                scenario,
+                await burstRun(kind, loads.burst, settings, "burst"),
+              );
+              break;
+            case "burst-flood":
+              record(
+                scenario,
+                await burstRun(kind, loads.burstFlood, settings, "burst-flood"),
               );
               break;
             case "idle":

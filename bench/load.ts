@@ -104,6 +104,46 @@ export async function openClients(
   return { clients, seconds };
 }
 
+/**
+ * Connects a client that registers as `nick`, joins `channel` and from then
+ * on never reads: the stalled member of a burst. Resolves once the server
+ * welcomed it (001) and the JOIN is sent; some servers (InspIRCd) refuse a
+ * JOIN before 001, so the JOIN waits for it. Throws after `timeoutMs`.
+ */
+export async function openStalledClient(
+  port: number,
+  nick: string,
+  channel: string,
+  timeoutMs = 30000,
+): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(
+      new TextEncoder().encode(`NICK ${nick}\r\nUSER ${nick} 0 * :stalled\r\n`),
+    );
+    const buffer = new Uint8Array(4096);
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/^:\S+ 001 /m.test(text)) {
+      const count = await conn.read(buffer);
+      if (count === null) throw new Error(`${nick} was closed before 001`);
+      text = (text + decoder.decode(buffer.subarray(0, count))).slice(-2048);
+    }
+    await conn.write(new TextEncoder().encode(`JOIN ${channel}\r\n`));
+    return conn;
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the timer.
+    }
+    throw new Error(`${nick} did not register: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Closes every client in `clients` (holes allowed). */
 export function closeClients(clients: readonly (BenchClient | undefined)[]) {
   for (const client of clients) client?.close();

@@ -68,8 +68,29 @@ exec "$@" ${redirect}`,
   ];
 }
 
+/**
+ * How far a server's limits are lifted. `lifted`: every limit the
+ * configuration can lift (see {@link LIMIT_NOTES}). `burst`: flood control
+ * off, as for trusted bots or a bridge, but send queues at each server's
+ * default size, so a reader that stalls is dropped as in production.
+ * `burst-flood`: each server's own default flood control and send queues.
+ */
+export type LimitProfile = "lifted" | "burst" | "burst-flood";
+
+/** What the burst profiles change, per server (for the report). */
+export const BURST_NOTES: Record<ServerKind, string> = {
+  tertulia: "burst: `--flood-rate 0` with the default `--sendq` (1 MiB) and " +
+    "`--recvq`; burst-flood: every default (10 lines/s after a burst of 20)",
+  ngircd: "burst: as lifted (its send buffer is fixed at compile time); " +
+    "burst-flood: the default `MaxPenaltyTime` (penalties apply)",
+  inspircd: "burst: as lifted but `hardsendq` 1 MiB (its default); " +
+    "burst-flood: also the default threshold, commandrate and fake lag",
+};
+
 /** Options for {@link startBenchServer}. */
 export interface StartOptions {
+  /** Which limits to lift; defaults to `lifted`. */
+  limits?: LimitProfile;
   /** Directory for configuration, logs and the history database. */
   dir: string;
   /** tertulia only: persist channel history in a SQLite database in `dir`. */
@@ -157,14 +178,21 @@ function aptGet(
 }
 
 /** InspIRCd 3 configuration for the bench: one open connect class, no lookups, quiet. */
-export function inspircdConfig(port: number, dir: string): string {
+export function inspircdConfig(
+  port: number,
+  dir: string,
+  limits: LimitProfile = "lifted",
+): string {
+  const flood = limits === "burst-flood"
+    ? ""
+    : `threshold="1000000" commandrate="1000000000" fakelag="no"\n         `;
+  const hardsendq = limits === "lifted" ? 67108864 : 1048576;
   return `<server name="inspircd.bench" description="tertulia bench peer" network="bench">
 <admin name="bench" nick="bench" email="bench@tertulia.invalid">
 <bind address="127.0.0.1" port="${port}" type="clients">
 <connect name="bench" allow="*" timeout="3600" pingfreq="3600"
          localmax="1000000" globalmax="1000000" limit="1000000"
-         maxchans="1000" threshold="1000000" commandrate="1000000000"
-         fakelag="no" hardsendq="67108864" softsendq="1048576" recvq="1048576"
+         maxchans="1000" ${flood}hardsendq="${hardsendq}" softsendq="1048576" recvq="1048576"
          resolvehostnames="no" useident="no">
 <performance softlimit="65000" somaxconn="4096" netbuffersize="65536"
              clonesonconnect="no" quietbursts="yes" nouserdns="yes">
@@ -185,6 +213,7 @@ async function commandFor(
   options: StartOptions,
 ): Promise<string[]> {
   const { dir } = options;
+  const limits = options.limits ?? "lifted";
   switch (kind) {
     case "tertulia": {
       const args = [
@@ -197,16 +226,14 @@ async function commandFor(
         TERTULIA_ENTRY,
         "--port",
         String(port),
-        "--flood-rate",
-        "0",
+        ...(limits === "burst-flood" ? [] : ["--flood-rate", "0"]),
         "--max-clients",
         "0",
         "--max-per-ip",
         "0",
-        "--sendq",
-        "67108864",
-        "--recvq",
-        "67108864",
+        ...(limits === "lifted"
+          ? ["--sendq", "67108864", "--recvq", "67108864"]
+          : []),
         "--ping-interval",
         "3600",
         "--registration-timeout",
@@ -216,16 +243,21 @@ async function commandFor(
       else if ((await tertuliaHelp()).includes("--no-history")) {
         args.push("--no-history");
       }
+      // The bench measures IRC over TCP; the web chat listener stays off.
+      if ((await tertuliaHelp()).includes("--no-web")) args.push("--no-web");
       return args;
     }
     case "ngircd": {
       const config = join(dir, "ngircd.conf");
-      const text = ngircdConfig(port, {
+      let text = ngircdConfig(port, {
         serverName: "ngircd.bench",
         motd: "tertulia bench peer",
         nickLength: 30,
       }).replace("[Limits]\n", "[Limits]\nMaxConnections = 0\n")
         .replace(/PingTimeout = \d+/, "PingTimeout = 3600");
+      if (limits === "burst-flood") {
+        text = text.replace("MaxPenaltyTime = 0\n", "");
+      }
       await Deno.writeTextFile(config, text);
       await Deno.chmod(config, 0o644);
       return [findBinary("ngircd")!, "-n", "-f", config];
@@ -233,7 +265,7 @@ async function commandFor(
     case "inspircd": {
       const config = join(dir, "inspircd.conf");
       await Deno.writeTextFile(join(dir, "motd"), "tertulia bench peer\n");
-      await Deno.writeTextFile(config, inspircdConfig(port, dir));
+      await Deno.writeTextFile(config, inspircdConfig(port, dir, limits));
       return [
         findBinary("inspircd")!,
         "--nofork",

@@ -16,6 +16,8 @@ export const SCENARIO_IDS = [
   "idle",
   "storm",
   "history",
+  "burst",
+  "burst-flood",
 ] as const;
 
 /** One of {@link SCENARIO_IDS}. */
@@ -28,12 +30,18 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   idle: "3. idle",
   storm: "4. connect storm",
   history: "5. history on",
+  burst: "6. burst",
+  "burst-flood": "7. burst, flood control on",
 };
 
 /** One repetition of one scenario against one server; absent fields do not apply. */
 export interface RunMetrics {
   /** Clients connected for the run. */
   clients: number;
+  /** Fan-out and burst: wall time from the first send to the last delivery, s. */
+  seconds?: number;
+  /** Burst: 1 when the server dropped the member that never reads, else 0. */
+  stalledDropped?: number;
   /** Fan-out: deliveries received. */
   deliveries?: number;
   /** Fan-out: deliveries per second, first send to last delivery. */

@@ -45,11 +45,16 @@ export const SOFT_SENDQ_BYTES = 32768;
 /** Queued output at or below which held-back clients are read again. */
 const RESUME_SENDQ_BYTES = 8192;
 /**
- * A connection over {@link SOFT_SENDQ_BYTES} that completes no write for
- * this long is stalled: it stops holding others back, and its queue grows
- * until the hard sendq drops it. Any completed write makes it live again.
+ * A connection over {@link SOFT_SENDQ_BYTES} that writes less than
+ * {@link STALL_PROGRESS_BYTES} in this long is stalled: it stops holding
+ * others back, and its queue grows until the hard sendq drops it. It is
+ * live again once it catches up (down to {@link RESUME_SENDQ_BYTES}); a
+ * trickle does not count, or a reader whose socket opens a crack now and
+ * then would hold everyone back again and again.
  */
 const STALL_MS = 500;
+/** Least output a connection holding others back must write per {@link STALL_MS} not to count as stalled. */
+const STALL_PROGRESS_BYTES = 8192;
 /** How long a closing connection may take to flush its last lines. */
 const CLOSE_FLUSH_MS = 2000;
 
@@ -204,8 +209,8 @@ class ClientConnection implements Connection, Session, Outbox {
   #holders = 0;
   /** Wakes the read loop once no connection holds it back. */
   #resumeReading: (() => void) | undefined = undefined;
-  /** Completed writes, so the stall check can tell a slow reader from a stalled one. */
-  #writes = 0;
+  /** Bytes written so far, so the stall check can tell a slow reader from a stalled one. */
+  #written = 0;
   #stalled = false;
   #stallTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
@@ -441,9 +446,11 @@ class ClientConnection implements Connection, Session, Outbox {
   #wrote(count: number): void {
     this.#queuedBytes -= count;
     this.#server.output.queuedBytes -= count;
-    this.#writes++;
-    this.#stalled = false;
-    if (this.#queuedBytes <= RESUME_SENDQ_BYTES) this.#releaseHeldBack();
+    this.#written += count;
+    if (this.#queuedBytes <= RESUME_SENDQ_BYTES) {
+      this.#stalled = false;
+      this.#releaseHeldBack();
+    }
   }
 
   /**
@@ -461,13 +468,13 @@ class ClientConnection implements Connection, Session, Outbox {
     if (this.#stallTimer === undefined) this.#watchForStall();
   }
 
-  /** Marks this connection stalled if it completes no write within {@link STALL_MS}. */
+  /** Marks this connection stalled if it writes under {@link STALL_PROGRESS_BYTES} within {@link STALL_MS}. */
   #watchForStall(): void {
-    const writes = this.#writes;
+    const written = this.#written;
     this.#stallTimer = setTimeout(() => {
       this.#stallTimer = undefined;
       if (this.#heldBack === undefined) return;
-      if (this.#writes === writes) {
+      if (this.#written - written < STALL_PROGRESS_BYTES) {
         this.#stalled = true;
         this.#releaseHeldBack();
       } else {

@@ -6,7 +6,12 @@
  * bytes queued stay under the documented bound (docs/backpressure.md).
  */
 
-import { closeClients, openClients, runFanout } from "../bench/load.ts";
+import {
+  closeClients,
+  openClients,
+  openStalledClient,
+  runFanout,
+} from "../bench/load.ts";
 import { SOFT_SENDQ_BYTES } from "../server/connection.ts";
 import { MAX_LINE_BYTES } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
@@ -49,18 +54,14 @@ Deno.test("a burst with flood control off: every active reader gets everything i
     count: CLIENTS,
     channelOf: () => channel,
   });
-  const stalled = await Deno.connect({ hostname: "127.0.0.1", port: t.port });
+  const observer = clients[CLIENTS - 1];
+  const joined = observer.waitFor(
+    (m) => m.command === "JOIN" && m.source?.startsWith("stalled!") === true,
+    5000,
+  );
+  const stalled = await openStalledClient(t.port, "stalled", channel);
   try {
-    await stalled.write(
-      new TextEncoder().encode(
-        `NICK stalled\r\nUSER s 0 * :s\r\nJOIN ${channel}\r\n`,
-      ),
-    );
-    const observer = clients[CLIENTS - 1];
-    await observer.waitFor(
-      (m) => m.command === "JOIN" && m.source?.startsWith("stalled!") === true,
-      5000,
-    );
+    await joined;
     const gone = observer.waitFor(
       (m) => m.command === "QUIT" && m.source?.startsWith("stalled!") === true,
       60000,
