@@ -54,6 +54,7 @@ Options:
   --window N            messages in flight per sender, 0 = TCP backpressure only (default 50)
   --out DIR             where latest.json, latest.md and chart.svg go (default bench/results)
   --cpu-prof DIR        run tertulia under deno --cpu-prof, one .cpuprofile per run in DIR
+  --v8-flags FLAGS      V8 flags for tertulia, "" for none (default: those of deno task server)
   --help                show this text
 `;
 
@@ -162,6 +163,8 @@ interface RunSettings {
   window: number;
   /** Directory for tertulia CPU profiles, if profiling. */
   cpuProfileDir?: string;
+  /** V8 flags for tertulia, if not those of `deno task server`. */
+  v8Flags?: string;
   /** How long each server stays idle with all storm clients before its RSS is read, ms. */
   idleWaitMs: Record<ServerKind, number>;
 }
@@ -181,6 +184,7 @@ async function withServer<T>(
       limits: settings.limits,
       history: settings.history,
       cpuProfileDir: settings.cpuProfileDir,
+      v8Flags: settings.v8Flags,
     });
     const result = await body(server);
     ok = true;
@@ -465,6 +469,7 @@ async function main(): Promise<void> {
         window: { type: "string" },
         out: { type: "string" },
         "cpu-prof": { type: "string" },
+        "v8-flags": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -487,6 +492,7 @@ async function main(): Promise<void> {
   const settings: RunSettings = {
     window,
     cpuProfileDir: values["cpu-prof"],
+    v8Flags: values["v8-flags"],
     idleWaitMs: quick ? { tertulia: 0, ngircd: 0, inspircd: 0 } : IDLE_WAIT_MS,
   };
   if (settings.cpuProfileDir !== undefined) {

@@ -5,7 +5,7 @@
  */
 
 import { closeClients, openClients, runFanout } from "../bench/load.ts";
-import { startBenchServer } from "../bench/peers.ts";
+import { startBenchServer, TERTULIA_V8_FLAGS } from "../bench/peers.ts";
 import { parseStatCpuSeconds, sampleProcess } from "../bench/procstat.ts";
 import { renderMarkdown } from "../bench/report.ts";
 import { renderChart } from "../bench/chart.ts";
@@ -111,6 +111,12 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
     cpuPerMillion: 0.5,
     peakRssKiB: 1024,
   });
+  const burst = (seconds: number, peakRssKiB: number) => ({
+    ...run(1),
+    seconds,
+    stalledDropped: 1,
+    peakRssKiB,
+  });
   const results: BenchResults = {
     startedAt: "2026-01-01T00:00:00.000Z",
     seconds: 1,
@@ -134,6 +140,8 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
       idle: "",
       storm: "",
       history: "",
+      burst: "",
+      "burst-flood": "",
     },
     results: [
       {
@@ -148,9 +156,33 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
         runs: [run(1e6)],
         summary: summarise([run(1e6)]),
       },
+      {
+        server: "tertulia",
+        scenario: "burst",
+        runs: [burst(2, 48 * 1024)],
+        summary: summarise([burst(2, 48 * 1024)]),
+      },
+      {
+        server: "ngircd",
+        scenario: "burst",
+        runs: [burst(4, 8 * 1024)],
+        summary: summarise([burst(4, 8 * 1024)]),
+      },
     ],
   };
   const markdown = renderMarkdown(results);
+  assertIncludes(
+    markdown,
+    "| 6. burst | tertulia | 2 | 990,000 | 0 | 0 | yes | 2 | 0.5 | 48 |",
+  );
+  assertIncludes(
+    markdown,
+    "| 6. burst | total time (lower is better) | 0.5 | ≤ 1 | yes |",
+  );
+  assertIncludes(
+    markdown,
+    "- Burst peak RSS: 48 MiB (target ≤ 64 MiB): met (quick run: smaller load).",
+  );
   assertIncludes(markdown, "| 1. fan-out small | tertulia | 2 M |");
   assertIncludes(
     markdown,
@@ -159,4 +191,13 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
   const svg = renderChart(results);
   assertIncludes(svg, "<svg");
   assertEquals(svg.match(/<rect x=/g)?.length, 2 + 2 * 2);
+});
+
+Deno.test("the bench runs tertulia with the V8 flags of deno task server and deno task compile", async () => {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  );
+  const flag = `--v8-flags=${TERTULIA_V8_FLAGS}`;
+  assertIncludes(config.tasks.server, flag);
+  assertIncludes(config.tasks.compile, `${flag} --output tertulia-server`);
 });
