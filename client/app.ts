@@ -1,34 +1,38 @@
 /**
- * The running client: ties the terminal, the connection and the session
- * rules together. Registers, rejoins after reconnecting, asks again for a
- * taken nick, and quits cleanly.
+ * The running client: ties the terminal, the connection and the chat rules
+ * together. Registers, rejoins after reconnecting, asks again for a taken
+ * nick, and quits cleanly. Its phases (connecting, naming, registering,
+ * ready, waiting-to-retry, quitting) are one {@link Lifecycle}; what to do
+ * with typed lines and server messages is decided by the pure tables in
+ * `typed_commands.ts` and `server_messages.ts`.
  *
  * @module
  */
 
 import { isValidNick, type Message } from "../protocol.ts";
-import {
-  type ConnectionOptions,
-  describeConnectError,
-  openConnection,
-} from "./connection.ts";
-import { NICK_RULES, parseInput } from "./input.ts";
-import { type Link, openLink } from "./link.ts";
 import { explainPlainClientOnTlsPort } from "../tls/errors.ts";
-import type { ClientOptions } from "./options.ts";
-import { type ClientEvent, renderEvent } from "./render.ts";
-import { completeWord, DEFAULT_QUIT_REASON, planInput } from "./commands.ts";
 import {
   alternativeNick,
-  createSession,
-  handleServerMessage,
+  type ChatState,
+  createChatState,
   ircMessage,
   promptFor,
   registrationMessages,
   resetConnection,
-  type SessionSignal,
-} from "./session.ts";
+} from "./chat_state.ts";
+import { describeConnectError, type DialOptions, dialServer } from "./dial.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { type Link, openLink } from "./link.ts";
+import type { ClientOptions } from "./options.ts";
+import { type ClientEvent, renderEvent } from "./render.ts";
+import { handleServerMessage, type ServerSignal } from "./server_messages.ts";
 import type { Terminal } from "./terminal.ts";
+import {
+  completeWord,
+  DEFAULT_QUIT_REASON,
+  NICK_RULES,
+  planLine,
+} from "./typed_commands.ts";
 
 /** What the client runs on; everything but `terminal` has a default. */
 export interface ClientDeps {
@@ -38,8 +42,8 @@ export interface ClientDeps {
   color?: boolean;
   /** Whether to ring the bell when someone names the user. Default false. */
   bell?: boolean;
-  /** Opens a connection. Default {@link openConnection}. */
-  connect?: (options: ConnectionOptions) => Promise<Deno.Conn>;
+  /** Opens a connection. Default {@link dialServer}. */
+  connect?: (options: DialOptions) => Promise<Deno.Conn>;
   /** The current time. Default `() => new Date()`. */
   now?: () => Date;
   /** When aborted (Ctrl-C outside a TTY, SIGTERM), the client quits cleanly. Default: never. */
@@ -67,22 +71,52 @@ const DEFAULT_KEEPALIVE_MS = 90_000;
 /** How long to wait for the server to close after QUIT before closing ourselves. */
 const QUIT_TIMEOUT_MS = 3000;
 const USERNAME_PROMPT = "Username: ";
+const KEEPALIVE_TOKEN = "tertulia-keepalive";
+
+/** Lines typed while not connected: sent, and the user's own lines shown, once ready. */
+interface Held {
+  messages: Message[];
+  echoes: ClientEvent[];
+}
 
 /**
  * Watches a connection for silence: `ping` after `ms` without news, then
  * `giveUp` after `ms` more. Call `heard` whenever something arrives.
  */
-function startWatchdog(ms: number, ping: () => void, giveUp: () => void) {
+class Watchdog {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #ms: number;
+  readonly #ping: () => void;
+  readonly #giveUp: () => void;
+
+  constructor(ms: number, ping: () => void, giveUp: () => void) {
+    this.#ms = ms;
+    this.#ping = ping;
+    this.#giveUp = giveUp;
+    this.heard();
+  }
+
+  heard(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#ping();
+      this.#timer = setTimeout(this.#giveUp, this.#ms);
+    }, this.#ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** Resolves after `ms`, or as soon as `cut` settles. */
+async function sleepUnless(ms: number, cut: Promise<unknown>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const heard = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      ping();
-      timer = setTimeout(giveUp, ms);
-    }, ms);
-  };
-  heard();
-  return { heard, stop: () => clearTimeout(timer) };
+  await Promise.race([
+    new Promise((resolve) => timer = setTimeout(resolve, ms)),
+    cut,
+  ]);
+  clearTimeout(timer);
 }
 
 /** Asks for a nickname until a valid one is typed; `null` at end of input or on `interrupt`. */
@@ -111,107 +145,318 @@ async function askNick(
   }
 }
 
-/** Runs the client until the user quits or the connection fails for good. */
-export async function runClient(
-  options: ClientOptions,
-  deps: ClientDeps,
-): Promise<ClientExit> {
-  const terminal = deps.terminal;
-  const connect = deps.connect ?? openConnection;
-  const now = deps.now ?? (() => new Date());
-  const retryDelays = deps.retryDelays ?? DEFAULT_RETRY_DELAYS;
-  const keepaliveMs = deps.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-  const where = `${options.host}:${options.port}`;
-  const connection: ConnectionOptions = {
-    host: options.host,
-    port: options.port,
-    tls: options.tls ? { caFile: options.caFile } : undefined,
-  };
-
-  const show = (...events: ClientEvent[]) => {
+/** Shows events on `terminal`, rendered with the client's colour, bell and width. */
+function screenWriter(terminal: Terminal, deps: ClientDeps) {
+  return (...events: ClientEvent[]) => {
+    const rendering = {
+      color: deps.color,
+      bell: deps.bell,
+      width: terminal.columns?.(),
+    };
     for (const event of events) {
-      const rendering = {
-        color: deps.color,
-        bell: deps.bell,
-        width: terminal.columns?.(),
-      };
-      for (const line of renderEvent(event, rendering)) {
-        terminal.print(line);
-      }
+      for (const line of renderEvent(event, rendering)) terminal.print(line);
     }
   };
-  const status = (text: string) => show({ kind: "status", text });
+}
 
-  /** Opened before asking for a name, so a server that is down is reported first; used once the name is known. */
-  let early: Deno.Conn | undefined;
-  if (options.nick === undefined) {
-    try {
-      early = await connect(connection);
-    } catch (error) {
-      terminal.close();
-      return { code: 1, error: describeConnectError(error, connection) };
-    }
-  }
-  const nick = options.nick ?? await askNick(terminal, show, deps.interrupt);
-  if (nick === null) {
-    early?.close();
-    terminal.close();
-    return { code: 1, error: "No username given." };
-  }
-  const state = createSession(nick, options.channels);
-  terminal.setPrompt(promptFor(state));
-  terminal.setCompleter((prefix) => completeWord(state, prefix));
-
-  let link: Link | null = null;
-  /** Set once a quit was asked for (it may first wait for lines still to send). */
-  let quitStarted = false;
-  let quitting = false;
-  let quitRequested = () => {};
-  const quitAsked = new Promise<null>((resolve) =>
-    quitRequested = () => resolve(null)
-  );
-  let everRegistered = false;
-  let awaitingNick = false;
-  let nickAnswered = () => {};
-  let nickAnswer = Promise.resolve();
+/**
+ * One chat client's run: its connection lifecycle, from the first connect
+ * to the goodbye. Created once the nick is known.
+ */
+export class ChatClient {
+  readonly #options: ClientOptions;
+  readonly #terminal: Terminal;
+  readonly #connect: (options: DialOptions) => Promise<Deno.Conn>;
+  readonly #now: () => Date;
+  readonly #retryDelays: number[];
+  readonly #keepaliveMs: number;
+  readonly #dial: DialOptions;
+  readonly #where: string;
+  readonly #show: (...events: ClientEvent[]) => void;
+  readonly #state: ChatState;
+  readonly #lifecycle = new Lifecycle();
+  /** A connection opened before the nick was asked for, used for the first attempt. */
+  #early: Deno.Conn | undefined;
+  #link: Link | null = null;
+  #watchdog: Watchdog | null = null;
+  /** Whether the server has ever let us in; until then failures end the client. */
+  #everRegistered = false;
+  /** Set while a refused name is being asked for again; resolves with the answer. */
+  #nickAnswered: (() => void) | null = null;
+  #nickAnswer: Promise<void> = Promise.resolve();
   /** Whether the name was refused and asked for again on the current connection. */
-  let askedAgain = false;
-  let nickAttempts = 0;
-  let fatal: string | undefined;
-  let wake = () => {};
-  const outbox: { messages: Message[]; echoes: ClientEvent[] }[] = [];
-  const readyWaiters: ((ok: boolean) => void)[] = [];
-  const pongWaiters = new Map<string, () => void>();
+  #askedAgain = false;
+  #nickAttempts = 0;
+  /** Why the client must stop (set by a signal such as an unusable nick). */
+  #fatal: string | undefined;
+  /** Set once a quit was asked for (it may first wait for held lines to go out). */
+  #quitStarted = false;
+  #held: Held[] = [];
+  #pongWaiters = new Map<string, () => void>();
 
-  const settleReady = (ok: boolean) => {
-    for (const resolve of readyWaiters.splice(0)) resolve(ok);
-  };
-  const whenReady = (): Promise<boolean> =>
-    state.ready
-      ? Promise.resolve(true)
-      : new Promise((resolve) => readyWaiters.push(resolve));
+  /** Prepares the client for `nick`; `early` is a connection already open, if any. */
+  constructor(
+    options: ClientOptions,
+    deps: ClientDeps,
+    nick: string,
+    early?: Deno.Conn,
+  ) {
+    this.#options = options;
+    this.#terminal = deps.terminal;
+    this.#connect = deps.connect ?? dialServer;
+    this.#now = deps.now ?? (() => new Date());
+    this.#retryDelays = deps.retryDelays ?? DEFAULT_RETRY_DELAYS;
+    this.#keepaliveMs = deps.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    this.#dial = {
+      host: options.host,
+      port: options.port,
+      tls: options.tls ? { caFile: options.caFile } : undefined,
+    };
+    this.#where = `${options.host}:${options.port}`;
+    this.#show = screenWriter(deps.terminal, deps);
+    this.#state = createChatState(nick, options.channels);
+    this.#early = early;
+    deps.interrupt?.addEventListener(
+      "abort",
+      () => this.#quit(DEFAULT_QUIT_REASON, true),
+      { once: true },
+    );
+  }
+
+  /** Runs until the user quits or the connection fails for good. */
+  async run(): Promise<ClientExit> {
+    this.#terminal.setPrompt(promptFor(this.#state));
+    this.#terminal.setCompleter((prefix) => completeWord(this.#state, prefix));
+    this.#readInput();
+    const exit = await this.#runConnections();
+    this.#lifecycle.enter("done");
+    this.#terminal.close();
+    return exit;
+  }
+
+  #status(text: string): void {
+    this.#show({ kind: "status", text });
+  }
 
   /** Sends straight away on the current connection (registration, PONG, QUIT). */
-  const writeNow = (messages: Message[]) => {
-    if (messages.length > 0) link?.send(messages);
-  };
+  #writeNow(messages: Message[]): void {
+    if (messages.length > 0) this.#link?.send(messages);
+  }
 
-  /**
-   * Sends once registered, showing `echoes` (the user's own messages) as
-   * they go; until then (or while reconnecting) keeps both in order.
-   */
-  const send = (messages: Message[], echoes: ClientEvent[]) => {
-    if (messages.length === 0) return;
-    if (link !== null && state.ready) {
-      showEchoes(echoes);
-      writeNow(messages);
+  /** Resolves true once ready, false if the client ends first. */
+  async #whenReady(): Promise<boolean> {
+    return await this.#lifecycle.reached("ready", "done") === "ready";
+  }
+
+  /** The delay before retry number `attempt` (0, 1, ...): the last one repeats. */
+  #retryDelay(attempt: number): number {
+    return this.#retryDelays[Math.min(attempt, this.#retryDelays.length - 1)];
+  }
+
+  /** Connects, and reconnects after losses, until quitting or a failure that ends the client. */
+  async #runConnections(): Promise<ClientExit> {
+    let attempt = 0;
+    this.#status(`Connecting to ${this.#where}…`);
+    const leaving = this.#lifecycle.reached("quitting", "done");
+    while (!this.#lifecycle.leaving) {
+      this.#lifecycle.enter("connecting");
+      const reused = this.#early !== undefined;
+      const opening = this.#early === undefined
+        ? this.#connect(this.#dial)
+        : Promise.resolve(this.#early);
+      this.#early = undefined;
+      let conn: Deno.Conn | null;
+      try {
+        // A quit (typed, or a signal) must not wait for a handshake that never ends.
+        conn = await Promise.race([opening, leaving.then(() => null)]);
+      } catch (error) {
+        if (!this.#everRegistered) {
+          return { code: 1, error: describeConnectError(error, this.#dial) };
+        }
+        const delay = this.#retryDelay(attempt++);
+        this.#lifecycle.enter("waiting-to-retry");
+        this.#status(
+          `Still cannot reach ${this.#where}. Trying again in ${
+            delay / 1000
+          }s…`,
+        );
+        await sleepUnless(delay, leaving);
+        continue;
+      }
+      if (conn === null || this.#lifecycle.leaving) {
+        (conn === null ? opening : Promise.resolve(conn)).then(
+          (late) => late.close(),
+          () => {},
+        );
+        break;
+      }
+      this.#lifecycle.enter("registering");
+      const wasRegistered = await this.#converse(conn);
+      if (this.#lifecycle.leaving) break;
+      if (this.#fatal !== undefined) return { code: 1, error: this.#fatal };
+      if (!this.#everRegistered && this.#askedAgain) {
+        // The server gave up waiting for a new name: reconnect with the answer.
+        await this.#nickAnswer;
+        this.#askedAgain = false;
+        continue;
+      }
+      // The server may have dropped the connection that waited while the name was typed.
+      if (!this.#everRegistered && reused) continue;
+      if (!this.#everRegistered) {
+        return {
+          code: 1,
+          error:
+            `The server at ${this.#where} closed the connection before letting us in.`,
+        };
+      }
+      if (!this.#options.reconnect) {
+        return { code: 1, error: `Lost the connection to ${this.#where}.` };
+      }
+      if (wasRegistered) attempt = 0;
+      const delay = this.#retryDelay(attempt++);
+      this.#lifecycle.enter("waiting-to-retry");
+      this.#show({
+        kind: "error",
+        text: `Lost the connection to ${this.#where}. Reconnecting in ${
+          delay / 1000
+        }s…`,
+      });
+      await sleepUnless(delay, leaving);
+    }
+    this.#status("Bye!");
+    return { code: 0 };
+  }
+
+  /** Registers on `conn` and handles it until it closes; whether we had been let in on it. */
+  async #converse(conn: Deno.Conn): Promise<boolean> {
+    const link = openLink(conn, {
+      onMessage: (message) => this.#onMessage(message),
+      onInvalid: (text) => this.#show({ kind: "error", text }),
+      onTlsReply: this.#dial.tls === undefined
+        ? () => this.#fatal = explainPlainClientOnTlsPort(this.#dial)
+        : undefined,
+    });
+    this.#link = link;
+    this.#watchdog = new Watchdog(
+      this.#keepaliveMs,
+      () => this.#writeNow([ircMessage("PING", KEEPALIVE_TOKEN)]),
+      () => {
+        this.#show({
+          kind: "error",
+          text: `No answer from the server for ${
+            (2 * this.#keepaliveMs) / 1000
+          }s.`,
+        });
+        link.close();
+      },
+    );
+    this.#writeNow(registrationMessages(this.#state, this.#options.password));
+    await link.closed;
+    this.#watchdog.stop();
+    this.#link = null;
+    const wasRegistered = this.#state.registered;
+    resetConnection(this.#state);
+    return wasRegistered;
+  }
+
+  #onMessage(message: Message): void {
+    this.#watchdog?.heard();
+    const outcome = handleServerMessage(this.#state, message, this.#now());
+    this.#show(...outcome.events);
+    this.#writeNow(outcome.replies);
+    for (const signal of outcome.signals) this.#onSignal(signal);
+    if (this.#lifecycle.phase !== "naming") {
+      this.#terminal.setPrompt(promptFor(this.#state));
+    }
+  }
+
+  #onSignal(signal: ServerSignal): void {
+    switch (signal.kind) {
+      case "registered": {
+        const overTls = this.#options.tls ? " over TLS" : "";
+        const as = `${this.#where}${overTls} as ${this.#state.nick}`;
+        this.#status(
+          this.#everRegistered
+            ? `Reconnected to ${as}.`
+            : `Connected to ${as}. Type /help for commands, /quit to leave.`,
+        );
+        this.#everRegistered = true;
+        break;
+      }
+      case "ready":
+        if (this.#lifecycle.leaving) break;
+        this.#lifecycle.enter("ready");
+        for (const held of this.#held.splice(0)) {
+          this.#showEchoes(held.echoes);
+          this.#writeNow(held.messages);
+        }
+        break;
+      case "nick-rejected":
+        this.#nickRejected(signal.nick, signal.reason);
+        break;
+      case "pong":
+        this.#pongWaiters.get(signal.token)?.();
+        break;
+      case "closing":
+        if (!this.#lifecycle.leaving) {
+          this.#show({
+            kind: "error",
+            text: `The server closed the connection: ${signal.text}`,
+          });
+        }
+        break;
+    }
+  }
+
+  /** At a terminal, before we were ever let in, asks for another name; otherwise picks one (or gives up). */
+  #nickRejected(nick: string, reason: "taken" | "invalid"): void {
+    if (this.#terminal.interactive && !this.#everRegistered) {
+      if (this.#lifecycle.leaving) return;
+      this.#lifecycle.enter("naming");
+      this.#askedAgain = true;
+      this.#nickAnswer = new Promise((resolve) => this.#nickAnswered = resolve);
+      this.#show({
+        kind: "error",
+        text: reason === "taken"
+          ? `The name ${nick} is already taken. Please choose another.`
+          : `The server does not accept the name ${nick}. Please choose another.`,
+      });
+      this.#terminal.setPrompt(USERNAME_PROMPT);
+    } else if (reason === "taken") {
+      this.#nickAttempts++;
+      const next = alternativeNick(
+        this.#options.nick ?? this.#state.nick,
+        this.#nickAttempts,
+      );
+      this.#status(`The name ${nick} is taken; using ${next} instead.`);
+      this.#state.nick = next;
+      this.#writeNow([ircMessage("NICK", next)]);
+    } else {
+      this.#fatal = `The server does not accept the name ${nick}.`;
+      this.#link?.close();
+    }
+  }
+
+  /** Takes a new name typed after the server refused one. */
+  #answerNick(line: string): void {
+    const answer = line.trim();
+    if (!isValidNick(answer)) {
+      this.#show({
+        kind: "error",
+        text: `"${answer}" can't be used as a name. ${NICK_RULES}`,
+      });
       return;
     }
-    if (everRegistered && terminal.interactive) {
-      status("Not connected: this will be sent once the connection is back.");
-    }
-    outbox.push({ messages, echoes });
-  };
+    this.#state.nick = answer;
+    this.#nickAnswered?.();
+    this.#nickAnswered = null;
+    // The connection that refused the name may be gone; then the next one uses it.
+    if (this.#link !== null) {
+      this.#lifecycle.enter("registering");
+      this.#writeNow([ircMessage("NICK", answer)]);
+    } else this.#lifecycle.enter("connecting");
+    this.#terminal.setPrompt(promptFor(this.#state));
+  }
 
   /**
    * Shows the user's own lines, under the nick the server knows them by now
@@ -219,273 +464,129 @@ export async function runClient(
    * server sends them back instead, with their ids, so a replay after a
    * reconnect recognises them.
    */
-  const showEchoes = (echoes: ClientEvent[]) => {
-    if (state.caps.has("echo-message")) return;
-    show(
+  #showEchoes(echoes: ClientEvent[]): void {
+    if (this.#state.caps.has("echo-message")) return;
+    this.#show(
       ...echoes.map((event) =>
-        event.kind === "message" ? { ...event, from: state.nick } : event
+        event.kind === "message" ? { ...event, from: this.#state.nick } : event
       ),
     );
-  };
+  }
 
-  const flushOutbox = () => {
-    for (const entry of outbox.splice(0)) {
-      showEchoes(entry.echoes);
-      writeNow(entry.messages);
+  /**
+   * Sends once ready, showing `echoes` (the user's own messages) as they
+   * go; until then (or while reconnecting) holds both, in order.
+   */
+  #send(messages: Message[], echoes: ClientEvent[]): void {
+    if (messages.length === 0) return;
+    if (this.#link !== null && this.#lifecycle.phase === "ready") {
+      this.#showEchoes(echoes);
+      this.#writeNow(messages);
+      return;
     }
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  const overTls = options.tls ? " over TLS" : "";
-  const onSignal = (signal: SessionSignal) => {
-    switch (signal.kind) {
-      case "registered":
-        status(
-          everRegistered
-            ? `Reconnected to ${where}${overTls} as ${state.nick}.`
-            : `Connected to ${where}${overTls} as ${state.nick}. Type /help for commands, /quit to leave.`,
-        );
-        everRegistered = true;
-        break;
-      case "ready":
-        flushOutbox();
-        settleReady(true);
-        break;
-      case "nick-rejected":
-        if (terminal.interactive && !everRegistered) {
-          awaitingNick = true;
-          askedAgain = true;
-          nickAnswer = new Promise((resolve) => nickAnswered = resolve);
-          show({
-            kind: "error",
-            text: signal.reason === "taken"
-              ? `The name ${signal.nick} is already taken. Please choose another.`
-              : `The server does not accept the name ${signal.nick}. Please choose another.`,
-          });
-          terminal.setPrompt(USERNAME_PROMPT);
-        } else if (signal.reason === "taken") {
-          nickAttempts++;
-          const next = alternativeNick(options.nick ?? nick, nickAttempts);
-          status(`The name ${signal.nick} is taken; using ${next} instead.`);
-          state.nick = next;
-          writeNow([ircMessage("NICK", next)]);
-        } else {
-          fatal = `The server does not accept the name ${signal.nick}.`;
-          link?.close();
-        }
-        break;
-      case "pong":
-        pongWaiters.get(signal.token)?.();
-        break;
-      case "closing":
-        if (!quitting) {
-          show({
-            kind: "error",
-            text: `The server closed the connection: ${signal.text}`,
-          });
-        }
-        break;
-    }
-  };
-
-  let watchdog = { heard: () => {}, stop: () => {} };
-  const onMessage = (message: Message) => {
-    watchdog.heard();
-    const outcome = handleServerMessage(state, message, now());
-    show(...outcome.events);
-    writeNow(outcome.replies);
-    outcome.signals.forEach(onSignal);
-    if (!awaitingNick) terminal.setPrompt(promptFor(state));
-  };
-  const onInvalid = (text: string) => show({ kind: "error", text });
-  const onTlsReply = connection.tls === undefined
-    ? () => fatal = explainPlainClientOnTlsPort(connection)
-    : undefined;
-
-  const connectionLoop = async (): Promise<ClientExit> => {
-    let attempt = 0;
-    status(`Connecting to ${where}…`);
-    while (!quitting) {
-      const reused = early !== undefined;
-      let current: Deno.Conn;
-      try {
-        const opening = early === undefined
-          ? connect(connection)
-          : Promise.resolve(early);
-        early = undefined;
-        // A quit (typed, or a signal) must not wait for a handshake that never ends.
-        const opened = await Promise.race([opening, quitAsked]);
-        if (opened === null) {
-          opening.then((conn) => conn.close(), () => {});
-          break;
-        }
-        current = opened;
-        if (quitting) {
-          current.close();
-          break;
-        }
-      } catch (error) {
-        if (!everRegistered) {
-          return { code: 1, error: describeConnectError(error, connection) };
-        }
-        const delay = retryDelays[Math.min(attempt++, retryDelays.length - 1)];
-        status(
-          `Still cannot reach ${where}. Trying again in ${delay / 1000}s…`,
-        );
-        await sleep(delay);
-        continue;
-      }
-      const opened = openLink(current, { onMessage, onInvalid, onTlsReply });
-      link = opened;
-      watchdog = startWatchdog(
-        keepaliveMs,
-        () => writeNow([ircMessage("PING", "tertulia-keepalive")]),
-        () => {
-          show({
-            kind: "error",
-            text: `No answer from the server for ${(2 * keepaliveMs) / 1000}s.`,
-          });
-          opened.close();
-        },
+    if (this.#everRegistered && this.#terminal.interactive) {
+      this.#status(
+        "Not connected: this will be sent once the connection is back.",
       );
-      writeNow(registrationMessages(state, options.password));
-      await opened.closed;
-      watchdog.stop();
-      link = null;
-      const wasRegistered = state.registered;
-      resetConnection(state);
-      if (quitting) break;
-      if (fatal !== undefined) return { code: 1, error: fatal };
-      if (!everRegistered && askedAgain) {
-        // The server gave up waiting for a new name: reconnect with the answer.
-        await nickAnswer;
-        askedAgain = false;
-        continue;
-      }
-      // The server may have dropped the connection that waited while the name was typed.
-      if (!everRegistered && reused) continue;
-      if (!everRegistered) {
-        return {
-          code: 1,
-          error:
-            `The server at ${where} closed the connection before letting us in.`,
-        };
-      }
-      if (!options.reconnect) {
-        return { code: 1, error: `Lost the connection to ${where}.` };
-      }
-      if (wasRegistered) attempt = 0;
-      const delay = retryDelays[Math.min(attempt++, retryDelays.length - 1)];
-      show({
-        kind: "error",
-        text: `Lost the connection to ${where}. Reconnecting in ${
-          delay / 1000
-        }s…`,
-      });
-      await sleep(delay);
     }
-    status("Bye!");
-    return { code: 0 };
-  };
+    this.#held.push({ messages, echoes });
+  }
 
   /**
    * Leaves: sends QUIT and waits (briefly) for the server to close. From a
-   * script, lines still waiting to be sent go first. An `urgent` quit (a
-   * signal) does not wait for them, and cuts short a quit already under way.
+   * script, held lines go first. An `urgent` quit (a signal) does not wait
+   * for them, and cuts short a quit already under way.
    */
-  const quit = async (reason: string, urgent = false) => {
-    if (quitStarted && !urgent) return;
-    quitStarted = true;
-    if (!urgent && outbox.length > 0 && !terminal.interactive) {
-      await whenReady();
+  async #quit(reason: string, urgent = false): Promise<void> {
+    if (this.#quitStarted && !urgent) return;
+    this.#quitStarted = true;
+    if (!urgent && this.#held.length > 0 && !this.#terminal.interactive) {
+      await this.#whenReady();
     }
-    if (quitting) {
-      if (urgent) link?.close();
+    if (this.#lifecycle.leaving) {
+      if (urgent) this.#link?.close();
       return;
     }
-    quitting = true;
-    quitRequested();
-    wake();
-    const current = link;
-    if (current === null) return;
-    if (state.registered) {
-      current.send([ircMessage("QUIT", reason)]);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        current.closed,
-        new Promise((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT_MS)),
-      ]);
-      clearTimeout(timer);
+    this.#lifecycle.enter("quitting");
+    const link = this.#link;
+    if (link === null) return;
+    if (this.#state.registered) {
+      link.send([ircMessage("QUIT", reason)]);
+      await sleepUnless(QUIT_TIMEOUT_MS, link.closed);
     }
-    current.close();
-  };
+    link.close();
+  }
 
-  /** At the end of piped input: wait until the server has processed everything sent, then quit. */
-  const finishScript = async () => {
-    if (!await whenReady()) return;
+  /** At the end of piped input: waits until the server has processed everything sent, then quits. */
+  async #finishScript(): Promise<void> {
+    if (!await this.#whenReady()) return;
     const token = `tertulia-${Date.now()}`;
     await new Promise<void>((resolve) => {
-      pongWaiters.set(token, resolve);
-      link?.closed.then(resolve);
-      writeNow([ircMessage("PING", token)]);
+      this.#pongWaiters.set(token, resolve);
+      this.#link?.closed.then(resolve);
+      this.#writeNow([ircMessage("PING", token)]);
     });
-    pongWaiters.delete(token);
-    await quit(DEFAULT_QUIT_REASON);
-  };
+    this.#pongWaiters.delete(token);
+    await this.#quit(DEFAULT_QUIT_REASON);
+  }
 
-  const inputLoop = async () => {
-    while (!quitting) {
-      const line = await terminal.readLine();
+  /** Reads typed lines until the user quits or input ends. */
+  async #readInput(): Promise<void> {
+    while (!this.#lifecycle.leaving) {
+      const line = await this.#terminal.readLine();
       if (line === null) {
-        if (terminal.interactive) await quit(DEFAULT_QUIT_REASON);
-        else await finishScript();
+        if (this.#terminal.interactive) await this.#quit(DEFAULT_QUIT_REASON);
+        else await this.#finishScript();
         return;
       }
-      if (awaitingNick) {
-        const answer = line.trim();
-        if (!isValidNick(answer)) {
-          show({
-            kind: "error",
-            text: `"${answer}" can't be used as a name. ${NICK_RULES}`,
-          });
-          continue;
-        }
-        awaitingNick = false;
-        state.nick = answer;
-        nickAnswered();
-        writeNow([ircMessage("NICK", answer)]);
-        terminal.setPrompt(promptFor(state));
+      if (this.#lifecycle.phase === "naming") {
+        this.#answerNick(line);
         continue;
       }
-      const plan = planInput(state, parseInput(line), now());
+      const plan = planLine(this.#state, line, this.#now());
       const isEcho = (event: ClientEvent) =>
         event.kind === "message" && event.self;
-      show(...plan.events.filter((event) => !isEcho(event)));
-      send(plan.messages, plan.events.filter(isEcho));
-      terminal.setPrompt(promptFor(state));
+      this.#show(...plan.events.filter((event) => !isEcho(event)));
+      this.#send(plan.messages, plan.events.filter(isEcho));
+      this.#terminal.setPrompt(promptFor(this.#state));
       if (plan.quit !== undefined) {
-        await quit(plan.quit);
+        await this.#quit(plan.quit);
         return;
       }
     }
-  };
+  }
+}
 
-  deps.interrupt?.addEventListener(
-    "abort",
-    () => quit(DEFAULT_QUIT_REASON, true),
-    { once: true },
-  );
-  inputLoop();
-  const exit = await connectionLoop();
-  settleReady(false);
-  terminal.close();
-  return exit;
+/**
+ * Runs the client until the user quits or the connection fails for good.
+ * Without `--nick` it connects first (so a server that is down is reported
+ * before anything is asked), then asks `Username:`.
+ */
+export async function runClient(
+  options: ClientOptions,
+  deps: ClientDeps,
+): Promise<ClientExit> {
+  const { terminal } = deps;
+  let early: Deno.Conn | undefined;
+  if (options.nick === undefined) {
+    const dial: DialOptions = {
+      host: options.host,
+      port: options.port,
+      tls: options.tls ? { caFile: options.caFile } : undefined,
+    };
+    try {
+      early = await (deps.connect ?? dialServer)(dial);
+    } catch (error) {
+      terminal.close();
+      return { code: 1, error: describeConnectError(error, dial) };
+    }
+  }
+  const nick = options.nick ??
+    await askNick(terminal, screenWriter(terminal, deps), deps.interrupt);
+  if (nick === null) {
+    early?.close();
+    terminal.close();
+    return { code: 1, error: "No username given." };
+  }
+  return await new ChatClient(options, deps, nick, early).run();
 }

@@ -6,7 +6,6 @@
  */
 
 import { casefold, type Message, Numeric } from "../protocol.ts";
-import { COMMANDS } from "./input.ts";
 import { wrapLine } from "./wrap.ts";
 
 /** Something that happened in the chat, ready to be shown. */
@@ -286,20 +285,6 @@ export function describeReply(
     return error(middle === "" ? last : `${middle}: ${last}`);
   }
   return null;
-}
-
-/** The /help text, one line per command. */
-export function helpLines(): string[] {
-  const width = Math.max(
-    ...COMMANDS.map((entry) => `${entry.name} ${entry.args}`.length),
-  );
-  return [
-    "Commands:",
-    ...COMMANDS.map((entry) =>
-      `  ${`${entry.name} ${entry.args}`.padEnd(width)}  ${entry.summary}`
-    ),
-    "Anything else you type is sent to the current channel or query.",
-  ];
 }
 
 /**

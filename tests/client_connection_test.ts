@@ -1,8 +1,8 @@
 import {
   ConnectError,
   describeConnectError,
-  openConnection,
-} from "../client/connection.ts";
+  dialServer,
+} from "../client/dial.ts";
 import {
   assertEquals,
   assertIncludes,
@@ -53,7 +53,7 @@ Deno.test("client connection: opens a TCP connection, and names a missing CA fil
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   const accepted = listener.accept();
-  const conn = await openConnection({ host: "127.0.0.1", port });
+  const conn = await dialServer({ host: "127.0.0.1", port });
   const server = await accepted;
   await conn.write(new TextEncoder().encode("PING x\r\n"));
   const buffer = new Uint8Array(16);
@@ -68,7 +68,7 @@ Deno.test("client connection: opens a TCP connection, and names a missing CA fil
 
   const missing = "/nonexistent/tertulia-ca.crt";
   const error = await assertRejects(
-    openConnection({ host: "127.0.0.1", port, tls: { caFile: missing } }),
+    dialServer({ host: "127.0.0.1", port, tls: { caFile: missing } }),
     ConnectError,
   );
   assertEquals(error.message, `Cannot read CA file ${missing}: no such file.`);

@@ -1,4 +1,8 @@
-import { COMMANDS, type InputAction, parseInput } from "../client/input.ts";
+import {
+  type InputAction,
+  parseInput,
+  TYPED_COMMANDS,
+} from "../client/typed_commands.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 
 Deno.test("client input: plain text, chao and escapes", () => {
@@ -59,11 +63,11 @@ Deno.test("client input: every command", () => {
     assertEquals(parseInput(line), expected, line);
   }
   // Every command listed in /help parses to something other than an unknown-command error.
-  for (const command of COMMANDS) {
-    const action = parseInput(`${command.name} x y`);
+  for (const name of Object.keys(TYPED_COMMANDS)) {
+    const action = parseInput(`/${name} x y`);
     assertOk(
       action.kind !== "error" || !action.message.startsWith("Unknown"),
-      command.name,
+      name,
     );
   }
 });

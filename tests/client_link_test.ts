@@ -1,5 +1,5 @@
 import { openLink } from "../client/link.ts";
-import { ircMessage } from "../client/session.ts";
+import { ircMessage } from "../client/chat_state.ts";
 import type { Message } from "../protocol.ts";
 import { assertEquals } from "./helpers/assert.ts";
 

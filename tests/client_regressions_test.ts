@@ -7,11 +7,8 @@
 import { join } from "node:path";
 import { parseClientArgs } from "../client/options.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
-import {
-  createSession,
-  handleServerMessage,
-  type SessionState,
-} from "../client/session.ts";
+import { type ChatState, createChatState } from "../client/chat_state.ts";
+import { handleServerMessage } from "../client/server_messages.ts";
 import { parseMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
@@ -21,7 +18,7 @@ import { withPki } from "./helpers/tls.ts";
 
 const now = new Date(Date.UTC(2026, 10, 25, 15, 0, 0));
 
-function feed(state: SessionState, ...lines: string[]): ClientEvent[] {
+function feed(state: ChatState, ...lines: string[]): ClientEvent[] {
   return lines.flatMap((line) =>
     handleServerMessage(state, parseMessage(line), now).events
   );
@@ -44,7 +41,7 @@ async function inTempDir(run: (dir: string) => Promise<void>): Promise<void> {
 }
 
 Deno.test("defect 1: replayed lines sharing one millisecond are all shown; a repeated msgid is not", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome", ":ana!a@h JOIN #general");
   const stamp = "2026-11-25T14:00:00.000Z";
   const events = feed(
@@ -276,7 +273,7 @@ Deno.test("defect 8: long lines wrap at word boundaries for the terminal width",
 });
 
 Deno.test("defect 10: the user list marks operators with @ and voiced users with +", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   const events = feed(
     state,
     ":srv 001 ana :Welcome",
@@ -296,7 +293,7 @@ Deno.test("defect 10: the user list marks operators with @ and voiced users with
 });
 
 Deno.test("defect 10: a MODE change updates who is marked", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(
     state,
     ":srv 001 ana :Welcome",
@@ -310,7 +307,7 @@ Deno.test("defect 10: a MODE change updates who is marked", () => {
 });
 
 Deno.test("defect 11: others' lines naming you are highlighted with a bell; stable nick colours", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome", ":ana!a@h JOIN #general");
   const [mention] = feed(
     state,

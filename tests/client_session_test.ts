@@ -1,24 +1,26 @@
-import { parseInput } from "../client/input.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
-import { completeWord, planInput, splitText } from "../client/commands.ts";
+import { splitText } from "../client/say.ts";
+import { completeWord, planLine } from "../client/typed_commands.ts";
 import {
   alternativeNick,
-  createSession,
-  handleServerMessage,
+  type ChatState,
+  createChatState,
   nickFromSource,
-  type Outcome,
   promptFor,
   registrationMessages,
   resetConnection,
-  type SessionState,
-} from "../client/session.ts";
+} from "../client/chat_state.ts";
+import {
+  handleServerMessage,
+  type Outcome,
+} from "../client/server_messages.ts";
 import { type Message, parseMessage, serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 
 const now = new Date(2026, 0, 2, 9, 5);
 
 /** Feeds server lines to the session and collects what it produced. */
-function feed(state: SessionState, ...lines: string[]): Outcome {
+function feed(state: ChatState, ...lines: string[]): Outcome {
   const total: Outcome = { events: [], replies: [], signals: [] };
   for (const line of lines) {
     const outcome = handleServerMessage(state, parseMessage(line), now);
@@ -34,8 +36,8 @@ const screen = (events: ClientEvent[]) =>
 const wire = (messages: Message[]) => messages.map(serializeMessage);
 
 /** A session registered as ana and in #general with bob. */
-function joined(): SessionState {
-  const state = createSession("ana", ["#general"]);
+function joined(): ChatState {
+  const state = createChatState("ana", ["#general"]);
   feed(
     state,
     ":srv 001 ana :Welcome",
@@ -47,7 +49,7 @@ function joined(): SessionState {
 }
 
 Deno.test("client session: registration, autojoin and the first user list", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   assertEquals(wire(registrationMessages(state, "pw")), [
     "PASS pw",
     "CAP LS 302",
@@ -159,7 +161,7 @@ Deno.test("client session: messages, private messages, actions and CTCP", () => 
 });
 
 Deno.test("client session: a taken nick during registration is reported, after it is an error line", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   assertEquals(
     feed(state, ":srv 433 * ana :Nickname is already in use").signals,
     [
@@ -181,7 +183,7 @@ Deno.test("client session: a taken nick during registration is reported, after i
 
 Deno.test("client session: typed lines become messages, with own messages echoed once", () => {
   const state = joined();
-  const plan = (line: string) => planInput(state, parseInput(line), now);
+  const plan = (line: string) => planLine(state, line, now);
   const say = plan("hola a todos");
   assertEquals(wire(say.messages), ["PRIVMSG #general :hola a todos"]);
   assertEquals(screen(say.events), ["[09:05] ana: hola a todos"]);
@@ -218,7 +220,7 @@ Deno.test("client session: typed lines become messages, with own messages echoed
 
 Deno.test("client session: /join, /query and /part move the active target", () => {
   const state = joined();
-  const plan = (line: string) => planInput(state, parseInput(line), now);
+  const plan = (line: string) => planLine(state, line, now);
   assertEquals(wire(plan("/join #rust").messages), ["JOIN #rust"]);
   assertEquals(
     state.activeTarget,
@@ -266,7 +268,7 @@ Deno.test("client session: /join, /query and /part move the active target", () =
 Deno.test("client session: reconnecting keeps nick, target and channels to rejoin", () => {
   const state = joined();
   feed(state, ":ana!a@h JOIN #rust", ":srv 366 ana #rust :End");
-  planInput(state, parseInput("/join #general"), now);
+  planLine(state, "/join #general", now);
   resetConnection(state);
   assertOk(!state.registered && !state.ready && state.channels.size === 0);
   assertEquals(state.activeTarget, "#general");
@@ -283,7 +285,7 @@ Deno.test("client session: long text is split on spaces within the line limit", 
   assertEquals(pieces, ["ññ", "ññ", "ñ"], "never splits a character");
   const state = joined();
   const long = "palabra ".repeat(200).trim();
-  const plan = planInput(state, parseInput(long), now);
+  const plan = planLine(state, long, now);
   assertOk(plan.messages.length > 1);
   for (const line of wire(plan.messages)) {
     assertOk(new TextEncoder().encode(`:ana!a@h ${line}\r\n`).length <= 512);
@@ -306,7 +308,7 @@ Deno.test("client session: Tab completion offers nicks, channels and commands", 
   assertEquals(completeWord(state, "#gen"), "#general");
   assertEquals(completeWord(state, "/wh"), "/whois");
   assertEquals(completeWord(state, "zz"), null);
-  planInput(state, parseInput("/query dora"), now);
+  planLine(state, "/query dora", now);
   assertEquals(
     completeWord(state, "d"),
     "dora",
@@ -315,7 +317,7 @@ Deno.test("client session: Tab completion offers nicks, channels and commands", 
 });
 
 Deno.test("client session: ready only once every channel joined on connect has answered", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(state, ":ana!a@h JOIN #rust", ":srv 366 ana #rust :End");
   resetConnection(state);
   const welcome = feed(
@@ -332,7 +334,7 @@ Deno.test("client session: ready only once every channel joined on connect has a
   assertEquals(feed(state, ":srv 474 ana #rust :Banned").signals, [{
     kind: "ready",
   }]);
-  const none = createSession("ana");
+  const none = createChatState("ana");
   assertEquals(feed(none, ":srv 001 ana :Welcome").signals, [
     { kind: "registered" },
     { kind: "ready" },

@@ -15,19 +15,19 @@ import {
   renderEvent,
 } from "../client/render.ts";
 import {
-  createSession,
-  handleServerMessage,
+  type ChatState,
+  createChatState,
   resetConnection,
-  type SessionState,
-} from "../client/session.ts";
+} from "../client/chat_state.ts";
+import { handleServerMessage } from "../client/server_messages.ts";
 
 const now = new Date(Date.UTC(2026, 10, 25, 15, 0, 0));
 
-function feed(state: SessionState, line: string) {
+function feed(state: ChatState, line: string) {
   return handleServerMessage(state, parseMessage(line), now);
 }
 
-function messages(state: SessionState, ...lines: string[]) {
+function messages(state: ChatState, ...lines: string[]) {
   return lines.flatMap((line) => feed(state, line).events).filter((
     event,
   ): event is Extract<ClientEvent, { kind: "message" }> =>
@@ -36,7 +36,7 @@ function messages(state: SessionState, ...lines: string[]) {
 }
 
 Deno.test("the client asks for batch and server-time when offered, and ends CAP after the answer", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   const ask = feed(state, ":srv CAP * LS :echo-message batch server-time");
   assertEquals(ask.replies.map(serializeMessage), [
     "CAP REQ :batch echo-message server-time",
@@ -47,18 +47,18 @@ Deno.test("the client asks for batch and server-time when offered, and ends CAP 
     ),
     ["CAP END"],
   );
-  const other = createSession("bea");
-  assertEquals(feed(other, ":srv CAP * LS * :multi-prefix").replies, []);
+  const other = createChatState("bea");
+  assertEquals(feed(other, ":srv CAP * LS * :away-notify").replies, []);
   assertEquals(
     feed(other, ":srv CAP * LS :sasl=PLAIN").replies.map(serializeMessage),
     ["CAP END"],
   );
-  const old = createSession("cai");
+  const old = createChatState("cai");
   assertEquals(feed(old, ":srv 421 cai CAP :Unknown command").events, []);
 });
 
 Deno.test("lines inside a chathistory batch or stamped long ago are replayed; live lines are not", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome");
   feed(state, ":ana!a@h JOIN #general");
   const events = messages(
@@ -82,7 +82,7 @@ Deno.test("lines inside a chathistory batch or stamped long ago are replayed; li
 });
 
 Deno.test("after a reconnect, replayed lines already shown are skipped and replayed CTCP requests are not answered", () => {
-  const state = createSession("ana", ["#general"]);
+  const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome");
   feed(state, ":ana!a@h JOIN #general");
   const first = messages(

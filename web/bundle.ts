@@ -16,6 +16,7 @@ export const BUNDLE_FILE = new URL("./dist/app.js", import.meta.url);
 const SOURCE_DIRS = [
   new URL("./app/", import.meta.url),
   new URL("../protocol/", import.meta.url),
+  new URL("../client/", import.meta.url),
 ];
 
 async function newestSource(): Promise<number> {

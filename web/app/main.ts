@@ -14,9 +14,13 @@ import {
   isValidNick,
   type Message,
 } from "../../protocol.ts";
-import { splitText } from "../../client/commands.ts";
-import { COMMANDS, NICK_RULES, parseInput } from "../../client/input.ts";
-import { nickFromSource } from "../../client/session.ts";
+import { splitText } from "../../client/say.ts";
+import {
+  NICK_RULES,
+  parseInput,
+  TYPED_COMMANDS,
+} from "../../client/typed_commands.ts";
+import { nickFromSource } from "../../client/chat_state.ts";
 import { Link } from "./link.ts";
 import { ChatModel, SERVER_TAB } from "./model.ts";
 import { byId, ChatView } from "./view.ts";
@@ -336,8 +340,8 @@ class ChatPage {
         return;
       case "help":
         model.note("Commands:");
-        for (const command of COMMANDS) {
-          model.note(`${command.name} ${command.args} — ${command.summary}`);
+        for (const [name, command] of Object.entries(TYPED_COMMANDS)) {
+          model.note(`/${name} ${command.args} — ${command.summary}`);
         }
         model.note("Anything else you type is sent to the conversation shown.");
         return;

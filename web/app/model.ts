@@ -9,7 +9,7 @@
 
 import { casefold, isChannelName, type Message } from "../../protocol.ts";
 import { describeReply, sanitize } from "../../client/render.ts";
-import { nickFromSource } from "../../client/session.ts";
+import { nickFromSource } from "../../client/chat_state.ts";
 
 /** What kind of line a conversation shows. */
 export type LineKind =

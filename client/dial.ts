@@ -8,7 +8,7 @@
 import { explainClientTlsError } from "../tls/errors.ts";
 
 /** Where and how to connect. */
-export interface ConnectionOptions {
+export interface DialOptions {
   /** Host name or address. */
   host: string;
   /** TCP port. */
@@ -42,7 +42,7 @@ async function readCaFile(path: string): Promise<string> {
 /** Turns a failure to connect to `options` into a sentence that says what to do. */
 export function describeConnectError(
   error: unknown,
-  options: ConnectionOptions,
+  options: DialOptions,
 ): string {
   if (error instanceof ConnectError) return error.message;
   const where = `${options.host}:${options.port}`;
@@ -86,8 +86,8 @@ export function trustSystemRoots(): void {
  * handshake so certificate problems surface here rather than at the first read.
  * TLS trusts the system's roots plus the CAs in `tls.caFile`, if given.
  */
-export async function openConnection(
-  options: ConnectionOptions,
+export async function dialServer(
+  options: DialOptions,
 ): Promise<Deno.Conn> {
   const { host, port } = options;
   if (options.tls === undefined) {
