@@ -93,7 +93,8 @@ export function escapeTagValue(value: string): string {
   });
 }
 
-function parseTags(section: string): Record<string, string> {
+/** Parses a tags section (without its `@`); throws a {@link MessageError} for a bad tag name. */
+export function parseTags(section: string): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const item of section.split(";")) {
     if (item === "") continue;

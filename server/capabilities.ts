@@ -22,12 +22,19 @@ export const CAPABILITIES: ReadonlyMap<string, CapabilitySpec> = new Map<
   string,
   CapabilitySpec
 >([
+  ["away-notify", {}],
   ["batch", {}],
   ["cap-notify", {}],
+  // Offered for clients that track hosts; no host changes while connected yet.
+  ["chghost", {}],
   ["echo-message", {}],
+  ["extended-monitor", {}],
+  ["invite-notify", {}],
+  ["labeled-response", {}],
   ["message-tags", {}],
   ["multi-prefix", {}],
   ["server-time", {}],
+  ["setname", {}],
   ["userhost-in-names", {}],
   ["draft/chathistory", { offered: (server) => server.history !== undefined }],
 ]);

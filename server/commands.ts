@@ -12,6 +12,7 @@ import {
   type Message,
   MessageError,
   parseMessage,
+  parseTags,
 } from "../protocol/message.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "./context.ts";
@@ -19,8 +20,10 @@ import { channelCommands } from "./handlers/channels.ts";
 import { chathistoryCommands } from "./handlers/chathistory.ts";
 import { helpCommands } from "./handlers/help.ts";
 import { messagingCommands } from "./handlers/messaging.ts";
+import { monitorCommands } from "./handlers/monitor.ts";
 import { queryCommands } from "./handlers/queries.ts";
 import { registrationCommands } from "./handlers/registration.ts";
+import { runLabeled } from "./labeled.ts";
 import { reply } from "./replies.ts";
 
 /** Every command the server understands, by upper-case verb. */
@@ -31,6 +34,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...messagingCommands,
     ...queryCommands,
     ...chathistoryCommands,
+    ...monitorCommands,
     ...helpCommands,
   }),
 );
@@ -82,12 +86,18 @@ export function dispatchLine(
       const verb = line.trim().replace(/^(@\S*\s+)?(:\S*\s+)?/, "").split(
         " ",
       )[0];
-      reply(
+      labeled(
         server,
-        session.user,
-        Numeric.ERR_UNKNOWNCOMMAND,
-        verb.replace(/[^\x21-\x7e]/g, "?").slice(0, 32) || "*",
-        "Unknown command",
+        session,
+        labelOf(line),
+        () =>
+          reply(
+            server,
+            session.user,
+            Numeric.ERR_UNKNOWNCOMMAND,
+            verb.replace(/[^\x21-\x7e]/g, "?").slice(0, 32) || "*",
+            "Unknown command",
+          ),
       );
       return;
     }
@@ -97,12 +107,46 @@ export function dispatchLine(
   dispatch(server, session, message);
 }
 
-/** Runs one parsed message through the shared checks and its handler. */
+/**
+ * Runs one parsed message through the shared checks and its handler; with
+ * labeled-response, everything it answers is tied to its `label` tag.
+ */
 export function dispatch(
   server: ServerContext,
   session: Session,
   message: Message,
 ): void {
+  labeled(
+    server,
+    session,
+    message.tags.label,
+    () => run(server, session, message),
+  );
+}
+
+/** Runs `handler`, its answer tied to `label` when there is one and the client has labeled-response. */
+function labeled(
+  server: ServerContext,
+  session: Session,
+  label: string | undefined,
+  handler: () => void,
+): void {
+  if (label !== undefined && session.user.caps.has("labeled-response")) {
+    runLabeled(session.user, label, server.options.name, handler);
+  } else handler();
+}
+
+/** The `label` tag of a line that did not parse as a whole, if its tags do. */
+function labelOf(line: string): string | undefined {
+  if (line[0] !== "@") return undefined;
+  try {
+    return parseTags(line.slice(1, line.indexOf(" ") >>> 0)).label;
+  } catch {
+    return undefined;
+  }
+}
+
+function run(server: ServerContext, session: Session, message: Message): void {
   const { user } = session;
   const verb = message.command.toUpperCase();
   const spec = COMMANDS.get(verb);

@@ -19,6 +19,7 @@ import { dispatchLine } from "./commands.ts";
 import type { ServerContext, Session } from "./context.ts";
 import { createRelay, encodeLine, sendToNeighbours } from "./delivery.ts";
 import { formatAddress } from "./listener.ts";
+import { announceOffline, removeMonitors } from "./monitor.ts";
 import { reply } from "./replies.ts";
 import {
   createUser,
@@ -313,6 +314,8 @@ class ClientConnection implements Connection, Session, Outbox {
       server.counts.unregistered--;
     }
     removeUser(server.state, user);
+    if (user.registered) announceOffline(server, user.nick);
+    removeMonitors(server.state, user);
     this.#closing = true;
     this.#releaseHeldBack();
     server.log(`disconnect ${user.nick} ${this.address} (${reason})`);

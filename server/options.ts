@@ -52,6 +52,8 @@ export interface ServerOptions {
   name: string;
   /** Network name advertised in ISUPPORT `NETWORK`. Default `tertulia`. */
   network: string;
+  /** One-line description of the server, shown by WHOIS (312) and LINKS. Default `<network> chat server`. */
+  description?: string;
   /** Path of a text file sent as the message of the day; without it clients get 422. Default none. */
   motd?: string;
   /** Connection password clients must give with PASS. Default none (no password). */

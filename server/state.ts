@@ -37,6 +37,10 @@ export interface User {
   registered: boolean;
   /** User mode `+i`. */
   invisible: boolean;
+  /** User mode `+B`: the user is a bot (WHOIS 335, WHO flag `B`, the `bot` tag). */
+  bot: boolean;
+  /** Nicks this user MONITORs, case-folded nick to the nick as given. */
+  monitoring: Map<string, string>;
   /** Channels the user is in, by case-folded name. */
   channels: Map<string, Channel>;
   /** When the user connected, in ms since the epoch. */
@@ -131,6 +135,8 @@ export interface ChatState {
   channels: Map<string, Channel>;
   /** Nicknames given up by registered users, oldest first, at most {@link WHOWAS_LENGTH}. */
   whowas: WhowasEntry[];
+  /** Who MONITORs each nick, by case-folded nick. */
+  monitors: Map<string, Set<User>>;
 }
 
 /** A nickname a registered user gave up (by NICK or by leaving), for WHOWAS. */
@@ -157,7 +163,12 @@ function rememberNick(state: ChatState, user: User): void {
 
 /** Creates an empty state. */
 export function createChatState(): ChatState {
-  return { users: new Map(), channels: new Map(), whowas: [] };
+  return {
+    users: new Map(),
+    channels: new Map(),
+    whowas: [],
+    monitors: new Map(),
+  };
 }
 
 /** What {@link createUser} needs to know about a new connection. */
@@ -185,6 +196,8 @@ export function createUser(init: NewUser): User {
     secure: init.secure,
     registered: false,
     invisible: false,
+    bot: false,
+    monitoring: new Map(),
     channels: new Map(),
     signedOnAt: init.now,
     lastSpokeAt: init.now,

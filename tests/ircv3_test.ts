@@ -87,3 +87,217 @@ Deno.test("WHO of an exact nick answers for a +i user; a mask search does not", 
   assertEquals(reply.params[5], "evan");
   await other.waitFor("315");
 });
+
+Deno.test("labeled-response: one reply carries the label, several come in a batch, none is an ACK", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice", ["labeled-response", "batch"]);
+  await alice.send("@label=one PING :x");
+  const pong = await alice.waitFor("PONG");
+  assertEquals(pong.tags.label, "one");
+  await alice.send("@label=two WHOIS alice");
+  const start = await alice.waitFor("BATCH");
+  assertEquals(start.tags.label, "two");
+  assertEquals(start.params[1], "labeled-response");
+  const ref = start.params[0].slice(1);
+  const first = await alice.waitFor("311");
+  assertEquals(first.tags.batch, ref);
+  const end = await alice.waitFor("BATCH");
+  assertEquals(end.params, [`-${ref}`]);
+  await alice.send("@label=three PONG :nothing");
+  const ack = await alice.waitFor("ACK");
+  assertEquals(ack.tags.label, "three");
+  await alice.send("@label=four NO_SUCH_COMMAND");
+  assertEquals((await alice.waitFor("421")).tags.label, "four");
+});
+
+Deno.test("labeled-response: a message to oneself is echoed with the label and delivered without it", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice", [
+    "labeled-response",
+    "batch",
+    "echo-message",
+  ]);
+  await alice.send("@label=self PRIVMSG alice :hola");
+  const one = await alice.waitFor("PRIVMSG");
+  const two = await alice.waitFor("PRIVMSG");
+  assertEquals([one.tags.label, two.tags.label].sort(), ["self", undefined]);
+});
+
+Deno.test("MONITOR reports sign-on, nick changes and sign-off; L, S and C", async () => {
+  await using t = await startTestServer();
+  const watcher = await t.client("watcher");
+  await watcher.send("MONITOR + friend,Other");
+  assertEquals((await watcher.waitFor("731")).params[1], "friend,Other");
+  const friend = await t.client("friend");
+  assertEquals(
+    (await watcher.waitFor("730")).params[1],
+    "friend!friend@127.0.0.1",
+  );
+  await friend.send("NICK other");
+  assertEquals((await watcher.waitFor("731")).params[1], "friend");
+  assertEquals(
+    (await watcher.waitFor("730")).params[1],
+    "other!friend@127.0.0.1",
+  );
+  await watcher.send("MONITOR S");
+  assertEquals(
+    (await watcher.waitFor("730")).params[1],
+    "other!friend@127.0.0.1",
+  );
+  assertEquals((await watcher.waitFor("731")).params[1], "friend");
+  await watcher.send("MONITOR L");
+  assertEquals((await watcher.waitFor("732")).params[1], "friend,Other");
+  await watcher.waitFor("733");
+  await friend.send("QUIT :bye");
+  assertEquals((await watcher.waitFor("731")).params[1], "other");
+  await watcher.send("MONITOR C");
+  await watcher.send("MONITOR L");
+  await watcher.waitFor("733");
+  assertEquals(watcher.pending("732"), []);
+  const isupport = (await (await t.connect()).register("late")).filter((m) =>
+    m.command === "005"
+  ).flatMap((m) => m.params);
+  assertOk(isupport.includes("MONITOR=100"));
+});
+
+Deno.test("away-notify: AWAY changes and an away user's JOIN reach channel members with the capability", async () => {
+  await using t = await startTestServer();
+  const listener = await t.client("listener", ["away-notify"]);
+  const plain = await t.client("plain");
+  const walker = await t.client("walker");
+  for (const client of [listener, plain, walker]) {
+    await client.send("JOIN #plaza");
+    await client.waitFor("366");
+  }
+  await walker.send("AWAY :lunch");
+  await walker.waitFor("306");
+  const away = await listener.waitFor("AWAY");
+  assertEquals([away.source, away.params], ["walker!walker@127.0.0.1", [
+    "lunch",
+  ]]);
+  await walker.send("AWAY");
+  assertEquals((await listener.waitFor("AWAY")).params, []);
+  await walker.send("AWAY :again");
+  await walker.send("PART #plaza");
+  await walker.send("JOIN #plaza");
+  await listener.waitFor("JOIN");
+  assertEquals((await listener.waitFor("AWAY")).params, ["again"]);
+  await plain.sync();
+  assertEquals(plain.pending("AWAY"), []);
+});
+
+Deno.test("setname changes the real name for those with the capability; extended-monitor watchers hear it too", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice", ["setname"]);
+  const bob = await t.client("bob", ["setname"]);
+  const watcher = await t.client("watcher", ["extended-monitor", "setname"]);
+  for (const client of [alice, bob]) {
+    await client.send("JOIN #plaza");
+    await client.waitFor("366");
+  }
+  await watcher.send("MONITOR + alice");
+  await watcher.waitFor("730");
+  await alice.send("SETNAME :Alice Liddell");
+  assertEquals((await alice.waitFor("SETNAME")).params, ["Alice Liddell"]);
+  assertEquals((await bob.waitFor("SETNAME")).params, ["Alice Liddell"]);
+  assertEquals(
+    (await watcher.waitFor("SETNAME")).source,
+    "alice!alice@127.0.0.1",
+  );
+  await bob.send("WHOIS alice");
+  assertEquals((await bob.waitFor("311")).params[5], "Alice Liddell");
+  await alice.send("SETNAME :");
+  assertEquals((await alice.waitFor("FAIL")).params.slice(0, 2), [
+    "SETNAME",
+    "INVALID_REALNAME",
+  ]);
+});
+
+Deno.test("invite-notify: channel members with the capability see an INVITE", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  const member = await t.client("member", ["invite-notify"]);
+  const guest = await t.client("guest");
+  for (const client of [op, member]) {
+    await client.send("JOIN #club");
+    await client.waitFor("366");
+  }
+  await op.send("INVITE guest #club");
+  await op.waitFor("341");
+  assertEquals((await guest.waitFor("INVITE")).params, ["guest", "#club"]);
+  const seen = await member.waitFor("INVITE");
+  assertEquals([seen.source, seen.params], ["op!op@127.0.0.1", [
+    "guest",
+    "#club",
+  ]]);
+});
+
+Deno.test("bot mode: +B shows in WHOIS and WHO, and the bot's messages carry the bot tag", async () => {
+  await using t = await startTestServer();
+  const bot = await t.client("robot");
+  const human = await t.client("human", ["message-tags"]);
+  await bot.send("MODE robot +B");
+  assertEquals((await bot.waitFor("MODE")).params, ["robot", "+B"]);
+  await human.send("WHOIS robot");
+  assertEquals((await human.waitFor("335")).params[1], "robot");
+  await bot.send("PRIVMSG human :beep");
+  const message = await human.waitFor("PRIVMSG");
+  assertEquals(message.tags.bot, "");
+  await bot.send("JOIN #lab");
+  await bot.waitFor("366");
+  await human.send("WHO #lab");
+  assertEquals((await human.waitFor("352")).params[6], "HB@");
+});
+
+Deno.test("STATUSMSG: @#channel reaches only operators, +#channel operators and voiced members", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  const voiced = await t.client("voiced");
+  const plain = await t.client("plain");
+  for (const client of [op, voiced, plain]) {
+    await client.send("JOIN #plaza");
+    await client.waitFor("366");
+  }
+  await op.send("MODE #plaza +v voiced");
+  await voiced.waitFor("MODE");
+  await plain.send("PRIVMSG @#plaza :ops only");
+  assertEquals((await op.waitFor("PRIVMSG")).params, ["@#plaza", "ops only"]);
+  await plain.send("PRIVMSG +#plaza :voices too");
+  assertEquals((await voiced.waitFor("PRIVMSG")).params, [
+    "+#plaza",
+    "voices too",
+  ]);
+  assertEquals((await op.waitFor("PRIVMSG")).params[0], "+#plaza");
+  await voiced.sync();
+  assertEquals(voiced.pending("PRIVMSG"), []);
+});
+
+Deno.test("WHOX answers 354 with the fields asked for, in the spec's order, and the token", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice");
+  await alice.send("WHO alice %rnt,42");
+  const reply = await alice.waitFor("354");
+  assertEquals(reply.params, ["alice", "42", "alice", "Test alice"]);
+  await alice.waitFor("315");
+  await alice.send("WHO alice %tcuihsnfdlaor,7");
+  const full = await alice.waitFor("354");
+  assertEquals(full.params.length, 14);
+  assertEquals(full.params.slice(1, 4), ["7", "*", "alice"]);
+  assertEquals(full.params.slice(11), ["0", "n/a", "Test alice"]);
+});
+
+Deno.test("INFO and LINKS answer with their numerics", async () => {
+  await using t = await startTestServer({ description: "a test server" });
+  const alice = await t.client("alice");
+  await alice.send("INFO");
+  await alice.waitFor("371");
+  await alice.waitFor("374");
+  await alice.send("LINKS");
+  const link = await alice.waitFor("364");
+  assertEquals(link.params.slice(1), [
+    "tertulia.local",
+    "tertulia.local",
+    "0 a test server",
+  ]);
+  assertEquals((await alice.waitFor("365")).params[1], "*");
+});

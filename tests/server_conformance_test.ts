@@ -313,7 +313,7 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
       ]
     ) assertOk(tokens.includes(token), `missing ${token} in ${tokens}`);
     const myinfo = burst.find((m) => m.command === "004")!;
-    assertEquals(myinfo.params.slice(3), ["i", "biklmnostv", "bklov"]);
+    assertEquals(myinfo.params.slice(3), ["Bi", "biklmnostv", "bklov"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

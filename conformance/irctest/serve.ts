@@ -16,6 +16,7 @@ const ALLOWED = new Set([
   "port",
   "name",
   "network",
+  "description",
   "password",
   "tls",
   "tlsOnly",

@@ -19,6 +19,7 @@ import socket
 import subprocess
 from typing import Optional, Set, Tuple, Type
 
+from irctest import patma
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
 from irctest.specifications import Capabilities, OptionalBehaviors
 
@@ -41,13 +42,29 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
     # the test instead of skipping it.
     capabilities = frozenset(
         (
+            Capabilities.AWAY_NOTIFY,
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
+            Capabilities.EXTENDED_MONITOR,
+            Capabilities.LABELED_RESPONSE,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
             Capabilities.SERVER_TIME,
+            Capabilities.SETNAME,
         )
     )
+
+    # ISUPPORT tokens irctest checks for (isupport.py).
+    isupport = {
+        "BOT": "B",
+        "CASEMAPPING": "ascii",
+        "ELIST": "MNU",
+        "MONITOR": "100",
+        "PREFIX": "(ov)@+",
+        "STATUSMSG": "@+",
+        "TARGMAX": patma.ANYSTR,
+        "WHOX": None,
+    }
 
     # Optional behaviours tertulia promises: a test skipping one of these
     # fails instead (conftest.py's pytest_runtest_call hook).
@@ -132,6 +149,7 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
             "port": port,
             "name": "My.Little.Server",
             "network": "testnet",
+            "description": "test server",
             # irctest sends bursts far beyond any human; delaying them only
             # slows the suite down.
             "floodRate": 0,

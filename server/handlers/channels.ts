@@ -166,6 +166,14 @@ function join(server: ServerContext, session: Session, params: string[]): void {
       server.history?.restoreTopic?.(channel, readable);
     }
     sendToChannel(channel, relayFrom(server, user, "JOIN", [channel.name]));
+    if (user.away !== undefined) {
+      const away = relayFrom(server, user, "AWAY", [user.away]);
+      for (const member of channel.members.keys()) {
+        if (member !== user && member.caps.has("away-notify")) {
+          sendRelay(member, away);
+        }
+      }
+    }
     if (channel.topic !== undefined) sendTopic(server, user, channel);
     sendNames(server, user, channel);
     server.history?.replay(channel, user, readable);
@@ -564,10 +572,14 @@ function invite(
   }
   channel.invites.add(target.key);
   reply(server, user, Numeric.RPL_INVITING, target.nick, channel.name);
-  sendRelay(
-    target,
-    relayFrom(server, user, "INVITE", [target.nick, channel.name]),
-  );
+  const relay = relayFrom(server, user, "INVITE", [target.nick, channel.name]);
+  sendRelay(target, relay);
+  // invite-notify: the channel's other members with the capability see it too.
+  for (const member of channel.members.keys()) {
+    if (member !== user && member.caps.has("invite-notify")) {
+      sendRelay(member, relay);
+    }
+  }
   if (target.away !== undefined) {
     reply(server, user, Numeric.RPL_AWAY, target.nick, target.away);
   }

@@ -26,6 +26,7 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
   ],
   HELP: ["HELP [<command>]", "Lists the commands, or shows one's syntax."],
   HELPOP: ["HELPOP [<command>]", "The same as HELP."],
+  INFO: ["INFO", "Shows what this server software is."],
   INVITE: ["INVITE <nick> <channel>", "Invites a user past +i, +k, +l and +b."],
   ISON: ["ISON <nick> [<nick> ...]", "Tells which of the nicks are online."],
   JOIN: [
@@ -36,14 +37,19 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     "KICK <channel> <nick>[,<nick>...] [:<reason>]",
     "Removes users from a channel (operators only).",
   ],
+  LINKS: ["LINKS", "Lists the servers of the network: this one."],
   LIST: [
     "LIST [<mask>|!<mask>|<n|>n[,...]]",
     "Lists channels, their sizes and topics.",
   ],
   LUSERS: ["LUSERS", "Shows how many users and channels there are."],
   MODE: [
-    "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-i]",
-    "Channel modes: o v b i k l m n s t. User mode: i.",
+    "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-iB]",
+    "Channel modes: o v b i k l m n s t. User modes: i (invisible), B (bot).",
+  ],
+  MONITOR: [
+    "MONITOR + <nick>[,<nick>...] | - <nick>[,...] | C | L | S",
+    "Watches nicks: you are told when they come online and leave.",
   ],
   MOTD: ["MOTD", "Shows the message of the day."],
   NAMES: ["NAMES <channel>[,<channel>...]", "Lists the members of channels."],
@@ -56,6 +62,7 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     "OPER <name> <password>",
     "Refused: this server has no operator accounts.",
   ],
+  SETNAME: ["SETNAME :<real name>", "Changes your real name."],
   PART: ["PART <channel>[,<channel>...] [:<reason>]", "Leaves channels."],
   PASS: ["PASS <password>", "Gives the server password, before NICK and USER."],
   PING: ["PING <token>", "Asks the server to answer PONG with the token."],

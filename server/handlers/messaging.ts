@@ -10,12 +10,14 @@ import { isChannelName } from "../../protocol/names.ts";
 import { Numeric } from "../../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { nextMsgid, type Relay, relayBytes } from "../delivery.ts";
+import { sendUnlabeled } from "../labeled.ts";
 import { relayFrom, reply } from "../replies.ts";
 import {
   canSpeak,
   type Channel,
   findChannel,
   findUser,
+  type Member,
   type User,
 } from "../state.ts";
 
@@ -31,11 +33,29 @@ function clientTags(message: Message): Record<string, string> | undefined {
   return tags;
 }
 
-/** Sends to every member of `channel` but the sender; a TAGMSG only to those with message-tags. */
-function toChannel(channel: Channel, relay: Relay, sender: User): void {
+/** Channel prefixes a message may be addressed with to reach only members of that standing (ISUPPORT `STATUSMSG`). */
+export const STATUSMSG = "@+";
+
+/** Whether a member of `standing` gets a message addressed with status prefix `status` (`""` for everyone). */
+function reaches(standing: Member, status: string): boolean {
+  if (status === "") return true;
+  if (status.includes("+")) return standing.op || standing.voice;
+  return standing.op;
+}
+
+/**
+ * Sends to the members of `channel` (those of the `status` standing, when
+ * given) but the sender; a TAGMSG only to those with message-tags.
+ */
+function toChannel(
+  channel: Channel,
+  relay: Relay,
+  sender: User,
+  status: string,
+): void {
   const tagsOnly = relay.command === "TAGMSG";
-  for (const member of channel.members.keys()) {
-    if (member === sender) continue;
+  for (const [member, standing] of channel.members) {
+    if (member === sender || !reaches(standing, status)) continue;
     if (tagsOnly && !member.caps.has("message-tags")) continue;
     member.outbox.send(relayBytes(relay, member));
   }
@@ -62,12 +82,16 @@ function deliver(
   if (command !== "TAGMSG" && text === "") {
     return error(Numeric.ERR_NOTEXTTOSEND, "No text to send");
   }
-  const tags = clientTags(message);
+  // A bot's messages carry the `bot` tag (IRCv3 bot mode).
+  const tags = user.bot
+    ? { ...clientTags(message), bot: "" }
+    : clientTags(message);
   const echo = user.caps.has("echo-message");
   user.lastSpokeAt = server.now();
   for (const target of new Set(named.slice(0, MAX_TARGETS))) {
-    if (isChannelName(target)) {
-      const channel = findChannel(server.state, target);
+    const status = /^[@+]*/.exec(target)![0];
+    if (isChannelName(target.slice(status.length))) {
+      const channel = findChannel(server.state, target.slice(status.length));
       if (channel === undefined) {
         error(Numeric.ERR_NOSUCHCHANNEL, target, "No such channel");
         continue;
@@ -80,16 +104,18 @@ function deliver(
         );
         continue;
       }
-      const params = command === "TAGMSG"
-        ? [channel.name]
-        : [channel.name, text];
+      const addressed = status + channel.name;
+      const params = command === "TAGMSG" ? [addressed] : [addressed, text];
       const relay = relayFrom(server, user, command, params, {
         clientTags: tags,
         msgid: nextMsgid(),
       });
-      toChannel(channel, relay, user);
+      toChannel(channel, relay, user, status);
       if (echo) user.outbox.send(relayBytes(relay, user));
-      if (command !== "TAGMSG") server.history?.record(channel, relay);
+      // Only messages to the whole channel become its history.
+      if (command !== "TAGMSG" && status === "") {
+        server.history?.record(channel, relay);
+      }
       continue;
     }
     const recipient = findUser(server.state, target);
@@ -104,8 +130,9 @@ function deliver(
       clientTags: tags,
       msgid: nextMsgid(),
     });
+    // Delivery is never part of a labeled response, even to oneself: only the echo is.
     if (command !== "TAGMSG" || recipient.caps.has("message-tags")) {
-      recipient.outbox.send(relayBytes(relay, recipient));
+      sendUnlabeled(recipient, relayBytes(relay, recipient));
     }
     if (echo) user.outbox.send(relayBytes(relay, user));
     if (command === "PRIVMSG" && recipient.away !== undefined) {

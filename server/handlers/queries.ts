@@ -16,10 +16,12 @@ import {
 import { MAX_LINE_BYTES } from "../../protocol/message.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { noSuchNick, relayFrom, reply } from "../replies.ts";
-import { sendRelay } from "../delivery.ts";
+import { sendFromServer, sendRelay } from "../delivery.ts";
+import { sendToInterested } from "../notify.ts";
 import { hasWildcards, maskMatcher } from "../masks.ts";
 import { CHATHISTORY_ISUPPORT } from "./chathistory.ts";
-import { MAX_TARGETS } from "./messaging.ts";
+import { MAX_TARGETS, STATUSMSG } from "./messaging.ts";
+import { MONITOR_LIMIT } from "../monitor.ts";
 import {
   canSee,
   canSeeUser,
@@ -61,6 +63,7 @@ const ISUPPORT_TOKENS_PER_LINE = 13;
 export function isupportTokens(server: ServerContext): string[] {
   return [
     "AWAYLEN=390",
+    "BOT=B",
     `CASEMAPPING=${CASEMAPPING}`,
     `CHANLIMIT=#:${CHANLIMIT}`,
     `CHANMODES=b,k,l,${FLAG_MODES}`,
@@ -69,11 +72,15 @@ export function isupportTokens(server: ServerContext): string[] {
     "ELIST=MNU",
     `LINELEN=${MAX_LINE_BYTES}`,
     `MAXLIST=b:${MAXBANS}`,
+    `MONITOR=${MONITOR_LIMIT}`,
+    `NAMELEN=${NAMELEN}`,
     `NETWORK=${server.options.network}`,
     `NICKLEN=${NICKLEN}`,
     "PREFIX=(ov)@+",
     `TARGMAX=${targmax}`,
+    `STATUSMSG=${STATUSMSG}`,
     `TOPICLEN=${TOPICLEN}`,
+    "WHOX",
     ...(server.history === undefined ? [] : CHATHISTORY_ISUPPORT),
   ];
 }
@@ -147,6 +154,40 @@ export function sendLusers(server: ServerContext, user: User): void {
   }
 }
 
+/** The server's one-line description (WHOIS 312, LINKS). */
+function serverDescription(server: ServerContext): string {
+  return server.options.description ?? `${server.options.network} chat server`;
+}
+
+/** Lines INFO answers with (371). */
+const INFO_LINES = [
+  "tertulia: a self-hostable IRC server and terminal client for Deno.",
+  "Chat history, TLS, a web page and IRCv3 capabilities, in TypeScript.",
+];
+
+/** INFO: a few lines about the software (371), then 374. */
+function info(server: ServerContext, session: Session): void {
+  const { user } = session;
+  reply(server, user, Numeric.RPL_INFO, `${server.version}`);
+  for (const line of INFO_LINES) reply(server, user, Numeric.RPL_INFO, line);
+  reply(server, user, Numeric.RPL_ENDOFINFO, "End of /INFO list");
+}
+
+/** LINKS: one server, this one (364 with hop count 0), then 365. */
+function links(server: ServerContext, session: Session): void {
+  const { user } = session;
+  const { name } = server.options;
+  reply(
+    server,
+    user,
+    Numeric.RPL_LINKS,
+    name,
+    name,
+    `0 ${serverDescription(server)}`,
+  );
+  reply(server, user, Numeric.RPL_ENDOFLINKS, "*", "End of /LINKS list");
+}
+
 /** Sends the MOTD (375, 372…, 376) or 422 when there is none. */
 export function sendMotd(server: ServerContext, user: User): void {
   if (server.motd === undefined) {
@@ -165,42 +206,89 @@ export function sendMotd(server: ServerContext, user: User): void {
   reply(server, user, Numeric.RPL_ENDOFMOTD, "End of /MOTD command.");
 }
 
+/** WHO flags: `H`ere or `G`one, `B` for a bot, then the channel prefix when listed for a channel. */
 function whoFlags(user: User, member: Member | undefined, multi: boolean) {
-  return (user.away === undefined ? "H" : "G") +
+  return (user.away === undefined ? "H" : "G") + (user.bot ? "B" : "") +
     (member ? memberPrefix(member, multi) : "");
 }
 
+/** The WHOX fields (IRCv3 whox) in the order a 354 reply gives them. */
+const WHOX_FIELDS = "tcuihsnfdlaor";
+
+/** A WHO's second parameter: filter flags, then (WHOX) `%fields[,token]`. */
+interface WhoQuery {
+  /** Filter flags before any `%` (`o`: operators only). */
+  filters: string;
+  /** WHOX fields asked for, in {@link WHOX_FIELDS} order; undefined for a plain WHO. */
+  fields: string | undefined;
+  /** The WHOX query token, echoed as field `t`. */
+  token: string;
+}
+
+/** Splits WHO's second parameter into filters and WHOX fields. */
+export function parseWhoQuery(text: string): WhoQuery {
+  const percent = text.indexOf("%");
+  if (percent === -1) return { filters: text, fields: undefined, token: "0" };
+  const [wanted, token = "0"] = text.slice(percent + 1).split(",");
+  const fields = [...WHOX_FIELDS].filter((field) => wanted.includes(field))
+    .join("");
+  return { filters: text.slice(0, percent), fields, token };
+}
+
 /**
- * WHO: a channel lists its members; any other mask (`*` and `0` match
- * everyone) lists the visible users whose nick, username, host, real name or
- * server matches it. With the `o` flag only operators match, and there are none.
+ * WHO: a channel lists its members; a nick named exactly lists that user;
+ * any other mask (`*` and `0` match everyone) lists the visible users whose
+ * nick, username, host, real name or server matches it. With the `o` filter
+ * only operators match, and there are none. WHOX (`%fields`) answers with
+ * 354 and the fields asked for.
  */
 function who(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
   const mask = params[0] || "*";
   const multi = user.caps.has("multi-prefix");
   const name = server.options.name;
-  const line = (channel: string, target: User, flags: string) =>
+  const query = parseWhoQuery(params[1] ?? "");
+  const line = (channel: string, target: User, flags: string) => {
+    if (query.fields === undefined) {
+      reply(
+        server,
+        user,
+        Numeric.RPL_WHOREPLY,
+        channel,
+        target.user,
+        target.host,
+        name,
+        target.nick,
+        flags,
+        `0 ${target.realname}`,
+      );
+      return;
+    }
+    const values: Record<string, string> = {
+      t: query.token,
+      c: channel,
+      u: target.user,
+      i: target.host,
+      h: target.host,
+      s: name,
+      n: target.nick,
+      f: flags,
+      d: "0",
+      l: String(Math.floor((server.now() - target.lastSpokeAt) / 1000)),
+      // No accounts yet: "0" is WHOX's "not logged in".
+      a: "0",
+      o: "n/a",
+      r: target.realname,
+    };
     reply(
       server,
       user,
-      Numeric.RPL_WHOREPLY,
-      channel,
-      target.user,
-      target.host,
-      name,
-      target.nick,
-      flags,
-      `0 ${target.realname}`,
+      Numeric.RPL_WHOSPCRPL,
+      ...[...query.fields].map((field) => values[field]),
     );
-  if ((params[1] ?? "").includes("o")) {
-    reply(
-      server,
-      user,
-      Numeric.RPL_ENDOFWHO,
-      mask,
-      "End of WHO list",
-    );
+  };
+  if (query.filters.includes("o")) {
+    reply(server, user, Numeric.RPL_ENDOFWHO, mask, "End of WHO list");
     return;
   }
   if (isChannelName(mask)) {
@@ -274,10 +362,13 @@ function whois(
       Numeric.RPL_WHOISSERVER,
       target.nick,
       server.options.name,
-      `${server.options.network} chat server`,
+      serverDescription(server),
     );
     if (target.away !== undefined) {
       reply(server, user, Numeric.RPL_AWAY, target.nick, target.away);
+    }
+    if (target.bot) {
+      reply(server, user, Numeric.RPL_WHOISBOT, target.nick, "is a bot");
     }
     if (target.secure) {
       reply(
@@ -356,7 +447,7 @@ function whowas(
       Numeric.RPL_WHOISSERVER,
       entry.nick,
       server.options.name,
-      `${server.options.network} chat server`,
+      serverDescription(server),
     );
   }
   reply(server, user, Numeric.RPL_ENDOFWHOWAS, nicks, "End of WHOWAS");
@@ -382,6 +473,42 @@ function away(server: ServerContext, session: Session, params: string[]): void {
       "You have been marked as being away",
     );
   }
+  sendToInterested(
+    server.state,
+    user,
+    relayFrom(server, user, "AWAY", user.away === undefined ? [] : [user.away]),
+    "away-notify",
+    false,
+  );
+}
+
+/** Longest real name kept, in bytes (ISUPPORT `NAMELEN`). */
+export const NAMELEN = 200;
+
+/** SETNAME (IRCv3 setname): changes the real name and tells those with the capability. */
+function setname(
+  server: ServerContext,
+  session: Session,
+  params: string[],
+): void {
+  const { user } = session;
+  const realname = params[0];
+  if (realname === "" || new TextEncoder().encode(realname).length > NAMELEN) {
+    sendFromServer(user, server.options.name, "FAIL", [
+      "SETNAME",
+      "INVALID_REALNAME",
+      "Real name is empty or too long",
+    ]);
+    return;
+  }
+  user.realname = realname;
+  sendToInterested(
+    server.state,
+    user,
+    relayFrom(server, user, "SETNAME", [realname]),
+    "setname",
+    true,
+  );
 }
 
 function ison(server: ServerContext, session: Session, params: string[]): void {
@@ -450,27 +577,59 @@ export function userMode(
   }
   const modestring = params[1];
   if (modestring === undefined) {
-    reply(server, user, Numeric.RPL_UMODEIS, user.invisible ? "+i" : "+");
+    reply(server, user, Numeric.RPL_UMODEIS, userModeString(user));
     return;
   }
   let add = true;
   let unknown = false;
-  let changed = "";
+  const changes: string[] = [];
   for (const letter of modestring) {
-    if (letter === "+" || letter === "-") add = letter === "+";
-    else if (letter !== "i") unknown = true;
-    else if (user.invisible !== add) {
-      user.invisible = add;
-      server.counts.invisible += add ? 1 : -1;
-      changed = add ? "+i" : "-i";
+    if (letter === "+" || letter === "-") {
+      add = letter === "+";
+      continue;
     }
+    const field = USER_MODES[letter];
+    if (field === undefined) {
+      unknown = true;
+      continue;
+    }
+    if (user[field] === add) continue;
+    user[field] = add;
+    if (field === "invisible") server.counts.invisible += add ? 1 : -1;
+    changes.push((add ? "+" : "-") + letter);
   }
   if (unknown) {
     reply(server, user, Numeric.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
   }
-  if (changed !== "") {
-    sendRelay(user, relayFrom(server, user, "MODE", [user.nick, changed]));
+  if (changes.length > 0) {
+    sendRelay(
+      user,
+      relayFrom(server, user, "MODE", [user.nick, compactModes(changes)]),
+    );
   }
+}
+
+/** User modes a user may set on itself, by letter. */
+const USER_MODES: Record<string, "invisible" | "bot"> = {
+  i: "invisible",
+  B: "bot",
+};
+
+/** The user's modes as `+iB`. */
+function userModeString(user: User): string {
+  return "+" + Object.entries(USER_MODES).filter(([, field]) => user[field])
+    .map(([letter]) => letter).join("");
+}
+
+/** Joins `["+i", "+B", "-x"]` into `+iB-x`. */
+function compactModes(changes: readonly string[]): string {
+  let out = "";
+  let sign = "";
+  for (const change of changes) {
+    if (change[0] !== sign) out += sign = change[0];
+    out += change[1];
+  }
+  return out;
 }
 
 /** OPER: tertulia has no IRC operator accounts, so every attempt gets 491. */
@@ -505,6 +664,11 @@ export const queryCommands: Record<string, CommandSpec> = {
     minParams: 0,
     beforeRegistration: false,
   },
+  SETNAME: {
+    handler: (s, c, m) => setname(s, c, m.params),
+    minParams: 1,
+    beforeRegistration: false,
+  },
   ISON: {
     handler: (s, c, m) => ison(s, c, m.params),
     minParams: 1,
@@ -532,6 +696,16 @@ export const queryCommands: Record<string, CommandSpec> = {
   },
   MOTD: {
     handler: (s, c) => sendMotd(s, c.user),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  INFO: {
+    handler: (s, c) => info(s, c),
+    minParams: 0,
+    beforeRegistration: false,
+  },
+  LINKS: {
+    handler: (s, c) => links(s, c),
     minParams: 0,
     beforeRegistration: false,
   },

@@ -9,6 +9,8 @@ import { Numeric } from "../../protocol/numerics.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { createRelay, sendFromServer, sendToNeighbours } from "../delivery.ts";
 import { capLines, capLsTokens, isOffered } from "../capabilities.ts";
+import { announceOffline, announceOnline } from "../monitor.ts";
+import { casefold } from "../../protocol/names.ts";
 import { reply } from "../replies.ts";
 import { claimNick, prefixOf } from "../state.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
@@ -57,13 +59,14 @@ function tryRegister(server: ServerContext, session: Session): void {
     Numeric.RPL_MYINFO,
     name,
     server.version,
-    "i",
+    "Bi",
     "biklmnostv",
     "bklov",
   );
   sendIsupport(server, user);
   sendLusers(server, user);
   sendMotd(server, user);
+  announceOnline(server, user);
 }
 
 function pass(server: ServerContext, session: Session, params: string[]): void {
@@ -87,6 +90,7 @@ function nick(server: ServerContext, session: Session, params: string[]): void {
     return;
   }
   const before = prefixOf(user);
+  const oldNick = user.nick;
   switch (claimNick(server.state, user, wanted)) {
     case "invalid":
       reply(
@@ -118,6 +122,10 @@ function nick(server: ServerContext, session: Session, params: string[]): void {
         createRelay(before, "NICK", [wanted], { time: server.now() }),
         true,
       );
+      if (casefold(oldNick) !== user.key) {
+        announceOffline(server, oldNick);
+        announceOnline(server, user);
+      }
   }
 }
 
