@@ -7,6 +7,8 @@
  */
 
 import { createLineSplitter, type Message, parseMessage } from "../protocol.ts";
+import type { Transport } from "../server/connection.ts";
+import { WebSocketTransport } from "../web/transport.ts";
 
 /** Marks the trailing parameter of a bench payload line: ` :~`. */
 export const PAYLOAD_MARK = " :~";
@@ -20,6 +22,8 @@ export interface ClientOptions {
   port: number;
   /** Size of this connection's read buffer, in bytes. Defaults to 16384. */
   readBytes?: number;
+  /** Connect to tertulia's web listener on `port` over WebSocket (`text.ircv3.net`, as the page does) instead of TCP. */
+  webSocket?: boolean;
 }
 
 /** A connected bench client. */
@@ -50,22 +54,35 @@ interface Waiter {
 
 const encoder = new TextEncoder();
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: Transport, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
     offset += await conn.write(bytes.subarray(offset));
   }
 }
 
+async function connectTcp(port: number): Promise<Transport> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  return conn;
+}
+
+function connectWebSocket(port: number): Promise<Transport> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/`, ["text.ircv3.net"]);
+  return new Promise((resolve, reject) => {
+    socket.onopen = () => resolve(new WebSocketTransport(socket, "text"));
+    socket.onerror = () =>
+      reject(new Error(`WebSocket to port ${port} failed`));
+  });
+}
+
 /** Connects to 127.0.0.1:`port` and starts reading; nothing is sent yet. */
 export async function connectClient(
   options: ClientOptions,
 ): Promise<BenchClient> {
-  const conn = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: options.port,
-  });
-  conn.setNoDelay(true);
+  const conn = options.webSocket
+    ? await connectWebSocket(options.port)
+    : await connectTcp(options.port);
   const buffer = new Uint8Array(options.readBytes ?? 16384);
   let waiters: Waiter[] = [];
   let writing: Promise<void> = Promise.resolve();

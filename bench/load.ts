@@ -26,6 +26,8 @@ export interface OpenOptions {
   nickPrefix?: string;
   /** Time allowed for each registration or join step, in ms. Defaults to 30000. */
   stepTimeoutMs?: number;
+  /** Connect over WebSocket to tertulia's web listener on `port` instead of TCP. */
+  webSocket?: boolean;
 }
 
 /** Clients that registered and joined, and how long that took. */
@@ -55,17 +57,26 @@ export async function openClients(
     const client = await connectClient({
       port: options.port,
       readBytes: options.readBytes,
+      webSocket: options.webSocket,
     });
     clients[index] = client;
     const nick = `${prefix}${index}`;
     const channel = options.channelOf(index);
+    // The burst ends with the MOTD (or 422, no MOTD): waiting for that, not
+    // 001, keeps its 422 from answering the JOIN below when lines arrive one
+    // per read (WebSocket).
     const welcome = client.waitFor(
-      (m) => m.command === Numeric.RPL_WELCOME || isFailure(m.command),
+      (m) =>
+        m.command === Numeric.RPL_ENDOFMOTD ||
+        m.command === Numeric.ERR_NOMOTD || isFailure(m.command),
       timeout,
     );
     await client.send(`NICK ${nick}\r\nUSER ${nick} 0 * :bench\r\n`);
     const welcomed = await welcome;
-    if (welcomed.command !== Numeric.RPL_WELCOME) {
+    if (
+      welcomed.command !== Numeric.RPL_ENDOFMOTD &&
+      welcomed.command !== Numeric.ERR_NOMOTD
+    ) {
       throw new Error(`${nick} not registered: ${describe(welcomed)}`);
     }
     const joined = client.waitFor(

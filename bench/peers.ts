@@ -99,6 +99,8 @@ export interface StartOptions {
   cpuProfileDir?: string;
   /** tertulia only: V8 flags (`deno run --v8-flags=…`); defaults to {@link TERTULIA_V8_FLAGS}. */
   v8Flags?: string;
+  /** tertulia only: serve the web chat (IRC over WebSocket) on a free port; otherwise `--no-web`. */
+  web?: boolean;
 }
 
 /** A server process started by {@link startBenchServer}. */
@@ -109,6 +111,8 @@ export interface BenchServer {
   pid: number;
   /** Port on 127.0.0.1. */
   port: number;
+  /** tertulia with {@link StartOptions.web}: the web listener's port. */
+  webPort?: number;
   /** Stops the process (SIGTERM, then SIGKILL after 5 s) and waits for it. */
   stop(): Promise<void>;
 }
@@ -221,6 +225,7 @@ async function commandFor(
   kind: ServerKind,
   port: number,
   options: StartOptions,
+  webPort: number | undefined,
 ): Promise<string[]> {
   const { dir } = options;
   const limits = options.limits ?? "lifted";
@@ -256,8 +261,11 @@ async function commandFor(
       else if ((await tertuliaHelp()).includes("--no-history")) {
         args.push("--no-history");
       }
-      // The bench measures IRC over TCP; the web chat listener stays off.
-      if ((await tertuliaHelp()).includes("--no-web")) args.push("--no-web");
+      // The bench measures IRC over TCP unless asked for the web listener.
+      if (webPort !== undefined) args.push("--web-port", String(webPort));
+      else if ((await tertuliaHelp()).includes("--no-web")) {
+        args.push("--no-web");
+      }
       return args;
     }
     case "ngircd": {
@@ -302,7 +310,8 @@ export async function startBenchServer(
 ): Promise<BenchServer> {
   await Deno.chmod(options.dir, 0o755);
   const port = freePort();
-  const argv = await commandFor(kind, port, options);
+  const webPort = kind === "tertulia" && options.web ? freePort() : undefined;
+  const argv = await commandFor(kind, port, options, webPort);
   const logPath = join(options.dir, `${kind}.log`);
   const child = new Deno.Command("bash", {
     args: raisedFileLimitArgs(kind, argv, `>>"${logPath}" 2>&1`),
@@ -335,6 +344,9 @@ export async function startBenchServer(
 
   try {
     await waitForPort(port, { timeoutMs: 20_000, abandon: exited });
+    if (webPort !== undefined) {
+      await waitForPort(webPort, { timeoutMs: 20_000, abandon: exited });
+    }
   } catch (error) {
     await stop();
     const tail = (await Deno.readTextFile(logPath)).split("\n").slice(-15);
@@ -342,7 +354,7 @@ export async function startBenchServer(
       `${kind} did not start: ${(error as Error).message}\n${tail.join("\n")}`,
     );
   }
-  return { kind, pid: child.pid, port, stop };
+  return { kind, pid: child.pid, port, webPort, stop };
 }
 
 /** The accept backlog of the socket listening on `port` (Send-Q in `ss -ltn`), or `fallback`. */
