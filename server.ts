@@ -36,7 +36,6 @@ import {
   describeDevCertificates,
   ensureDevCertificates,
 } from "./tls/dev_certs.ts";
-import { loadKeyPair } from "./tls/key_pair.ts";
 import { listenWeb, type WebListener } from "./web/listener.ts";
 import { pageRoutes } from "./web/page_routes.ts";
 import type { Route } from "./web/routes.ts";
@@ -271,15 +270,13 @@ async function startWeb(
     }),
     ...await pageRoutes(options.log),
   ];
-  const tls = options.tls === undefined
-    ? undefined
-    : await loadKeyPair(options.tls);
   let web: WebListener;
   try {
-    web = listenWeb({
+    web = await listenWeb({
       host: options.host,
       port: options.web.port,
-      tls,
+      tls: options.tls,
+      tlsHandshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
       routes,
       trustedProxies: options.web.trustedProxies ?? [],
       log: options.log,

@@ -8,7 +8,7 @@
 
 import { createLineSplitter, type Message, parseMessage } from "../protocol.ts";
 import type { Transport } from "../server/connection.ts";
-import { WebSocketTransport } from "../web/transport.ts";
+import { ClientSocketStream } from "../web/client_socket.ts";
 
 /** Marks the trailing parameter of a bench payload line: ` :~`. */
 export const PAYLOAD_MARK = " :~";
@@ -70,7 +70,7 @@ async function connectTcp(port: number): Promise<Transport> {
 function connectWebSocket(port: number): Promise<Transport> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/`, ["text.ircv3.net"]);
   return new Promise((resolve, reject) => {
-    socket.onopen = () => resolve(new WebSocketTransport(socket, "text"));
+    socket.onopen = () => resolve(new ClientSocketStream(socket, "text"));
     socket.onerror = () =>
       reject(new Error(`WebSocket to port ${port} failed`));
   });

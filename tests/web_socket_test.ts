@@ -16,6 +16,7 @@ import { withPki } from "./helpers/tls.ts";
 import {
   clientTextFrame,
   rawRequest,
+  readResponseHead,
   upgradeRequest,
 } from "./helpers/websocket.ts";
 import type { StartOptions } from "../server.ts";
@@ -390,4 +391,77 @@ Deno.test("an optional web port that is taken is logged and the IRC server runs 
   assertEquals(server.server.web, undefined);
   assertOk(server.logs.some((line) => /web chat not started/.test(line)));
   await server.client("still");
+});
+
+/** Reads exactly `length` bytes from `conn`. */
+async function readExactly(
+  conn: Deno.Conn,
+  length: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const count = await conn.read(out.subarray(at));
+    if (count === null) {
+      throw new Error(`closed after ${at} of ${length} bytes`);
+    }
+    at += count;
+  }
+  return out;
+}
+
+Deno.test("HTTP: keep-alive serves several requests on one socket; bad requests get 400, 413, 431", async () => {
+  await withServer(WEB, async (server) => {
+    const port = server.webPort!;
+    const first = await rawRequest(port, "GET /style.css HTTP/1.1\r\nHost: x");
+    assertEquals(first.status, 200);
+    await readExactly(first.conn, Number(first.headers.get("content-length")));
+    await first.conn.write(
+      new TextEncoder().encode(
+        "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+      ),
+    );
+    const head = await readResponseHead(first.conn);
+    assertEquals(head.status, 200);
+    const missing = await readResponseHead(first.conn);
+    assertEquals(missing.status, 404);
+    first.conn.close();
+    const cases: [string, number][] = [
+      ["NONSENSE", 400],
+      ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5", 413],
+      [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20000)}`, 431],
+      [
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade",
+        400,
+      ],
+    ];
+    for (const [head, status] of cases) {
+      const response = await rawRequest(port, head);
+      assertEquals(response.status, status, head.slice(0, 40));
+      response.conn.close();
+    }
+  });
+});
+
+Deno.test("WebSocket: ping gets pong; a text frame that is not UTF-8 closes with 1007", async () => {
+  await withServer(WEB, async (server) => {
+    const port = server.webPort!;
+    const upgrade = await rawRequest(port, upgradeRequest(port));
+    assertEquals(upgrade.status, 101);
+    const ping = new Uint8Array([0x89, 0x82, 0, 0, 0, 0, 0x68, 0x69]);
+    await upgrade.conn.write(ping);
+    assertEquals([...await readExactly(upgrade.conn, 4)], [
+      0x8a,
+      2,
+      0x68,
+      0x69,
+    ]);
+    // A masked (all-zero mask) text frame holding 0xff.
+    await upgrade.conn.write(new Uint8Array([0x81, 0x81, 0, 0, 0, 0, 0xff]));
+    const [opcode, length] = await readExactly(upgrade.conn, 2);
+    const payload = await readExactly(upgrade.conn, length);
+    assertEquals([opcode, payload[0] << 8 | payload[1]], [0x88, 1007]);
+    assertEquals(await upgrade.conn.read(new Uint8Array(16)), null);
+    upgrade.conn.close();
+  });
 });

@@ -1,6 +1,6 @@
 /** Pure web-listener logic: subprotocol choice, origins, proxies, asset names, routes, flags. */
 
-import { assertEquals, assertThrows } from "./helpers/assert.ts";
+import { assertEquals, assertOk, assertThrows } from "./helpers/assert.ts";
 import { parseServerArgs, UsageError } from "../server/options.ts";
 import { assetName } from "../web/assets.ts";
 import { isOriginAllowed } from "../web/origin.ts";
@@ -117,6 +117,7 @@ Deno.test("routeRequest: first matching row, 405 for another method, 404 otherwi
       remote: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
       secure: false,
     });
+    assertOk(response instanceof Response);
     return [response.status, (await response.text()).trim()];
   };
   assertEquals(await ask("GET", "/a"), [200, "a"]);
@@ -130,7 +131,7 @@ Deno.test("routeRequest: first matching row, 405 for another method, 404 otherwi
       url: new URL("http://x/"),
       remote: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
       secure: false,
-    }).then((r) => r.status),
+    }).then((r) => r instanceof Response && r.status),
     404,
   );
 });

@@ -1,14 +1,23 @@
 /**
  * The web listener: HTTP (HTTPS with `--tls`, same certificate) answering
- * from a {@link Route} table. Browsers are never asked for a client
- * certificate.
+ * from a {@link Route} table, one {@link serveHttpConnection} per socket.
+ * It uses the IRC listeners' accept loop and TLS relay (handshake deadline
+ * included); browsers are never asked for a client certificate.
  *
  * @module
  */
 
-import { formatAddress } from "../server/listener.ts";
+import {
+  acceptLoop,
+  type ConnectionSource,
+  formatAddress,
+  listenPlain,
+  listenTls,
+} from "../server/listener.ts";
+import type { TlsOptions } from "../server/options.ts";
+import { serveHttpConnection } from "./http1.ts";
 import { clientAddress } from "./proxy.ts";
-import { type Route, routeRequest, textResponse } from "./routes.ts";
+import { type Route, routeRequest } from "./routes.ts";
 
 /** What {@link listenWeb} needs. */
 export interface WebListenOptions {
@@ -16,8 +25,10 @@ export interface WebListenOptions {
   host: string;
   /** Port; 0 picks a free one. */
   port: number;
-  /** PEM certificate and key: serve HTTPS/WSS instead of HTTP/WS. */
-  tls?: { cert: string; key: string };
+  /** Certificate and key files: serve HTTPS/WSS instead of HTTP/WS. */
+  tls?: TlsOptions;
+  /** Longest a TLS handshake may take, in ms. */
+  tlsHandshakeTimeoutMs: number;
   /** The route table, matched in order. */
   routes: readonly Route[];
   /** Peers whose `X-Forwarded-For`/`X-Real-IP` are believed. */
@@ -32,50 +43,64 @@ export interface WebListener {
   readonly addr: Deno.NetAddr;
   /** The page's address, as people type it (`http://127.0.0.1:59480/`). */
   readonly url: string;
-  /** Stops listening and closes open HTTP connections. */
+  /** Stops listening and closes sockets still speaking HTTP (WebSockets belong to their IRC connections). */
   close(): Promise<void>;
 }
 
-/** Longest a shutdown waits for in-flight HTTP requests before giving up on them. */
-const SHUTDOWN_MS = 1000;
-
-/** Starts the web listener. Throws `Deno.errors.AddrInUse` when the port is taken. */
-export function listenWeb(options: WebListenOptions): WebListener {
+/** Starts the web listener. Rejects with `Deno.errors.AddrInUse` when the port is taken. */
+export async function listenWeb(
+  options: WebListenOptions,
+): Promise<WebListener> {
   const secure = options.tls !== undefined;
-  const server = Deno.serve({
-    hostname: options.host,
-    port: options.port,
-    ...options.tls,
-    // The server logs its own line naming the page's URL.
-    onListen: () => {},
-    onError: (error) => {
-      options.log(
-        `web request failed: ${error instanceof Error ? error.message : error}`,
-      );
-      return textResponse(500, "Internal Server Error");
+  const source: ConnectionSource = options.tls === undefined
+    ? listenPlain(options.host, options.port)
+    : await listenTls(options.host, { ...options.tls, port: options.port }, {
+      handshakeTimeoutMs: options.tlsHandshakeTimeoutMs,
+      log: options.log,
+    });
+  const open = new Set<Deno.Conn>();
+  const served = new Set<Promise<void>>();
+  const loop = acceptLoop(source, {
+    log: options.log,
+    onConnection: ({ conn, remote }) => {
+      open.add(conn);
+      const serving = serveHttpConnection({
+        conn,
+        secure,
+        defaultHost: formatAddress(source.addr),
+        log: options.log,
+        answer: (request) =>
+          routeRequest(options.routes, {
+            request,
+            url: new URL(request.url),
+            remote: clientAddress(
+              remote,
+              request.headers,
+              options.trustedProxies,
+            ),
+            secure,
+          }),
+      }).finally(() => {
+        open.delete(conn);
+        served.delete(serving);
+      });
+      served.add(serving);
     },
-  }, (request, info) =>
-    routeRequest(options.routes, {
-      request,
-      url: new URL(request.url),
-      remote: clientAddress(
-        info.remoteAddr,
-        request.headers,
-        options.trustedProxies,
-      ),
-      secure,
-    }));
-  const addr = server.addr;
+  });
   return {
-    addr,
-    url: `${secure ? "https" : "http"}://${formatAddress(addr)}/`,
+    addr: source.addr,
+    url: `${secure ? "https" : "http"}://${formatAddress(source.addr)}/`,
     async close() {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        server.shutdown(),
-        new Promise((done) => timer = setTimeout(done, SHUTDOWN_MS)),
-      ]);
-      clearTimeout(timer);
+      source.close();
+      await loop;
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
+      }
+      await Promise.all(served);
     },
   };
 }

@@ -18,6 +18,20 @@ export interface WebRequest {
   secure: boolean;
 }
 
+/** A route's answer that turns the request into a WebSocket on the same socket. */
+export interface WebSocketAnswer {
+  /** What to answer the upgrade with, and who takes the socket. */
+  webSocket: {
+    /** Subprotocol for `Sec-WebSocket-Protocol`; none when undefined. */
+    protocol: string | undefined;
+    /** Takes the socket once the 101 response is written; `leftover` holds bytes the client sent past its request. */
+    open(conn: Deno.Conn, leftover: Uint8Array): void;
+  };
+}
+
+/** What a route produces: an HTTP response, or a WebSocket. */
+export type RouteAnswer = Response | WebSocketAnswer;
+
 /** One row of the route table. */
 export interface Route {
   /** HTTP method (`GET`); a GET route also answers HEAD. */
@@ -26,8 +40,8 @@ export interface Route {
   path: string;
   /** Matches only WebSocket upgrade requests (true), or only others (false, the default). */
   websocket?: boolean;
-  /** Produces the response. */
-  handle(request: WebRequest): Response | Promise<Response>;
+  /** Produces the answer. */
+  handle(request: WebRequest): RouteAnswer | Promise<RouteAnswer>;
 }
 
 /** Whether `request` asks to upgrade to a WebSocket. */
@@ -56,7 +70,7 @@ export function textResponse(status: number, text: string): Response {
 export async function routeRequest(
   routes: readonly Route[],
   request: WebRequest,
-): Promise<Response> {
+): Promise<RouteAnswer> {
   const { method } = request.request;
   const upgrade = isWebSocketUpgrade(request.request);
   const candidates = routes.filter((route) =>
@@ -72,7 +86,7 @@ export async function routeRequest(
       : textResponse(404, "Not Found");
   }
   const response = await route.handle(request);
-  if (method !== "HEAD") return response;
+  if (method !== "HEAD" || !(response instanceof Response)) return response;
   return new Response(null, {
     status: response.status,
     headers: response.headers,

@@ -50,23 +50,20 @@ export function webSocketRoute(options: WebSocketRouteOptions): Route {
       const { protocol, framing } = negotiateSubprotocol(
         request.headers.get("sec-websocket-protocol"),
       );
-      let upgraded;
-      try {
-        upgraded = Deno.upgradeWebSocket(request, { protocol });
-      } catch (error) {
-        return textResponse(
-          400,
-          `Bad WebSocket request: ${
-            error instanceof Error ? error.message : error
-          }`,
-        );
-      }
-      options.admit(
-        new WebSocketTransport(upgraded.socket, framing),
-        remote,
-        secure,
-      );
-      return upgraded.response;
+      return {
+        webSocket: {
+          protocol,
+          open: (conn, leftover) => {
+            // Each batch of lines is one write; Nagle would hold the next back.
+            if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+            options.admit(
+              new WebSocketTransport(conn, framing, leftover),
+              remote,
+              secure,
+            );
+          },
+        },
+      };
     },
   };
 }

@@ -3,71 +3,87 @@
  * same connection code as TCP users (registration, limits, flood control,
  * PING, history). IRCv3 WebSocket framing: one IRC line per message, no CR LF.
  *
- * `read()` yields each received message followed by CR LF; `write()` takes
- * the connection's batches of CR LF-terminated lines and sends each line as
- * one message. `write()` resolves only once the socket's own buffer
- * (`bufferedAmount`) has drained below {@link LOW_WATER_BYTES}, so output
- * for a web client that stops reading piles up in the connection's send
- * queue, where `--sendq` drops it like any slow TCP client.
+ * It runs over the raw socket the HTTP upgrade came in on: `read()` yields
+ * each received message followed by CR LF; `write()` turns the connection's
+ * batch of CR LF-terminated lines into one frame per line, all in one socket
+ * write. Writes complete when the socket takes the bytes, so a web client
+ * that stops reading backs up the connection's send queue exactly like a TCP
+ * client, and `--sendq` drops it the same way.
  *
  * @module
  */
 
 import type { Transport } from "../server/connection.ts";
+import {
+  CloseCode,
+  closeFrame,
+  encodeFrames,
+  FrameParser,
+  Opcode,
+} from "./frames.ts";
 import type { WebSocketFraming } from "./subprotocol.ts";
 
-/** Socket-buffered output below which writes complete at once. */
-export const LOW_WATER_BYTES = 65536;
-/** How often a write waiting for the socket's buffer to drain looks again, in ms. */
-const DRAIN_POLL_MS = 10;
 /**
- * Longest message kept whole, in bytes. Longer ones are cut here: still far
- * over the line limit, so the framer answers 417 as for TCP, but a client
- * cannot make the server hold a huge message.
+ * Longest message accepted, in bytes. Far over the IRC line limit (so the
+ * framer still answers 417 for a long line, as for TCP), but a client cannot
+ * make the server hold a huge message: past it the socket is closed (1009).
  */
-const MAX_MESSAGE_BYTES = 16384;
+export const MAX_MESSAGE_BYTES = 65536;
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
 const LF = 0x0a;
 const CR = 0x0d;
+const READ_BYTES = 16384;
+/** How long a closing socket waits for its close frame to be written. */
+const CLOSE_WAIT_MS = 1000;
 
-/** A WebSocket speaking IRC, readable and writable like a byte stream. */
+/** A WebSocket speaking IRC over an upgraded socket, readable and writable like a byte stream. */
 export class WebSocketTransport implements Transport {
-  #socket: WebSocket;
+  #conn: Transport;
   #framing: WebSocketFraming;
+  #parser: FrameParser;
   #incoming: Uint8Array[] = [];
-  #waitingReader: (() => void) | undefined = undefined;
-  #opened: Promise<void>;
+  #readBuffer = new Uint8Array(READ_BYTES);
+  /** Writes (data and control frames) run one after another, in order. */
+  #writes: Promise<unknown> = Promise.resolve();
   #ended = false;
-  #encoder = new TextEncoder();
+  #closed = false;
+  #inFlight = 0;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #decoder = new TextDecoder();
+  #strictDecoder = new TextDecoder("utf-8", { fatal: true });
+  #encoder = new TextEncoder();
 
-  /** Wraps `socket` (fresh from `Deno.upgradeWebSocket`) speaking `framing`. */
-  constructor(socket: WebSocket, framing: WebSocketFraming) {
-    this.#socket = socket;
+  /**
+   * Wraps `conn`, just upgraded, speaking `framing`; `leftover` holds bytes
+   * read past the HTTP request (frames the client sent right away).
+   */
+  constructor(
+    conn: Transport,
+    framing: WebSocketFraming,
+    leftover: Uint8Array = new Uint8Array(0),
+  ) {
+    this.#conn = conn;
     this.#framing = framing;
-    socket.binaryType = "arraybuffer";
-    this.#opened = new Promise((resolve, reject) => {
-      if (socket.readyState === WebSocket.OPEN) resolve();
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener(
-        "close",
-        () => reject(new Deno.errors.BrokenPipe("WebSocket closed")),
-        { once: true },
-      );
-    });
-    // A rejection nobody awaits (the socket closed before any write) is expected.
-    this.#opened.catch(() => {});
-    socket.addEventListener("message", (event) => this.#onMessage(event.data));
-    socket.addEventListener("close", () => this.#end());
-    socket.addEventListener("error", () => this.#end());
+    this.#parser = new FrameParser({
+      onMessage: (opcode, payload) => this.#onMessage(opcode, payload),
+      onPing: (payload) => this.#send(encodeFrames(Opcode.pong, [payload])),
+      onClose: () => this.#finish(CloseCode.normal),
+      onError: (code, reason) => this.#finish(code, reason),
+    }, MAX_MESSAGE_BYTES);
+    if (leftover.length > 0) this.#parser.push(leftover);
   }
 
   /** Copies the next received bytes (message, then CR LF) into `buffer`; null once the socket is closed. */
   async read(buffer: Uint8Array): Promise<number | null> {
     while (this.#incoming.length === 0) {
       if (this.#ended) return null;
-      await new Promise<void>((resolve) => this.#waitingReader = resolve);
+      const count = await this.#conn.read(this.#readBuffer);
+      if (count === null) {
+        this.#ended = true;
+        return null;
+      }
+      this.#parser.push(this.#readBuffer.subarray(0, count));
     }
     const head = this.#incoming[0];
     const count = Math.min(head.length, buffer.length);
@@ -77,67 +93,107 @@ export class WebSocketTransport implements Transport {
     return count;
   }
 
-  /** Sends each CR LF-terminated line of `bytes` as one message, then waits for the socket's buffer to drain. */
+  /** Sends each CR LF-terminated line of `bytes` as one message, all in one socket write. */
   async write(bytes: Uint8Array): Promise<number> {
-    await this.#opened;
+    const lines: Uint8Array[] = [];
     let start = 0;
     while (start < bytes.length) {
       let end = bytes.indexOf(LF, start);
       if (end === -1) end = bytes.length;
       const lineEnd = end > start && bytes[end - 1] === CR ? end - 1 : end;
-      if (lineEnd > start) this.#sendLine(bytes.subarray(start, lineEnd));
+      if (lineEnd > start) lines.push(bytes.subarray(start, lineEnd));
       start = end + 1;
     }
-    while (this.#socket.bufferedAmount > LOW_WATER_BYTES) {
-      if (this.#socket.readyState !== WebSocket.OPEN) {
-        throw new Deno.errors.BrokenPipe("WebSocket closed");
-      }
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
+    const opcode = this.#framing === "text" ? Opcode.text : Opcode.binary;
+    await this.#queue(encodeFrames(opcode, this.#valid(bytes, lines)));
     return bytes.length;
   }
 
-  /** Closes the WebSocket (normal closure). */
+  /**
+   * Sends a normal close frame and closes the socket; at once, without the
+   * frame, when a write is still stuck (a peer that does not read).
+   */
   close(): void {
-    this.#end();
-    if (
-      this.#socket.readyState === WebSocket.OPEN ||
-      this.#socket.readyState === WebSocket.CONNECTING
-    ) {
-      this.#socket.close(1000);
-    }
-  }
-
-  #sendLine(line: Uint8Array): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) {
-      throw new Deno.errors.BrokenPipe("WebSocket closed");
-    }
-    // Text frames must be valid UTF-8: bytes that are not (from TCP users) become U+FFFD.
-    if (this.#framing === "text") this.#socket.send(this.#decoder.decode(line));
-    else this.#socket.send(line.slice());
-  }
-
-  #onMessage(data: unknown): void {
-    if (this.#ended) return;
-    let bytes: Uint8Array;
-    if (typeof data === "string") bytes = this.#encoder.encode(data);
-    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-    else return;
-    if (bytes.length > MAX_MESSAGE_BYTES) {
-      bytes = bytes.subarray(0, MAX_MESSAGE_BYTES);
-    }
-    this.#incoming.push(bytes, CRLF);
-    this.#wakeReader();
-  }
-
-  #end(): void {
+    if (this.#closed) return;
     this.#ended = true;
-    this.#wakeReader();
+    if (this.#inFlight > 0) this.#closeConn();
+    else this.#finish(CloseCode.normal);
   }
 
-  #wakeReader(): void {
-    const wake = this.#waitingReader;
-    this.#waitingReader = undefined;
-    wake?.();
+  /**
+   * Text frames must be valid UTF-8. Lines the server makes always are (it
+   * decodes input with U+FFFD), so one check of the whole batch is enough;
+   * only when that fails are lines looked at one by one, and the bad ones
+   * given U+FFFD here.
+   */
+  #valid(batch: Uint8Array, lines: Uint8Array[]): Uint8Array[] {
+    if (this.#framing !== "text" || this.#isUtf8(batch)) return lines;
+    return lines.map((line) =>
+      this.#isUtf8(line)
+        ? line
+        : this.#encoder.encode(this.#decoder.decode(line))
+    );
+  }
+
+  #isUtf8(bytes: Uint8Array): boolean {
+    try {
+      this.#strictDecoder.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #onMessage(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.text && !this.#isUtf8(payload)) {
+      this.#finish(CloseCode.invalidData, "text frame is not UTF-8");
+      return;
+    }
+    this.#incoming.push(payload, CRLF);
+  }
+
+  /** Ends the session from the WebSocket side: a close frame, then the socket (within a second). */
+  #finish(code: number, reason = ""): void {
+    this.#ended = true;
+    if (this.#closed || this.#closeTimer !== undefined) return;
+    this.#closeTimer = setTimeout(() => this.#closeConn(), CLOSE_WAIT_MS);
+    this.#queue(closeFrame(code, reason)).then(
+      () => this.#closeConn(),
+      () => this.#closeConn(),
+    );
+  }
+
+  /** Queues control frames nobody waits for. */
+  #send(frames: Uint8Array): void {
+    this.#queue(frames).catch(() => {});
+  }
+
+  #queue(frames: Uint8Array): Promise<void> {
+    const write = this.#writes.then(async () => {
+      if (this.#closed) throw new Deno.errors.BrokenPipe("WebSocket closed");
+      this.#inFlight++;
+      try {
+        let offset = 0;
+        while (offset < frames.length) {
+          offset += await this.#conn.write(frames.subarray(offset));
+        }
+      } finally {
+        this.#inFlight--;
+      }
+    });
+    // The chain goes on after a failed write; the caller sees the failure.
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  #closeConn(): void {
+    clearTimeout(this.#closeTimer);
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
   }
 }

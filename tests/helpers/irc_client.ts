@@ -12,7 +12,7 @@ import {
   parseMessage,
 } from "../../protocol.ts";
 import { SUBPROTOCOLS } from "../../web/subprotocol.ts";
-import { WebSocketTransport } from "../../web/transport.ts";
+import { ClientSocketStream } from "../../web/client_socket.ts";
 
 /** Where and how to connect. */
 export interface ConnectOptions {
@@ -61,7 +61,7 @@ async function openLink(options: ConnectOptions): Promise<Link> {
       `ws://${hostname}:${options.port}/`,
       options.webSocket,
     );
-    return new WebSocketTransport(
+    return new ClientSocketStream(
       socket,
       SUBPROTOCOLS[socket.protocol] ?? "text",
     );

@@ -33,9 +33,13 @@ export async function rawRequest(
     })
     : await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(encoder.encode(`${head}\r\n\r\n`));
+  return await readResponseHead(conn);
+}
+
+/** Reads one response head from `conn`, byte by byte so nothing after it is consumed. */
+export async function readResponseHead(conn: Deno.Conn): Promise<RawResponse> {
   let text = "";
   const buffer = new Uint8Array(1);
-  // One byte at a time, so nothing after the head is consumed.
   while (!text.endsWith("\r\n\r\n")) {
     const count = await conn.read(buffer);
     if (count === null) throw new Error(`closed after ${JSON.stringify(text)}`);
