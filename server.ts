@@ -307,6 +307,10 @@ async function main(args: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (parsed.version) {
+    console.log(VERSION);
+    return;
+  }
   if (parsed.devCertificates !== undefined) {
     const { dir, names } = parsed.devCertificates;
     try {
