@@ -178,3 +178,47 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  ...peerTestOptions(
+    "client tty: long lines wrap at word boundaries for the terminal width; a mention is highlighted",
+    peers,
+  ),
+  async fn() {
+    await withServer({}, async (server) => {
+      const tty = await startTmux(
+        clientCommand(server.port, "--nick", "ana"),
+        { width: 40, height: 20 },
+      );
+      try {
+        await tty.waitForScreen(/^Users online \(#general\): @ana\n/m);
+        const bob = await server.client("bob");
+        await bob.send("JOIN #general");
+        await bob.waitFor("366");
+        const text =
+          "ana, esta frase es bastante larga y tiene que partirse en palabras enteras";
+        await bob.send(`PRIVMSG #general :${text}`);
+        const screen = await tty.waitForScreen(/ enteras$/m);
+        const lines = screen.split("\n");
+        const start = lines.findIndex((line) => line.includes("bob: ana,"));
+        const end = lines.findIndex((line) => line.endsWith(" enteras"));
+        assertOk(start !== -1 && end > start, screen);
+        const shown = lines.slice(start, end + 1);
+        for (const line of shown.slice(1)) {
+          assertOk(/^ {8}\S/.test(line), `indented: ${line}`);
+        }
+        assertEquals(
+          shown.map((line) => line.trim()).join(" ").split(" ").slice(2),
+          text.split(" "),
+          "broken between words only",
+        );
+        const styled = await tty.styledScreen();
+        assertIncludes(styled, "\x1b[1;7mana, esta frase"); // the mention: bold reverse video
+        await tty.typeLine("/quit");
+        assertEquals(await tty.exited, 0);
+      } finally {
+        await tty.close();
+      }
+    });
+  },
+});
