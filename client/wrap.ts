@@ -6,6 +6,8 @@
  * @module
  */
 
+import { charWidth } from "./editor.ts";
+
 // deno-lint-ignore no-control-regex
 const SGR = /\x1b\[[0-9;]*m/y;
 const RESET = "\x1b[0m";
@@ -13,8 +15,10 @@ const RESET = "\x1b[0m";
 /** One printable character or one colour code of a line. */
 interface Piece {
   text: string;
-  /** Whether it is a colour code (no width). */
+  /** Whether it is a colour code. */
   code: boolean;
+  /** Columns it takes: 0 for a colour code, 2 for a wide character. */
+  width: number;
 }
 
 function pieces(line: string): Piece[] {
@@ -24,12 +28,12 @@ function pieces(line: string): Piece[] {
     SGR.lastIndex = at;
     const code = SGR.exec(line);
     if (code !== null) {
-      out.push({ text: code[0], code: true });
+      out.push({ text: code[0], code: true, width: 0 });
       at += code[0].length;
       continue;
     }
     const char = String.fromCodePoint(line.codePointAt(at)!);
-    out.push({ text: char, code: false });
+    out.push({ text: char, code: false, width: charWidth(char) });
     at += char.length;
   }
   return out;
@@ -47,18 +51,19 @@ function openCodes(kept: Piece[]): string[] {
 }
 
 const join = (list: Piece[]) => list.map((piece) => piece.text).join("");
+const columns = (list: Piece[]) =>
+  list.reduce((total, piece) => total + piece.width, 0);
 
 /**
- * Breaks `line` into lines of at most `width` visible characters, at spaces
+ * Breaks `line` into lines of at most `width` columns, at spaces
  * where it can (a word longer than a whole line is cut). Lines after the
  * first start with `indent` spaces. A `width` too small to hold the indent
- * and one character leaves the line as it is.
+ * and a wide character leaves the line as it is.
  */
 export function wrapLine(line: string, width: number, indent = 0): string[] {
   const all = pieces(line);
   if (
-    width <= indent + 1 ||
-    all.filter((piece) => !piece.code).length <= width
+    width <= indent + 2 || columns(all) <= width
   ) return [line];
   const lines: string[] = [];
   let current: Piece[] = [];
@@ -74,19 +79,29 @@ export function wrapLine(line: string, width: number, indent = 0): string[] {
     lines.push(join(kept).trimEnd() + (open.length > 0 ? RESET : ""));
     const rest = current.slice(end + skip);
     const prefix: Piece[] = [
-      { text: " ".repeat(indent), code: false },
-      ...open.map((text) => ({ text, code: true })),
+      { text: " ".repeat(indent), code: false, width: indent },
+      ...open.map((text) => ({ text, code: true, width: 0 })),
     ];
     current = [...prefix, ...rest];
     start = prefix.length;
-    visible = indent + rest.filter((piece) => !piece.code).length;
+    visible = columns(current);
     lastSpace = -1;
+    // The indent may push what was carried over past the width: cut it.
+    while (visible > width) {
+      let end = start;
+      let used = columns(current.slice(0, start));
+      while (end < current.length && used + current[end].width <= width) {
+        used += current[end++].width;
+      }
+      if (end === start) return;
+      breakAt(end, 0);
+    }
   };
 
   for (const piece of all) {
     current.push(piece);
     if (piece.code) continue;
-    visible++;
+    visible += piece.width;
     const isSpace = piece.text === " ";
     if (visible > width) {
       if (isSpace) breakAt(current.length - 1, 1);

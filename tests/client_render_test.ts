@@ -239,3 +239,10 @@ Deno.test("wrapLine: breaks at spaces, indents continuations, cuts only over-lon
     "fin",
   ]);
 });
+
+Deno.test("wrapLine: wide characters take two columns; a long word after the indent is cut to fit", () => {
+  assertEquals(wrapLine("漢字漢字 かな", 8), ["漢字漢字", "かな"]);
+  for (const line of wrapLine("ab abcdefghijkl", 10, 6)) {
+    assertOk(line.length <= 10, line);
+  }
+});
