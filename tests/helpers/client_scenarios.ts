@@ -44,16 +44,19 @@ export async function twoPeopleChat(port: number): Promise<void> {
   await ana.waitForOutput("→ bob joined #general");
   await ana.waitForOutput("Users online (#general): @ana, bob\n");
 
+  // Own lines may come back from the server (echo-message): wait for them.
   await ana.send("hola bob");
+  await ana.waitForOutput(/\[\d\d:\d\d\] ana: hola bob/);
   await bob.waitForOutput(/\[\d\d:\d\d\] ana: hola bob/);
   await bob.send("hola ana, ¿qué tal?");
+  await bob.waitForOutput(/\[\d\d:\d\d\] bob: hola ana/);
   await ana.waitForOutput(/\[\d\d:\d\d\] bob: hola ana, ¿qué tal\?/);
-  assertEquals(ana.count("ana: hola bob"), 1, "own message shown once");
-  assertEquals(bob.count("bob: hola ana"), 1, "own message shown once");
 
   await ana.send("/msg bob un secreto");
   await bob.waitForOutput(/\[\d\d:\d\d\] \(private\) ana: un secreto/);
   await ana.waitForOutput("(private to bob) ana: un secreto");
+  assertEquals(ana.count("ana: hola bob"), 1, "own message shown once");
+  assertEquals(bob.count("bob: hola ana"), 1, "own message shown once");
 
   await bob.send("/me saluda");
   await ana.waitForOutput(/\[\d\d:\d\d\] \* bob saluda/);
