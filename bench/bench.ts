@@ -14,6 +14,7 @@ import {
   closeClients,
   openClients,
   openStalledClient,
+  runChurn,
   runFanout,
 } from "./load.ts";
 import {
@@ -73,6 +74,7 @@ interface Loads {
   storm: { clients: number; perChannel: number };
   burst: BurstLoad;
   burstFlood: BurstLoad;
+  churn: { rounds: number; cycles: number; members: number };
 }
 
 const FULL: Loads = {
@@ -81,6 +83,7 @@ const FULL: Loads = {
   storm: { clients: 10000, perChannel: 100 },
   burst: { clients: 300, senders: 20, messages: 200, lineBytes: 400 },
   burstFlood: { clients: 300, senders: 20, messages: 30, lineBytes: 400 },
+  churn: { rounds: 10, cycles: 2000, members: 10 },
 };
 
 const QUICK: Loads = {
@@ -89,6 +92,7 @@ const QUICK: Loads = {
   storm: { clients: 2000, perChannel: 100 },
   burst: { clients: 100, senders: 10, messages: 100, lineBytes: 400 },
   burstFlood: { clients: 100, senders: 10, messages: 30, lineBytes: 400 },
+  churn: { rounds: 3, cycles: 500, members: 10 },
 };
 
 /** Most registrations kept in flight, whatever the server's listen backlog. */
@@ -341,6 +345,55 @@ function burstRun(
   );
 }
 
+/**
+ * Scenario 8: `load.members` clients idle in a channel while rounds of
+ * short sessions (connect, register, join, one message, quit) come and go;
+ * RSS is read at rest after the first round and after the last.
+ */
+function churnRun(
+  kind: ServerKind,
+  load: Loads["churn"],
+  settings: RunSettings,
+): Promise<RunMetrics> {
+  return withServer(kind, { ...settings, history: false }, async (server) => {
+    const channel = "#churn";
+    const { clients } = await openClients({
+      port: server.port,
+      count: load.members,
+      channelOf: () => channel,
+      nickPrefix: "m",
+    });
+    try {
+      const before = await sampleProcess(server.pid);
+      let seconds = 0;
+      let first: ProcSample | undefined;
+      for (let round = 0; round < load.rounds; round++) {
+        seconds += await runChurn({
+          port: server.port,
+          cycles: load.cycles,
+          channel,
+          first: round * load.cycles,
+        });
+        if (round === 0) first = await settle(server.pid);
+      }
+      const last = await settle(server.pid);
+      const lost = clients.filter((client) => client.lost).length;
+      return {
+        clients: load.members,
+        disconnects: lost,
+        cpuSeconds: last.cpuSeconds - before.cpuSeconds,
+        peakRssKiB: last.peakRssKiB,
+        rssAfterFirstRoundKiB: first!.rssKiB,
+        rssAfterLastRoundKiB: last.rssKiB,
+        churnGrowthMiB: (last.rssKiB - first!.rssKiB) / 1024,
+        cyclesPerSecond: load.rounds * load.cycles / seconds,
+      };
+    } finally {
+      closeClients(clients);
+    }
+  });
+}
+
 /** Samples until the server's CPU time stops growing (at most `limitMs`), so RSS is read at rest. */
 async function settle(pid: number, limitMs = 3000) {
   const deadline = performance.now() + limitMs;
@@ -432,6 +485,8 @@ function line(result: ScenarioResult): string {
   add("KiB/conn", s.rssPerConnectionKiB?.median);
   add("disconnects", s.disconnects?.median, 0);
   add("stalled dropped", s.stalledDropped?.median, 0);
+  add("churn growth MiB", s.churnGrowthMiB?.median, 1);
+  add("cycles/s", s.cyclesPerSecond?.median, 0);
   add("peak MiB", s.peakRssKiB?.median, 1, 1024);
   return parts.join("  ");
 }
@@ -552,6 +607,10 @@ async function main(): Promise<void> {
       history:
         `scenario 1 with tertulia persisting history to SQLite (--db); the ratio compares it with the peers' scenario 1`,
       burst: burstText(loads.burst, "flood control off, default send queues"),
+      churn:
+        `${loads.churn.members} clients idle in a channel while ${loads.churn.rounds} rounds of ${
+          loads.churn.cycles.toLocaleString("en-US")
+        } sessions (50 at a time) connect, register, join it, say one line and QUIT; RSS read once the server's CPU is at rest after the first round and after the last`,
       "burst-flood": burstText(
         loads.burstFlood,
         "each server's default flood control and send queues",
@@ -615,6 +674,9 @@ async function main(): Promise<void> {
                 scenario,
                 await burstRun(kind, loads.burst, settings, "burst"),
               );
+              break;
+            case "churn":
+              record(scenario, await churnRun(kind, loads.churn, settings));
               break;
             case "burst-flood":
               record(

@@ -155,6 +155,99 @@ export async function openStalledClient(
   }
 }
 
+/** Options for {@link runChurn}. */
+export interface ChurnOptions {
+  /** Server port on 127.0.0.1. */
+  port: number;
+  /** Connect, register, join, message and quit cycles to run. */
+  cycles: number;
+  /** Cycles in flight at once. Defaults to 50. */
+  concurrency?: number;
+  /** The channel each cycle joins and speaks in. */
+  channel: string;
+  /** Number of the first cycle, so nicknames stay unique across calls. Defaults to 0. */
+  first?: number;
+  /** Time allowed for each step, in ms. Defaults to 30000. */
+  stepTimeoutMs?: number;
+}
+
+/**
+ * Runs `cycles` short sessions: connect, register (wait for 001), join
+ * (wait for 366), one PRIVMSG, QUIT, and wait until the server closes the
+ * socket. Resolves with the wall time in seconds; throws on the first
+ * failure.
+ */
+export async function runChurn(options: ChurnOptions): Promise<number> {
+  const timeout = options.stepTimeoutMs ?? 30000;
+  const first = options.first ?? 0;
+  let next = 0;
+  let failure: Error | null = null;
+
+  async function cycle(index: number): Promise<void> {
+    const client = await connectClient({ port: options.port, readBytes: 4096 });
+    try {
+      const nick = `c${first + index}`;
+      const welcome = client.waitFor(
+        (m) => m.command === Numeric.RPL_WELCOME || isFailure(m.command),
+        timeout,
+      );
+      await client.send(`NICK ${nick}\r\nUSER ${nick} 0 * :churn\r\n`);
+      const welcomed = await welcome;
+      if (welcomed.command !== Numeric.RPL_WELCOME) {
+        throw new Error(`${nick} not registered: ${describe(welcomed)}`);
+      }
+      const joined = client.waitFor(
+        (m) => m.command === Numeric.RPL_ENDOFNAMES || isFailure(m.command),
+        timeout,
+      );
+      await client.send(`JOIN ${options.channel}\r\n`);
+      const reply = await joined;
+      if (reply.command !== Numeric.RPL_ENDOFNAMES) {
+        throw new Error(`${nick} could not join: ${describe(reply)}`);
+      }
+      const closed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${nick} was not closed after QUIT`)),
+          timeout,
+        );
+        client.onLost = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      await client.send(
+        `PRIVMSG ${options.channel} :hello from ${nick}\r\nQUIT :bye\r\n`,
+      );
+      await closed;
+    } finally {
+      client.close();
+    }
+  }
+
+  async function worker(): Promise<void> {
+    while (failure === null && next < options.cycles) {
+      const index = next++;
+      try {
+        await cycle(index);
+      } catch (error) {
+        failure ??= new Error(
+          `Churn cycle ${first + index}: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  const started = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: Math.min(options.cycles, options.concurrency ?? 50) },
+      worker,
+    ),
+  );
+  if (failure !== null) throw failure;
+  return (performance.now() - started) / 1000;
+}
+
 /** Closes every client in `clients` (holes allowed). */
 export function closeClients(clients: readonly (BenchClient | undefined)[]) {
   for (const client of clients) client?.close();

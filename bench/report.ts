@@ -129,6 +129,30 @@ function burstTable(results: BenchResults): string[] {
   return lines;
 }
 
+function churnTable(results: BenchResults): string[] {
+  const lines = [
+    "| Server | Cycles/s | RSS after round 1 MiB | after the last MiB | Growth MiB | Server CPU s | Members dropped |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const server of serversRun(results)) {
+    const result = find(results, "churn", server);
+    if (result === undefined) continue;
+    if (result.skipped !== undefined) {
+      lines.push(`| ${server} | skipped: ${result.skipped} | | | | | |`);
+      continue;
+    }
+    const s = result.summary;
+    lines.push(
+      `| ${server} | ${cell(s.cyclesPerSecond, count)} | ${
+        cell(s.rssAfterFirstRoundKiB, mib)
+      } | ${cell(s.rssAfterLastRoundKiB, mib)} | ${
+        cell(s.churnGrowthMiB, (v) => num(v, 1))
+      } | ${cell(s.cpuSeconds, plain)} | ${cell(s.disconnects, count)} |`,
+    );
+  }
+  return lines;
+}
+
 function connectionTable(results: BenchResults): string[] {
   const lines = [
     "| Server | Clients | 3. RSS per connection KiB | at rest KiB | RSS before MiB | Peak RSS MiB | 4. Storm s | Registrations/s | In flight | Server CPU s | Disconnects |",
@@ -358,6 +382,14 @@ function absoluteTargets(results: BenchResults): string[] {
   };
   limit("burst", "peakRssKiB", "Burst peak RSS", 64 * 1024, mib, "MiB");
   limit(
+    "churn",
+    "churnGrowthMiB",
+    "Churn RSS growth, last round vs first",
+    20,
+    (v) => num(v, 1),
+    "MiB",
+  );
+  limit(
     "fanout-large",
     "peakRssKiB",
     "Fan-out 1,000 clients peak RSS",
@@ -440,6 +472,10 @@ export function renderMarkdown(results: BenchResults): string {
     "## Bursts",
     "",
     ...burstTable(results),
+    "",
+    "## Churn",
+    "",
+    ...churnTable(results),
     "",
     "## Idle memory and connect storm",
     "",

@@ -18,6 +18,7 @@ export const SCENARIO_IDS = [
   "history",
   "burst",
   "burst-flood",
+  "churn",
 ] as const;
 
 /** One of {@link SCENARIO_IDS}. */
@@ -32,6 +33,7 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   history: "5. history on",
   burst: "6. burst",
   "burst-flood": "7. burst, flood control on",
+  churn: "8. churn",
 };
 
 /** One repetition of one scenario against one server; absent fields do not apply. */
@@ -40,6 +42,14 @@ export interface RunMetrics {
   clients: number;
   /** Fan-out and burst: wall time from the first send to the last delivery, s. */
   seconds?: number;
+  /** Churn: RSS once at rest after the first round of cycles, KiB. */
+  rssAfterFirstRoundKiB?: number;
+  /** Churn: RSS once at rest after the last round, KiB. */
+  rssAfterLastRoundKiB?: number;
+  /** Churn: last minus first, MiB. */
+  churnGrowthMiB?: number;
+  /** Churn: cycles per second over all rounds. */
+  cyclesPerSecond?: number;
   /** Burst: 1 when the server dropped the member that never reads, else 0. */
   stalledDropped?: number;
   /** Fan-out: deliveries received. */
