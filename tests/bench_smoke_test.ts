@@ -142,6 +142,7 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
       history: "",
       burst: "",
       "burst-flood": "",
+      churn: "",
     },
     results: [
       {
