@@ -68,15 +68,21 @@ Deno.test("client options: every flag", () => {
   assertOk(help.ok && help.options.help);
 });
 
+Deno.test("client options: --channel takes a list, # optional, repeats dropped", () => {
+  const parsed = parseClientArgs(["--channel", "uno,#dos", "--channel", "UNO"]);
+  assertOk(parsed.ok);
+  assertEquals(parsed.options.channels, ["#uno", "#dos"]);
+});
+
 Deno.test("client options: bad flags are explained", () => {
   const cases: [string[], string][] = [
     [["--bogus"], "--bogus"],
-    [["--port", "http"], "--port must be a number"],
-    [["--port", "70000"], "--port must be a number"],
-    [["--port", "-1"], "--port"],
-    [["--nick", "9lives"], "not a valid nickname"],
-    [["--nick", "a b"], "not a valid nickname"],
-    [["--channel", "#a,b"], "not a valid channel"],
+    [["--port", "http"], '--port must be an integer 1-65535, got "http"'],
+    [["--port", "70000"], "--port must be an integer 1-65535"],
+    [["--port", "-1"], "--port must be an integer 1-65535"],
+    [["--nick", "9lives"], '--nick is not a valid nickname, got "9lives"'],
+    [["--nick", "a b"], "--nick must be a non-empty word"],
+    [["--channel", "#a b"], '--channel is not a valid channel, got "#a b"'],
     [["--host", ""], "--host"],
     [["--ca", ""], "--ca"],
     [["stray"], "stray"],
