@@ -73,6 +73,8 @@ export interface ChannelModes {
   topicLocked: boolean;
   /** `+s`: hidden from LIST, NAMES, WHO and WHOIS of non-members. */
   secret: boolean;
+  /** `+C`: no CTCP other than ACTION to the channel. */
+  noCtcp: boolean;
   /** `+k`: key needed to join. */
   key: string | undefined;
   /** `+l`: most members allowed. */
@@ -89,16 +91,40 @@ export interface Topic {
   setAt: number;
 }
 
-/** One entry of a channel's ban list (`+b`). */
+/**
+ * One entry of a channel's ban (`+b`), ban exception (`+e`) or invite
+ * exception (`+I`) list. A ban `m:<mask>` is a mute (extban): it keeps
+ * matching users from speaking, not from joining; `+e m:<mask>` exempts
+ * from mutes only.
+ */
 export interface Ban {
-  /** The `nick!user@host` mask, wildcards allowed. */
+  /** The `nick!user@host` mask (wildcards allowed), or `m:` and one. */
   mask: string;
   /** Nick of whoever set it. */
   setter: string;
   /** When it was set, in ms since the epoch. */
   setAt: number;
-  /** Whether a `nick!user@host` matches {@link Ban.mask}, compiled once. */
+  /** Whether a `nick!user@host` matches the mask (after any `m:`), compiled once. */
   matches: (prefix: string) => boolean;
+  /** Whether this is a mute (`m:`) rather than a ban. */
+  mute: boolean;
+}
+
+/** List modes: bans, ban exceptions, invite exceptions (ISUPPORT `CHANMODES` type A). */
+export const LIST_MODES = "beI";
+
+/** A list mode letter. */
+export type ListMode = "b" | "e" | "I";
+
+/** Extended ban types (ISUPPORT `EXTBAN=,m`): `m` mutes. */
+export const EXTBAN_TYPES = "m";
+
+/** The channel field holding each list mode. */
+const LIST_FIELDS = { b: "bans", e: "excepts", I: "invexes" } as const;
+
+/** The entries of list mode `mode` of `channel`. */
+export function listOf(channel: Channel, mode: ListMode): Ban[] {
+  return channel[LIST_FIELDS[mode]];
 }
 
 /** Longest ban mask accepted, in characters, so a MODE line relaying it always fits. */
@@ -125,6 +151,10 @@ export interface Channel {
   invites: Set<string>;
   /** Ban masks (`+b`), in the order they were set. */
   bans: Ban[];
+  /** Ban exceptions (`+e`): matching users are let past bans and mutes. */
+  excepts: Ban[];
+  /** Invite exceptions (`+I`): matching users join a `+i` channel uninvited. */
+  invexes: Ban[];
 }
 
 /** All users and channels of one server. */
@@ -296,11 +326,14 @@ export function joinChannel(
         noExternal: true,
         topicLocked: true,
         secret: false,
+        noCtcp: false,
         key: undefined,
         limit: undefined,
       },
       invites: new Set(),
       bans: [],
+      excepts: [],
+      invexes: [],
     };
     state.channels.set(folded, channel);
     channel.members.set(user, { op: true, voice: false });
@@ -319,7 +352,9 @@ export function joinChannel(
   ) {
     return { kind: "full", channel };
   }
-  if (modes.inviteOnly && !invited) return { kind: "invite-only", channel };
+  if (modes.inviteOnly && !invited && !listed(channel.invexes, user, false)) {
+    return { kind: "invite-only", channel };
+  }
   if (isBanned(channel, user) && !invited) return { kind: "banned", channel };
   channel.invites.delete(user.key);
   channel.members.set(user, { op: false, voice: false });
@@ -350,11 +385,24 @@ export function removeUser(state: ChatState, user: User): void {
   }
 }
 
-/** Whether `user`'s `nick!user@host` matches a ban mask of `channel`. */
-export function isBanned(channel: Channel, user: User): boolean {
-  if (channel.bans.length === 0) return false;
+/** Whether `user`'s `nick!user@host` matches an entry of `entries` that is (`mute`) or is not a mute. */
+function listed(entries: readonly Ban[], user: User, mute: boolean): boolean {
+  if (entries.length === 0) return false;
   const prefix = prefixOf(user);
-  return channel.bans.some((ban) => ban.matches(prefix));
+  return entries.some((entry) => entry.mute === mute && entry.matches(prefix));
+}
+
+/** Whether `user` matches a ban of `channel` and no ban exception. */
+export function isBanned(channel: Channel, user: User): boolean {
+  return listed(channel.bans, user, false) &&
+    !listed(channel.excepts, user, false);
+}
+
+/** Whether `user` matches a mute (`m:`) of `channel` and no exception (plain or `m:`). */
+export function isMuted(channel: Channel, user: User): boolean {
+  return listed(channel.bans, user, true) &&
+    !listed(channel.excepts, user, false) &&
+    !listed(channel.excepts, user, true);
 }
 
 /**
@@ -364,10 +412,12 @@ export function isBanned(channel: Channel, user: User): boolean {
 export function canSpeak(channel: Channel, user: User): boolean {
   const member = channel.members.get(user);
   if (member === undefined) {
-    return !channel.modes.noExternal && !isBanned(channel, user);
+    return !channel.modes.noExternal && !isBanned(channel, user) &&
+      !isMuted(channel, user);
   }
   if (member.op || member.voice) return true;
-  return !channel.modes.moderated && !isBanned(channel, user);
+  return !channel.modes.moderated && !isBanned(channel, user) &&
+    !isMuted(channel, user);
 }
 
 /** Whether `user` may set the topic of `channel` (member, and operator under `+t`). */
@@ -414,7 +464,7 @@ export function memberPrefix(member: Member, multiPrefix: boolean): string {
 }
 
 /** Channel modes that take no parameter, as advertised in CHANMODES type D. */
-export const FLAG_MODES = "imnst";
+export const FLAG_MODES = "Cimnst";
 
 /** One requested channel mode change. */
 export interface ModeChange {
@@ -434,8 +484,8 @@ export interface ParsedModes {
   unknown: string[];
   /** Letters of changes dropped for want of their parameter. */
   missing: string[];
-  /** Whether a `b` (ban list) query was asked for. */
-  banListQuery: boolean;
+  /** List modes (`b`, `e`, `I`) given without a parameter: their lists are asked for. */
+  listQueries: ListMode[];
 }
 
 /**
@@ -451,7 +501,7 @@ export function parseModeChanges(
     changes: [],
     unknown: [],
     missing: [],
-    banListQuery: false,
+    listQueries: [],
   };
   let add = true;
   let next = 0;
@@ -469,10 +519,12 @@ export function parseModeChanges(
       // `-k` may name the old key (RFC 1459 asks for it); it is not needed.
       if (mode === "k") next++;
       result.changes.push({ add, mode });
-    } else if (mode === "b") {
+    } else if (LIST_MODES.includes(mode)) {
       const param = args[next++];
-      if (param === undefined) result.banListQuery = true;
-      else result.changes.push({ add, mode, param });
+      if (param !== undefined) result.changes.push({ add, mode, param });
+      else if (!result.listQueries.includes(mode as ListMode)) {
+        result.listQueries.push(mode as ListMode);
+      }
     } else {
       result.unknown.push(mode);
     }
@@ -495,34 +547,53 @@ export interface ModeSetter {
   now: number;
 }
 
-/** Adds or removes a ban; a removal matches the stored mask without regard to case. */
-function changeBan(
+/** Whether `mask` is an extban (`m:...`), whose type is in {@link EXTBAN_TYPES}. */
+function extbanType(mask: string): string | undefined {
+  return /^[a-zA-Z]:/.test(mask) && EXTBAN_TYPES.includes(mask[0])
+    ? mask[0]
+    : undefined;
+}
+
+/** Completes a list mask: `bob` → `bob!*@*`, and the mask of an extban likewise. */
+function normalizeListMask(mask: string): string {
+  return extbanType(mask) === undefined
+    ? normalizeBanMask(mask)
+    : `${mask.slice(0, 2)}${normalizeBanMask(mask.slice(2))}`;
+}
+
+/** Adds or removes a list entry; a removal matches the stored mask without regard to case. */
+function changeList(
   channel: Channel,
+  mode: ListMode,
   add: boolean,
   param: string,
   by: ModeSetter,
 ): ModeChange | null | ModeError {
-  const mask = normalizeBanMask(param);
+  const list = listOf(channel, mode);
+  const mask = normalizeListMask(param);
   if (
     /[\s,]/.test(mask) || mask.startsWith(":") || mask.length > MAX_BAN_MASK
   ) return "bad-param";
-  const index = channel.bans.findIndex((ban) =>
-    casefold(ban.mask) === casefold(mask)
+  const index = list.findIndex((entry) =>
+    casefold(entry.mask) === casefold(mask)
   );
   if (!add) {
     if (index === -1) return null;
-    const [removed] = channel.bans.splice(index, 1);
-    return { add, mode: "b", param: removed.mask };
+    const [removed] = list.splice(index, 1);
+    return { add, mode, param: removed.mask };
   }
   if (index !== -1) return null;
-  if (channel.bans.length >= MAXBANS) return "list-full";
-  channel.bans.push({
+  if (list.length >= MAXBANS) return "list-full";
+  // `+e m:<mask>` exempts from mutes only.
+  const mute = extbanType(mask) === "m";
+  list.push({
     mask,
     setter: by.nick,
     setAt: by.now,
-    matches: maskMatcher(mask),
+    matches: maskMatcher(mute ? mask.slice(2) : mask),
+    mute,
   });
-  return { add, mode: "b", param: mask };
+  return { add, mode, param: mask };
 }
 
 /**
@@ -540,7 +611,9 @@ export function applyModeChange(
   const { add, mode, param } = change;
   switch (mode) {
     case "b":
-      return changeBan(channel, add, param ?? "", by);
+    case "e":
+    case "I":
+      return changeList(channel, mode, add, param ?? "", by);
     case "o":
     case "v": {
       const target = findUser(state, param ?? "");
@@ -578,12 +651,13 @@ export function applyModeChange(
     }
     default: {
       const field = ({
+        C: "noCtcp",
         i: "inviteOnly",
         m: "moderated",
         n: "noExternal",
         s: "secret",
         t: "topicLocked",
-      } as const)[mode as "i" | "m" | "n" | "s" | "t"];
+      } as const)[mode as "C" | "i" | "m" | "n" | "s" | "t"];
       if (modes[field] === add) return null;
       modes[field] = add;
       return { add, mode };
@@ -613,6 +687,7 @@ export function channelModeParams(
   const { modes } = channel;
   let letters = "+";
   const params: string[] = [];
+  if (modes.noCtcp) letters += "C";
   if (modes.inviteOnly) letters += "i";
   if (modes.moderated) letters += "m";
   if (modes.noExternal) letters += "n";

@@ -301,3 +301,81 @@ Deno.test("INFO and LINKS answer with their numerics", async () => {
   ]);
   assertEquals((await alice.waitFor("365")).params[1], "*");
 });
+
+Deno.test("ban exceptions (+e) let a banned user join; invite exceptions (+I) let a user into +i; lists answer 348/349 and 346/347", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  await op.send("JOIN #club");
+  await op.waitFor("366");
+  await op.send("MODE #club +b bob");
+  await op.send("MODE #club +e *!bob@*");
+  await op.send("MODE #club +e");
+  assertEquals((await op.waitFor("348")).params.slice(1, 3), [
+    "#club",
+    "*!bob@*",
+  ]);
+  await op.waitFor("349");
+  const bob = await t.client("bob");
+  await bob.send("JOIN #club");
+  await bob.waitFor("366");
+  const carol = await t.client("carol");
+  await op.send("MODE #club +i");
+  await op.send("MODE #club +I carol!*@*");
+  await op.send("MODE #club I");
+  assertEquals((await op.waitFor("346")).params[2], "carol!*@*");
+  await op.waitFor("347");
+  await carol.send("JOIN #club");
+  await carol.waitFor("366");
+  const dave = await t.client("dave");
+  await dave.send("JOIN #club");
+  assertEquals((await dave.waitFor("473")).params[1], "#club");
+});
+
+Deno.test("a mute extban (m:) keeps a member from speaking but not from joining; +e m: lifts it", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  await op.send("JOIN #club");
+  await op.waitFor("366");
+  await op.send("MODE #club +b m:quiet!*@*");
+  await op.waitFor("MODE");
+  const quiet = await t.client("quiet");
+  await quiet.send("JOIN #club");
+  await quiet.waitFor("366");
+  await quiet.send("PRIVMSG #club :hello?");
+  assertEquals((await quiet.waitFor("404")).params[1], "#club");
+  await op.send("MODE #club +e m:*!quiet@*");
+  await quiet.waitFor("MODE");
+  await quiet.send("PRIVMSG #club :thanks");
+  assertEquals((await op.waitFor("PRIVMSG")).params, ["#club", "thanks"]);
+});
+
+Deno.test("+C keeps CTCP requests out of a channel but lets ACTION through", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  const other = await t.client("other");
+  for (const client of [op, other]) {
+    await client.send("JOIN #quiet");
+    await client.waitFor("366");
+  }
+  await op.send("MODE #quiet +C");
+  await other.waitFor("MODE");
+  await other.send("PRIVMSG #quiet :\x01VERSION\x01");
+  assertEquals((await other.waitFor("404")).params[1], "#quiet");
+  await other.send("PRIVMSG #quiet :\x01ACTION waves\x01");
+  assertEquals((await op.waitFor("PRIVMSG")).params[1], "\x01ACTION waves\x01");
+});
+
+Deno.test("INVITE without parameters lists one's pending invites", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  const guest = await t.client("guest");
+  await op.send("JOIN #club");
+  await op.waitFor("366");
+  await op.send("INVITE guest #club");
+  await guest.waitFor("INVITE");
+  await guest.send("INVITE");
+  assertEquals((await guest.waitFor("336")).params[1], "#club");
+  await guest.waitFor("337");
+  await guest.send("INVITE guest");
+  assertEquals((await guest.waitFor("461")).params[1], "INVITE");
+});

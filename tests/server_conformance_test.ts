@@ -304,16 +304,16 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
     const tokens = lines.flatMap((m) => m.params.slice(1, -1));
     for (
       const token of [
-        "CHANMODES=b,k,l,imnst",
+        "CHANMODES=beI,k,l,Cimnst",
         "CHANLIMIT=#:50",
         "ELIST=MNU",
-        "MAXLIST=b:100",
+        "MAXLIST=beI:100",
         "TARGMAX=JOIN:,KICK:,LIST:,NAMES:1,NOTICE:8,PART:,PRIVMSG:8," +
         "TAGMSG:8,WHOIS:10,WHOWAS:10",
       ]
     ) assertOk(tokens.includes(token), `missing ${token} in ${tokens}`);
     const myinfo = burst.find((m) => m.command === "004")!;
-    assertEquals(myinfo.params.slice(3), ["Bi", "biklmnostv", "bklov"]);
+    assertEquals(myinfo.params.slice(3), ["Bi", "CIbeiklmnostv", "Ibeklov"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -45,7 +45,7 @@ Deno.test("registration sends 001-005 with a truthful ISUPPORT, LUSERS and 422 w
       "CHANNELLEN=50",
       "CHANTYPES=#",
       "PREFIX=(ov)@+",
-      "CHANMODES=b,k,l,imnst",
+      "CHANMODES=beI,k,l,Cimnst",
       "NETWORK=TestNet",
       "LINELEN=512",
     ]

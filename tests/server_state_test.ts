@@ -121,7 +121,7 @@ Deno.test("parseModeChanges splits letters and parameters, drops changes missing
     ],
     unknown: [],
     missing: [],
-    banListQuery: false,
+    listQueries: [],
   });
   assertEquals(parseModeChanges("-kl+mX", []), {
     changes: [
@@ -131,11 +131,12 @@ Deno.test("parseModeChanges splits letters and parameters, drops changes missing
     ],
     unknown: ["X"],
     missing: [],
-    banListQuery: false,
+    listQueries: [],
   });
   assertEquals(parseModeChanges("+o", []).changes, []);
   assertEquals(parseModeChanges("+o+l", []).missing, ["o", "l"]);
-  assertEquals(parseModeChanges("b", []).banListQuery, true);
+  assertEquals(parseModeChanges("b", []).listQueries, ["b"]);
+  assertEquals(parseModeChanges("+eIb", []).listQueries, ["e", "I", "b"]);
   assertEquals(parseModeChanges("-b", ["bob"]).changes, [
     { add: false, mode: "b", param: "bob" },
   ]);

@@ -37,6 +37,7 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
     _port_wait_interval = 0.02
     supported_sasl_mechanisms: Set[str] = set()
     supports_sts = False
+    extban_mute_char = "m"
 
     # Capabilities irctest must see acknowledged: a NAK of one of these fails
     # the test instead of skipping it.
@@ -70,11 +71,15 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
     # fails instead (conftest.py's pytest_runtest_call hook).
     optional_behaviors = frozenset(
         (
+            OptionalBehaviors.BAN_EXCEPTION_MODE,
             OptionalBehaviors.CAP_REQ_MINUS,
+            OptionalBehaviors.INVITE_EXCEPTION_MODE,
+            OptionalBehaviors.INVITE_LIST,
             OptionalBehaviors.INVITE_OVERRIDES_LIMIT,
             OptionalBehaviors.MULTI_JOIN,
             OptionalBehaviors.MULTI_KICK,
             OptionalBehaviors.MULTI_PRIVMSG,
+            OptionalBehaviors.NO_CTCP,
             OptionalBehaviors.ELIST_M,
             OptionalBehaviors.ELIST_N,
             OptionalBehaviors.ELIST_U,

@@ -35,6 +35,8 @@ import {
   formatModeChanges,
   joinChannel,
   leaveChannel,
+  type ListMode,
+  listOf,
   memberPrefix,
   type ModeChange,
   type ModeError,
@@ -322,7 +324,9 @@ function channelMode(
     return;
   }
   const parsed = parseModeChanges(params[1], params.slice(2));
-  if (parsed.banListQuery) sendBanList(server, user, channel);
+  for (const listMode of parsed.listQueries) {
+    sendList(server, user, channel, listMode);
+  }
   for (const letter of parsed.unknown) {
     reply(
       server,
@@ -436,26 +440,41 @@ const MODE_ERRORS: Record<
   ],
 };
 
-/** Sends 367 RPL_BANLIST for each ban of `channel`, then 368. */
-function sendBanList(server: ServerContext, user: User, channel: Channel) {
-  for (const ban of channel.bans) {
+/** The numerics and end text listing each list mode. */
+const LIST_REPLIES: Record<ListMode, [string, string, string]> = {
+  b: [Numeric.RPL_BANLIST, Numeric.RPL_ENDOFBANLIST, "End of channel ban list"],
+  e: [
+    Numeric.RPL_EXCEPTLIST,
+    Numeric.RPL_ENDOFEXCEPTLIST,
+    "End of channel exception list",
+  ],
+  I: [
+    Numeric.RPL_INVEXLIST,
+    Numeric.RPL_ENDOFINVEXLIST,
+    "End of channel invite list",
+  ],
+};
+
+/** Sends the entries of list mode `listMode` of `channel` (367, 348 or 346 each), then its end (368, 349 or 347). */
+function sendList(
+  server: ServerContext,
+  user: User,
+  channel: Channel,
+  listMode: ListMode,
+) {
+  const [entry, end, text] = LIST_REPLIES[listMode];
+  for (const item of listOf(channel, listMode)) {
     reply(
       server,
       user,
-      Numeric.RPL_BANLIST,
+      entry,
       channel.name,
-      ban.mask,
-      ban.setter,
-      String(Math.floor(ban.setAt / 1000)),
+      item.mask,
+      item.setter,
+      String(Math.floor(item.setAt / 1000)),
     );
   }
-  reply(
-    server,
-    user,
-    Numeric.RPL_ENDOFBANLIST,
-    channel.name,
-    "End of channel ban list",
-  );
+  reply(server, user, end, channel.name, text);
 }
 
 function mode(server: ServerContext, session: Session, params: string[]): void {
@@ -538,12 +557,33 @@ function kick(server: ServerContext, session: Session, params: string[]): void {
   });
 }
 
+/** INVITE without parameters: the channels `user` is invited to (336), then 337. */
+function listInvites(server: ServerContext, user: User): void {
+  for (const channel of server.state.channels.values()) {
+    if (channel.invites.has(user.key)) {
+      reply(server, user, Numeric.RPL_INVITELIST, channel.name);
+    }
+  }
+  reply(server, user, Numeric.RPL_ENDOFINVITELIST, "End of /INVITE list");
+}
+
 function invite(
   server: ServerContext,
   session: Session,
   params: string[],
 ): void {
   const { user } = session;
+  if (params.length === 0) return listInvites(server, user);
+  if (params.length < 2) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NEEDMOREPARAMS,
+      "INVITE",
+      "Not enough parameters",
+    );
+    return;
+  }
   const target = findUser(server.state, params[0]);
   if (target === undefined) {
     return noSuchNick(server, user, params[0]);
@@ -624,7 +664,7 @@ export const channelCommands: Record<string, CommandSpec> = {
   },
   INVITE: {
     handler: (s, c, m) => invite(s, c, m.params),
-    minParams: 2,
+    minParams: 0,
     beforeRegistration: false,
   },
 };

@@ -45,7 +45,7 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
   LUSERS: ["LUSERS", "Shows how many users and channels there are."],
   MODE: [
     "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-iB]",
-    "Channel modes: o v b i k l m n s t. User modes: i (invisible), B (bot).",
+    "Channel modes: o v b e I C i k l m n s t (m:<mask> bans mute). User modes: i, B (bot).",
   ],
   MONITOR: [
     "MONITOR + <nick>[,<nick>...] | - <nick>[,...] | C | L | S",

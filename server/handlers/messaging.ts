@@ -33,6 +33,11 @@ function clientTags(message: Message): Record<string, string> | undefined {
   return tags;
 }
 
+/** Whether `text` is a CTCP other than ACTION, which `+C` keeps out. */
+function isCtcpRequest(text: string): boolean {
+  return text.startsWith("\x01") && !text.startsWith("\x01ACTION");
+}
+
 /** Channel prefixes a message may be addressed with to reach only members of that standing (ISUPPORT `STATUSMSG`). */
 export const STATUSMSG = "@+";
 
@@ -96,7 +101,10 @@ function deliver(
         error(Numeric.ERR_NOSUCHCHANNEL, target, "No such channel");
         continue;
       }
-      if (!canSpeak(channel, user)) {
+      if (
+        !canSpeak(channel, user) ||
+        (channel.modes.noCtcp && isCtcpRequest(text) && command !== "TAGMSG")
+      ) {
         error(
           Numeric.ERR_CANNOTSENDTOCHAN,
           channel.name,

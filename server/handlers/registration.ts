@@ -60,8 +60,8 @@ function tryRegister(server: ServerContext, session: Session): void {
     name,
     server.version,
     "Bi",
-    "biklmnostv",
-    "bklov",
+    "CIbeiklmnostv",
+    "Ibeklov",
   );
   sendIsupport(server, user);
   sendLusers(server, user);
