@@ -15,8 +15,11 @@ export type FramedLine = { kind: "line"; line: string } | { kind: "overflow" };
 
 /** Options for {@link createLineSplitter}. */
 export interface LineSplitterOptions {
-  /** Called with each non-empty line, CR LF or LF removed, decoded as UTF-8 with U+FFFD for invalid bytes. */
-  onLine: (line: string) => void;
+  /**
+   * Called with each non-empty line, CR LF or LF removed, decoded as UTF-8
+   * with U+FFFD for invalid bytes; `invalidUtf8` says whether there were any.
+   */
+  onLine: (line: string, invalidUtf8: boolean) => void;
   /** Called once for each line longer than `maxLineBytes`; the rest of that line is skipped. */
   onOverflow: () => void;
   /** Longest line accepted, in bytes, not counting CR LF. Defaults to {@link DEFAULT_MAX_LINE_BYTES}. */
@@ -46,6 +49,7 @@ export function createLineSplitter(
   const { onLine, onOverflow } = options;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const decoder = new TextDecoder();
+  const strict = new TextDecoder("utf-8", { fatal: true });
   let pending: Uint8Array | null = null;
   let skipping = false;
 
@@ -54,7 +58,17 @@ export function createLineSplitter(
       ? bytes.length - 1
       : bytes.length;
     if (length > maxLineBytes) onOverflow();
-    else if (length > 0) onLine(decoder.decode(bytes.subarray(0, length)));
+    else if (length > 0) {
+      const line = bytes.subarray(0, length);
+      let text: string;
+      try {
+        text = strict.decode(line);
+      } catch {
+        onLine(decoder.decode(line), true);
+        return;
+      }
+      onLine(text, false);
+    }
   }
 
   return (chunk: Uint8Array): void => {

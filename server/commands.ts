@@ -23,6 +23,7 @@ import { messagingCommands } from "./handlers/messaging.ts";
 import { monitorCommands } from "./handlers/monitor.ts";
 import { queryCommands } from "./handlers/queries.ts";
 import { registrationCommands } from "./handlers/registration.ts";
+import { sendFromServer } from "./delivery.ts";
 import { runLabeled } from "./labeled.ts";
 import { reply } from "./replies.ts";
 
@@ -61,11 +62,17 @@ function overLimits(line: string): boolean {
   return tags > MAX_CLIENT_TAGS_BYTES || body > MAX_LINE_BYTES - 2;
 }
 
-/** Parses and runs one line from `session`; malformed or over-long lines get an error reply and change nothing. */
+/**
+ * Parses and runs one line from `session`; malformed or over-long lines get
+ * an error reply and change nothing. A line that was not valid UTF-8
+ * (`invalidUtf8`, its bad bytes now U+FFFD) is run after a `WARN <command>
+ * INVALID_UTF8` (ISUPPORT `UTF8ONLY`: nothing but UTF-8 is ever relayed).
+ */
 export function dispatchLine(
   server: ServerContext,
   session: Session,
   line: string,
+  invalidUtf8 = false,
 ): void {
   if (overLimits(line)) {
     reply(
@@ -104,7 +111,15 @@ export function dispatchLine(
     reply(server, session.user, Numeric.ERR_UNKNOWNERROR, "*", error.message);
     return;
   }
-  dispatch(server, session, message);
+  if (!invalidUtf8) return dispatch(server, session, message);
+  labeled(server, session, message.tags.label, () => {
+    sendFromServer(session.user, server.options.name, "WARN", [
+      message.command.toUpperCase(),
+      "INVALID_UTF8",
+      "Your message was not UTF-8; its invalid bytes were replaced",
+    ]);
+    run(server, session, message);
+  });
 }
 
 /**

@@ -169,6 +169,19 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A received line that was not valid UTF-8 (held apart so its sender can be warned). */
+class InvalidUtf8Line {
+  readonly line: string;
+  constructor(line: string) {
+    this.line = line;
+  }
+}
+
+/** The length of a queued line, for the recvq accounting. */
+function lineLength(entry: string | InvalidUtf8Line): number {
+  return typeof entry === "string" ? entry.length : entry.line.length;
+}
+
 class ClientConnection implements Connection, Session, Outbox {
   /** Connections with new output, flushed together after the input at hand is handled. */
   static #pendingFlushes: ClientConnection[] = [];
@@ -220,7 +233,7 @@ class ClientConnection implements Connection, Session, Outbox {
 
   #tokens: number;
   #refilledAt: number;
-  #inbox: string[] = [];
+  #inbox: (string | InvalidUtf8Line)[] = [];
   #inboxHead = 0;
   #inboxBytes = 0;
   #drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -246,7 +259,8 @@ class ClientConnection implements Connection, Session, Outbox {
       now,
     });
     this.#split = createLineSplitter({
-      onLine: (line) => this.#onLine(line),
+      onLine: (line, invalidUtf8) =>
+        this.#onLine(invalidUtf8 ? new InvalidUtf8Line(line) : line),
       onOverflow: () => {
         if (!this.#closing) {
           reply(
@@ -557,11 +571,12 @@ class ClientConnection implements Connection, Session, Outbox {
   }
 
   /** Runs one line with this connection as the source of what it sends. */
-  #dispatch(line: string): void {
+  #dispatch(entry: string | InvalidUtf8Line): void {
     const outer = ClientConnection.#dispatching;
     ClientConnection.#dispatching = this;
     try {
-      dispatchLine(this.#server, this, line);
+      if (typeof entry === "string") dispatchLine(this.#server, this, entry);
+      else dispatchLine(this.#server, this, entry.line, true);
     } finally {
       ClientConnection.#dispatching = outer;
     }
@@ -584,9 +599,9 @@ class ClientConnection implements Connection, Session, Outbox {
       !this.#closing && this.#holders === 0 &&
       this.#inboxHead < this.#inbox.length && this.#takeToken()
     ) {
-      const line = this.#inbox[this.#inboxHead++];
-      this.#inboxBytes -= line.length;
-      this.#dispatch(line);
+      const entry = this.#inbox[this.#inboxHead++];
+      this.#inboxBytes -= lineLength(entry);
+      this.#dispatch(entry);
     }
     if (this.#inboxHead >= this.#inbox.length) {
       this.#inbox = [];
@@ -598,17 +613,17 @@ class ClientConnection implements Connection, Session, Outbox {
     }
   }
 
-  #onLine(line: string): void {
+  #onLine(entry: string | InvalidUtf8Line): void {
     if (this.#closing) return;
     if (
       this.#holders === 0 && this.#inboxHead >= this.#inbox.length &&
       this.#takeToken()
     ) {
-      this.#dispatch(line);
+      this.#dispatch(entry);
       return;
     }
-    this.#inbox.push(line);
-    this.#inboxBytes += line.length;
+    this.#inbox.push(entry);
+    this.#inboxBytes += lineLength(entry);
     if (this.#inboxBytes > this.#server.options.recvq) {
       this.end("Excess Flood", { error: "Excess Flood" });
     } else if (this.#holders === 0 && this.#drainTimer === undefined) {

@@ -379,3 +379,28 @@ Deno.test("INVITE without parameters lists one's pending invites", async () => {
   await guest.send("INVITE guest");
   assertEquals((await guest.waitFor("461")).params[1], "INVITE");
 });
+
+Deno.test("UTF8ONLY: a line that is not UTF-8 gets WARN INVALID_UTF8 and is relayed with U+FFFD", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice");
+  const bob = await t.client("bob");
+  const burst = await (await t.connect()).register("carol");
+  assertOk(
+    burst.some((m) => m.command === "005" && m.params.includes("UTF8ONLY")),
+  );
+  await alice.sendRaw(
+    new Uint8Array([
+      ...new TextEncoder().encode("PRIVMSG bob :hi"),
+      0xaa,
+      13,
+      10,
+    ]),
+  );
+  const warn = await alice.waitFor("WARN");
+  assertEquals(warn.params.slice(0, 2), ["PRIVMSG", "INVALID_UTF8"]);
+  assertEquals((await bob.waitFor("PRIVMSG")).params, ["bob", "hi\ufffd"]);
+  await alice.send("PRIVMSG bob :\ufffd is fine");
+  assertEquals((await bob.waitFor("PRIVMSG")).params[1], "\ufffd is fine");
+  await alice.sync();
+  assertEquals(alice.pending("WARN"), []);
+});

@@ -33,9 +33,17 @@ Deno.test("splitter frames CRLF, bare LF and lines split across chunks", () => {
   );
 });
 
-Deno.test("splitter decodes invalid UTF-8 leniently", () => {
+Deno.test("splitter decodes invalid UTF-8 leniently and says so", () => {
   const invalid = new Uint8Array([0x50, 0xff, 0xc3, 0x28, 0x0a]);
   assertEquals(split([invalid]), [line("P\ufffd\ufffd(")]);
+  const flags: boolean[] = [];
+  const push = createLineSplitter({
+    onLine: (_, invalidUtf8) => flags.push(invalidUtf8),
+    onOverflow: () => {},
+  });
+  push(invalid);
+  push(bytes("P\ufffd ok\n"));
+  assertEquals(flags, [true, false]);
 });
 
 Deno.test("splitter keeps a UTF-8 character split across chunks whole", () => {

@@ -85,6 +85,7 @@ export function isupportTokens(server: ServerContext): string[] {
     `TARGMAX=${targmax}`,
     `STATUSMSG=${STATUSMSG}`,
     `TOPICLEN=${TOPICLEN}`,
+    "UTF8ONLY",
     "WHOX",
     ...(server.history === undefined ? [] : CHATHISTORY_ISUPPORT),
   ];
