@@ -37,6 +37,8 @@ export const CAPABILITIES: ReadonlyMap<string, CapabilitySpec> = new Map<
   ["setname", {}],
   ["userhost-in-names", {}],
   ["draft/chathistory", { offered: (server) => server.history !== undefined }],
+  ["draft/message-redaction", {}],
+  ["draft/read-marker", {}],
 ]);
 
 /** Whether `server` offers capability `name`. */

@@ -21,6 +21,8 @@ import { chathistoryCommands } from "./handlers/chathistory.ts";
 import { helpCommands } from "./handlers/help.ts";
 import { messagingCommands } from "./handlers/messaging.ts";
 import { monitorCommands } from "./handlers/monitor.ts";
+import { readMarkerCommands } from "./handlers/read_marker.ts";
+import { redactCommands } from "./handlers/redact.ts";
 import { queryCommands } from "./handlers/queries.ts";
 import { registrationCommands } from "./handlers/registration.ts";
 import { sendFromServer } from "./delivery.ts";
@@ -36,6 +38,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...queryCommands,
     ...chathistoryCommands,
     ...monitorCommands,
+    ...readMarkerCommands,
+    ...redactCommands,
     ...helpCommands,
   }),
 );

@@ -119,6 +119,8 @@ export interface History {
   getTopic(channel: string): StoredTopic | undefined;
   /** Deletes lines older than `olderThan` (ms since the epoch) in small steps that yield to chat; resolves to the count. */
   prune(olderThan: number): Promise<number>;
+  /** Deletes the line `msgid` of `channel` (a redacted message); whether there was one. */
+  forget(channel: string, msgid: string): boolean;
   /** Commits everything queued, now. */
   flush(): void;
   /** Commits everything queued, stops background work and closes the file (releasing its lock). */
@@ -423,6 +425,9 @@ function prepareStatements(db: DatabaseSync) {
     `DELETE FROM messages WHERE id IN
          (SELECT id FROM messages WHERE id < ? ORDER BY id LIMIT ?)`,
   );
+  const deleteLine = db.prepare(
+    "DELETE FROM messages WHERE channel = ? AND msgid = ?",
+  );
 
   return {
     insertOne,
@@ -438,6 +443,7 @@ function prepareStatements(db: DatabaseSync) {
     idRange,
     firstFrom,
     pruneStep,
+    deleteLine,
   };
 }
 
@@ -781,6 +787,17 @@ export function openHistory(options: HistoryOptions): History {
       };
     },
     prune,
+    forget(channel, msgid) {
+      // Queued lines are committed first, so a line just sent is found too.
+      flush();
+      if (closed) return false;
+      try {
+        return Number(sql.deleteLine.run(casefold(channel), msgid).changes) > 0;
+      } catch (error) {
+        log(`Cannot delete a redacted line from ${path}: ${reason(error)}`);
+        return false;
+      }
+    },
     flush,
     close() {
       if (closed) return;

@@ -41,6 +41,8 @@ export interface User {
   bot: boolean;
   /** Nicks this user MONITORs, case-folded nick to the nick as given. */
   monitoring: Map<string, string>;
+  /** Read markers (draft/read-marker): case-folded target to its `timestamp=` value. */
+  readMarkers: Map<string, string>;
   /** Channels the user is in, by case-folded name. */
   channels: Map<string, Channel>;
   /** When the user connected, in ms since the epoch. */
@@ -155,6 +157,8 @@ export interface Channel {
   excepts: Ban[];
   /** Invite exceptions (`+I`): matching users join a `+i` channel uninvited. */
   invexes: Ban[];
+  /** Senders of the channel's latest messages by msgid, oldest first, at most {@link RECENT_MESSAGES} (for REDACT). */
+  recent: Map<string, User>;
 }
 
 /** All users and channels of one server. */
@@ -179,6 +183,21 @@ export interface WhowasEntry {
   host: string;
   /** Real name then. */
   realname: string;
+}
+
+/** Messages per channel whose sender is remembered, so they can be redacted. */
+export const RECENT_MESSAGES = 500;
+
+/** Remembers that `sender` sent message `msgid` to `channel`, forgetting the oldest past {@link RECENT_MESSAGES}. */
+export function rememberMessage(
+  channel: Channel,
+  msgid: string,
+  sender: User,
+): void {
+  channel.recent.set(msgid, sender);
+  if (channel.recent.size > RECENT_MESSAGES) {
+    channel.recent.delete(channel.recent.keys().next().value!);
+  }
 }
 
 /** Most entries kept for WHOWAS; older ones are forgotten. */
@@ -228,6 +247,7 @@ export function createUser(init: NewUser): User {
     invisible: false,
     bot: false,
     monitoring: new Map(),
+    readMarkers: new Map(),
     channels: new Map(),
     signedOnAt: init.now,
     lastSpokeAt: init.now,
@@ -334,6 +354,7 @@ export function joinChannel(
       bans: [],
       excepts: [],
       invexes: [],
+      recent: new Map(),
     };
     state.channels.set(folded, channel);
     channel.members.set(user, { op: true, voice: false });

@@ -404,3 +404,85 @@ Deno.test("UTF8ONLY: a line that is not UTF-8 gets WARN INVALID_UTF8 and is rela
   await alice.sync();
   assertEquals(alice.pending("WARN"), []);
 });
+
+Deno.test("MARKREAD stores a marker that only moves forward, answers * for none, and arrives before the end of NAMES on JOIN", async () => {
+  await using t = await startTestServer();
+  const alice = await t.client("alice", ["draft/read-marker"]);
+  await alice.send("MARKREAD #plaza");
+  assertEquals((await alice.waitFor("MARKREAD")).params, ["#plaza", "*"]);
+  const later = "timestamp=2026-12-01T10:00:00.000Z";
+  await alice.send(`MARKREAD #plaza ${later}`);
+  assertEquals((await alice.waitFor("MARKREAD")).params, ["#plaza", later]);
+  await alice.send("MARKREAD #plaza timestamp=2026-11-01T10:00:00.000Z");
+  assertEquals((await alice.waitFor("MARKREAD")).params, ["#plaza", later]);
+  await alice.send("MARKREAD #plaza *");
+  assertEquals((await alice.waitFor("FAIL")).params.slice(0, 2), [
+    "MARKREAD",
+    "INVALID_PARAMS",
+  ]);
+  await alice.send("JOIN #plaza");
+  const marker = await alice.waitFor((m) =>
+    m.command === "MARKREAD" || m.command === "366"
+  );
+  assertEquals([marker.command, marker.params], ["MARKREAD", [
+    "#plaza",
+    later,
+  ]]);
+  await alice.waitFor("366");
+});
+
+Deno.test("REDACT: the sender or an operator withdraws a recent message, which leaves the history too; others get REDACT_FORBIDDEN", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using t = await startTestServer({
+      db: `${dir}/history.db`,
+      historyLines: 0,
+    });
+    const caps = ["draft/message-redaction", "message-tags", "echo-message"];
+    const op = await t.client("op", [
+      ...caps,
+      "batch",
+      "server-time",
+      "draft/chathistory",
+    ]);
+    const bob = await t.client("bob", caps);
+    const carol = await t.client("carol", caps);
+    for (const client of [op, bob, carol]) {
+      await client.send("JOIN #plaza");
+      await client.waitFor("366");
+    }
+    await bob.send("PRIVMSG #plaza :oops");
+    const msgid = (await bob.waitFor("PRIVMSG")).tags.msgid;
+    await carol.waitFor("PRIVMSG");
+    await carol.send(`REDACT #plaza ${msgid}`);
+    assertEquals((await carol.waitFor("FAIL")).params.slice(0, 4), [
+      "REDACT",
+      "REDACT_FORBIDDEN",
+      "#plaza",
+      msgid,
+    ]);
+    await op.send(`REDACT #plaza ${msgid} :spam`);
+    for (const client of [op, bob, carol]) {
+      const redact = await client.waitFor("REDACT");
+      assertEquals([redact.source, redact.params], [
+        "op!op@127.0.0.1",
+        ["#plaza", msgid, "spam"],
+      ]);
+    }
+    await bob.send("PRIVMSG #plaza :kept");
+    await op.waitFor((m) => m.command === "PRIVMSG" && m.params[1] === "kept");
+    await op.send("CHATHISTORY LATEST #plaza * 10");
+    const ref = (await op.waitFor("BATCH")).params[0].slice(1);
+    await op.waitFor("BATCH");
+    assertEquals(
+      op.messages.filter((m) => m.tags.batch === ref).map((m) => m.params[1]),
+      ["kept"],
+    );
+    await bob.send(`REDACT #plaza ${msgid}`);
+    assertEquals((await bob.waitFor("FAIL")).params[1], "UNKNOWN_MSGID");
+    await bob.send("REDACT #elsewhere abc");
+    assertEquals((await bob.waitFor("FAIL")).params[1], "INVALID_TARGET");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

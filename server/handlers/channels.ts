@@ -47,6 +47,7 @@ import {
   type User,
 } from "../state.ts";
 import { userMode } from "./queries.ts";
+import { READ_MARKER_CAP, sendReadMarker } from "./read_marker.ts";
 
 const encoder = new TextEncoder();
 
@@ -54,12 +55,14 @@ const encoder = new TextEncoder();
  * Sends 353 RPL_NAMREPLY lines (as many names per line as fit; `@` marks a
  * `+s` channel) and 366 for `channel`. Full `nick!user@host` prefixes with
  * userhost-in-names; `+i` members are left out for a viewer outside the
- * channel who shares none with them.
+ * channel who shares none with them. `beforeEnd` sends what must come
+ * before the 366 (a JOIN's read marker).
  */
 export function sendNames(
   server: ServerContext,
   user: User,
   channel: Channel,
+  beforeEnd?: () => void,
 ): void {
   const multi = user.caps.has("multi-prefix");
   const userhosts = user.caps.has("userhost-in-names");
@@ -87,6 +90,7 @@ export function sendNames(
     used += names === name ? name.length : size;
   }
   if (names !== "") user.outbox.send(encodeLine(`${head}:${names}`));
+  beforeEnd?.();
   reply(
     server,
     user,
@@ -177,7 +181,11 @@ function join(server: ServerContext, session: Session, params: string[]): void {
       }
     }
     if (channel.topic !== undefined) sendTopic(server, user, channel);
-    sendNames(server, user, channel);
+    sendNames(server, user, channel, () => {
+      if (user.caps.has(READ_MARKER_CAP)) {
+        sendReadMarker(server, user, channel.name);
+      }
+    });
     server.history?.replay(channel, user, readable);
   });
 }

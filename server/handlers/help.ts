@@ -43,6 +43,10 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     "Lists channels, their sizes and topics.",
   ],
   LUSERS: ["LUSERS", "Shows how many users and channels there are."],
+  MARKREAD: [
+    "MARKREAD <target> [timestamp=<time>]",
+    "Gets or moves forward your read marker (draft/read-marker).",
+  ],
   MODE: [
     "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-iB]",
     "Channel modes: o v b e I C i k l m n s t (m:<mask> bans mute). User modes: i, B (bot).",
@@ -61,6 +65,10 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
   OPER: [
     "OPER <name> <password>",
     "Refused: this server has no operator accounts.",
+  ],
+  REDACT: [
+    "REDACT <channel> <msgid> [:<reason>]",
+    "Withdraws a recent message: your own, or any as channel operator.",
   ],
   SETNAME: ["SETNAME :<real name>", "Changes your real name."],
   PART: ["PART <channel>[,<channel>...] [:<reason>]", "Leaves channels."],

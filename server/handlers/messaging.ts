@@ -18,6 +18,7 @@ import {
   findChannel,
   findUser,
   type Member,
+  rememberMessage,
   type User,
 } from "../state.ts";
 
@@ -119,6 +120,7 @@ function deliver(
         msgid: nextMsgid(),
       });
       toChannel(channel, relay, user, status);
+      rememberMessage(channel, relay.msgid!, user);
       if (echo) user.outbox.send(relayBytes(relay, user));
       // Only messages to the whole channel become its history.
       if (command !== "TAGMSG" && status === "") {
