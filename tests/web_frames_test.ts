@@ -7,6 +7,8 @@ import {
   CloseCode,
   closeFrame,
   encodeFrames,
+  framedSize,
+  frameLines,
   FrameParser,
   Opcode,
 } from "../web/frames.ts";
@@ -163,5 +165,39 @@ Deno.test("parseRequestHead: request line, headers, and what is refused", () => 
     ]
   ) {
     assertEquals(parseRequestHead(bad), undefined, bad);
+  }
+});
+
+Deno.test("frameLines: one frame per line of a batch, CR LF or LF, empty lines skipped; masked frames parse back", () => {
+  const batch = new TextEncoder().encode(
+    `PING :a\r\n\r\nPRIVMSG #c :${"z".repeat(200)}\r\nPONG :b\n`,
+  );
+  for (const masked of [false, true]) {
+    const size = framedSize(batch, masked);
+    const frames = frameLines(
+      Opcode.text,
+      batch,
+      new Uint8Array(size + 8),
+      masked,
+    );
+    assertEquals(frames.length, size);
+    const events: string[] = [];
+    const parser = new FrameParser(
+      {
+        onMessage: (_, payload) =>
+          events.push(new TextDecoder().decode(payload)),
+        onPing: () => {},
+        onClose: () => {},
+        onError: (code, reason) => events.push(`error ${code} ${reason}`),
+      },
+      1024,
+      masked,
+    );
+    parser.push(frames);
+    assertEquals(events, [
+      "PING :a",
+      `PRIVMSG #c :${"z".repeat(200)}`,
+      "PONG :b",
+    ]);
   }
 });

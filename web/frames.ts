@@ -37,8 +37,8 @@ export async function acceptKey(key: string): Promise<string> {
   return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 
-function headerSize(length: number): number {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+function headerSize(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
 }
 
 function writeHeader(
@@ -46,50 +46,109 @@ function writeHeader(
   at: number,
   opcode: number,
   length: number,
+  masked: boolean,
 ): number {
+  // A masked frame gets the all-zero mask: valid, and the payload stays as is.
+  const maskBit = masked ? 0x80 : 0;
+  const maskBytes = masked ? 4 : 0;
   out[at] = 0x80 | opcode;
   if (length < 126) {
-    out[at + 1] = length;
-    return at + 2;
+    out[at + 1] = maskBit | length;
+    return at + 2 + maskBytes;
   }
   if (length < 65536) {
-    out[at + 1] = 126;
+    out[at + 1] = maskBit | 126;
     out[at + 2] = length >> 8;
     out[at + 3] = length & 0xff;
-    return at + 4;
+    return at + 4 + maskBytes;
   }
-  out[at + 1] = 127;
+  out[at + 1] = maskBit | 127;
   new DataView(out.buffer, out.byteOffset).setBigUint64(at + 2, BigInt(length));
-  return at + 10;
+  return at + 10 + maskBytes;
 }
 
-/** Unmasked server frames, one per payload, all in one buffer. */
+/**
+ * Frames, one per payload, all in one buffer: unmasked as a server sends
+ * them, or (`masked`, for a client) with the all-zero mask, since the
+ * buffer starts zeroed.
+ */
 export function encodeFrames(
   opcode: number,
   payloads: readonly Uint8Array[],
+  masked = false,
 ): Uint8Array {
   let total = 0;
   for (const payload of payloads) {
-    total += headerSize(payload.length) + payload.length;
+    total += headerSize(payload.length, masked) + payload.length;
   }
   const out = new Uint8Array(total);
   let at = 0;
   for (const payload of payloads) {
-    at = writeHeader(out, at, opcode, payload.length);
+    at = writeHeader(out, at, opcode, payload.length, masked);
     out.set(payload, at);
     at += payload.length;
   }
   return out;
 }
 
-/** A close frame with `code` and a short reason. */
-export function closeFrame(code: number, reason = ""): Uint8Array {
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Bytes {@link frameLines} needs for `bytes`. */
+export function framedSize(bytes: Uint8Array, masked = false): number {
+  let total = 0;
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.indexOf(LF, start);
+    if (end === -1) end = bytes.length;
+    const length = (end > start && bytes[end - 1] === CR ? end - 1 : end) -
+      start;
+    if (length > 0) total += headerSize(length, masked) + length;
+    start = end + 1;
+  }
+  return total;
+}
+
+/**
+ * One frame per CR LF (or LF)-terminated line of `bytes`, line endings
+ * dropped, written into `out` (at least {@link framedSize} bytes, zeroed
+ * where masks go when `masked`); returns the part written. This is
+ * {@link encodeFrames} for a batch of IRC lines without slicing it first:
+ * it runs for every write to every web user.
+ */
+export function frameLines(
+  opcode: number,
+  bytes: Uint8Array,
+  out: Uint8Array,
+  masked = false,
+): Uint8Array {
+  let at = 0;
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.indexOf(LF, start);
+    if (end === -1) end = bytes.length;
+    const lineEnd = end > start && bytes[end - 1] === CR ? end - 1 : end;
+    if (lineEnd > start) {
+      at = writeHeader(out, at, opcode, lineEnd - start, masked);
+      if (masked) out.fill(0, at - 4, at);
+      out.set(bytes.subarray(start, lineEnd), at);
+      at += lineEnd - start;
+    }
+    start = end + 1;
+  }
+  return out.subarray(0, at);
+}
+
+/** A close frame with `code` and a short reason (`masked` from a client). */
+export function closeFrame(
+  code: number,
+  reason = "",
+  masked = false,
+): Uint8Array {
   const text = new TextEncoder().encode(reason).subarray(0, 123);
   const payload = new Uint8Array(2 + text.length);
   payload[0] = code >> 8;
   payload[1] = code & 0xff;
   payload.set(text, 2);
-  return encodeFrames(Opcode.close, [payload]);
+  return encodeFrames(Opcode.close, [payload], masked);
 }
 
 /** What the parser reports. */
@@ -116,16 +175,21 @@ export interface FrameEvents {
 export class FrameParser {
   #events: FrameEvents;
   #maxMessageBytes: number;
+  #masked: boolean;
   #pending: Uint8Array = new Uint8Array(0);
   #fragments: Uint8Array[] = [];
   #fragmentsBytes = 0;
   #fragmentOpcode = 0;
   #done = false;
 
-  /** A parser reporting to `events`. */
-  constructor(events: FrameEvents, maxMessageBytes: number) {
+  /**
+   * A parser reporting to `events`. `masked` (the default) parses what
+   * clients send; false parses a server's unmasked frames (a client's side).
+   */
+  constructor(events: FrameEvents, maxMessageBytes: number, masked = true) {
     this.#events = events;
     this.#maxMessageBytes = maxMessageBytes;
+    this.#masked = masked;
   }
 
   /** Feeds received bytes. */
@@ -158,10 +222,12 @@ export class FrameParser {
     if ((first & 0x70) !== 0) {
       return this.#fail(CloseCode.protocolError, "reserved bits set");
     }
-    if ((second & 0x80) === 0) {
+    if (((second & 0x80) !== 0) !== this.#masked) {
       return this.#fail(
         CloseCode.protocolError,
-        "client frames must be masked",
+        this.#masked
+          ? "client frames must be masked"
+          : "server frames must not be masked",
       );
     }
     if (length === 126) {
@@ -186,12 +252,15 @@ export class FrameParser {
     if (!control && this.#fragmentsBytes + length > this.#maxMessageBytes) {
       return this.#fail(CloseCode.tooBig, "message too big");
     }
-    if (data.length - offset < 4 + length) return 0;
-    const mask = data.subarray(offset, offset + 4);
-    const payload = data.slice(offset + 4, offset + 4 + length);
-    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    const maskBytes = this.#masked ? 4 : 0;
+    if (data.length - offset < maskBytes + length) return 0;
+    const payload = data.slice(offset + maskBytes, offset + maskBytes + length);
+    if (this.#masked) {
+      const mask = data.subarray(offset, offset + 4);
+      for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    }
     this.#handle(opcode, fin, payload);
-    return offset + 4 + length - at;
+    return offset + maskBytes + length - at;
   }
 
   #handle(opcode: number, fin: boolean, payload: Uint8Array): void {

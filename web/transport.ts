@@ -18,6 +18,8 @@ import {
   CloseCode,
   closeFrame,
   encodeFrames,
+  framedSize,
+  frameLines,
   FrameParser,
   Opcode,
 } from "./frames.ts";
@@ -31,11 +33,34 @@ import type { WebSocketFraming } from "./subprotocol.ts";
 export const MAX_MESSAGE_BYTES = 65536;
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
-const LF = 0x0a;
-const CR = 0x0d;
 const READ_BYTES = 16384;
 /** How long a closing socket waits for its close frame to be written. */
 const CLOSE_WAIT_MS = 1000;
+
+/** Sizes of the pooled output buffers; a larger batch gets a buffer of its own. */
+const POOL_SIZES = [4096, 16384, 65536];
+/** Most idle buffers kept per size. */
+const POOL_DEPTH = 32;
+/**
+ * Output buffers shared by every web connection, lent for one write and
+ * given back when it completes: framing allocates nothing per write, and
+ * idle connections hold none.
+ */
+const pool: Uint8Array[][] = POOL_SIZES.map(() => []);
+
+function takeBuffer(size: number): Uint8Array {
+  for (let index = 0; index < POOL_SIZES.length; index++) {
+    if (POOL_SIZES[index] >= size) {
+      return pool[index].pop() ?? new Uint8Array(POOL_SIZES[index]);
+    }
+  }
+  return new Uint8Array(size);
+}
+
+function giveBack(buffer: Uint8Array): void {
+  const index = POOL_SIZES.indexOf(buffer.length);
+  if (index !== -1 && pool[index].length < POOL_DEPTH) pool[index].push(buffer);
+}
 
 /** A WebSocket speaking IRC over an upgraded socket, readable and writable like a byte stream. */
 export class WebSocketTransport implements Transport {
@@ -49,32 +74,43 @@ export class WebSocketTransport implements Transport {
   #ended = false;
   #closed = false;
   #inFlight = 0;
+  /** Writes queued or going. */
+  #queued = 0;
+  /** Whether frames this side sends are masked (it is the client). */
+  #masked: boolean;
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #decoder = new TextDecoder();
   #strictDecoder = new TextDecoder("utf-8", { fatal: true });
-  #encoder = new TextEncoder();
 
   /**
    * Wraps `conn`, just upgraded, speaking `framing`; `leftover` holds bytes
-   * read past the HTTP request (frames the client sent right away).
+   * read past the HTTP request (frames the client sent right away). As
+   * `client` (a Deno program such as the bench connecting to a server) it
+   * sends masked frames and expects unmasked ones.
    */
   constructor(
     conn: Transport,
     framing: WebSocketFraming,
     leftover: Uint8Array = new Uint8Array(0),
+    role: "server" | "client" = "server",
   ) {
     this.#conn = conn;
     this.#framing = framing;
-    this.#parser = new FrameParser({
-      onMessage: (opcode, payload) => this.#onMessage(opcode, payload),
-      onPing: (payload) => this.#send(encodeFrames(Opcode.pong, [payload])),
-      onClose: () => this.#finish(CloseCode.normal),
-      onError: (code, reason) => this.#finish(code, reason),
-    }, MAX_MESSAGE_BYTES);
+    this.#masked = role === "client";
+    this.#parser = new FrameParser(
+      {
+        onMessage: (opcode, payload) => this.#onMessage(opcode, payload),
+        onPing: (payload) =>
+          this.#send(encodeFrames(Opcode.pong, [payload], this.#masked)),
+        onClose: () => this.#finish(CloseCode.normal),
+        onError: (code, reason) => this.#finish(code, reason),
+      },
+      MAX_MESSAGE_BYTES,
+      !this.#masked,
+    );
     if (leftover.length > 0) this.#parser.push(leftover);
   }
 
-  /** Copies the next received bytes (message, then CR LF) into `buffer`; null once the socket is closed. */
+  /** Copies received bytes (each message, then CR LF) into `buffer`; null once the socket is closed. */
   async read(buffer: Uint8Array): Promise<number | null> {
     while (this.#incoming.length === 0) {
       if (this.#ended) return null;
@@ -85,27 +121,35 @@ export class WebSocketTransport implements Transport {
       }
       this.#parser.push(this.#readBuffer.subarray(0, count));
     }
-    const head = this.#incoming[0];
-    const count = Math.min(head.length, buffer.length);
-    buffer.set(head.subarray(0, count));
-    if (count === head.length) this.#incoming.shift();
-    else this.#incoming[0] = head.subarray(count);
+    // As many queued messages as fit, so a burst is handled in one go.
+    let count = 0;
+    let taken = 0;
+    while (taken < this.#incoming.length && count < buffer.length) {
+      const head = this.#incoming[taken];
+      const size = Math.min(head.length, buffer.length - count);
+      buffer.set(head.subarray(0, size), count);
+      count += size;
+      if (size === head.length) taken++;
+      else this.#incoming[taken] = head.subarray(size);
+    }
+    this.#incoming.splice(0, taken);
     return count;
   }
 
-  /** Sends each CR LF-terminated line of `bytes` as one message, all in one socket write. */
+  /**
+   * Sends each CR LF-terminated line of `bytes` as one message, all in one
+   * socket write. Text frames must be valid UTF-8, and these are: the
+   * server encodes every line from a string, and decodes what TCP users send
+   * with U+FFFD for bytes that are not UTF-8, so no check is needed here.
+   */
   async write(bytes: Uint8Array): Promise<number> {
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    while (start < bytes.length) {
-      let end = bytes.indexOf(LF, start);
-      if (end === -1) end = bytes.length;
-      const lineEnd = end > start && bytes[end - 1] === CR ? end - 1 : end;
-      if (lineEnd > start) lines.push(bytes.subarray(start, lineEnd));
-      start = end + 1;
-    }
     const opcode = this.#framing === "text" ? Opcode.text : Opcode.binary;
-    await this.#queue(encodeFrames(opcode, this.#valid(bytes, lines)));
+    const buffer = takeBuffer(framedSize(bytes, this.#masked));
+    try {
+      await this.#queue(frameLines(opcode, bytes, buffer, this.#masked));
+    } finally {
+      giveBack(buffer);
+    }
     return bytes.length;
   }
 
@@ -118,21 +162,6 @@ export class WebSocketTransport implements Transport {
     this.#ended = true;
     if (this.#inFlight > 0) this.#closeConn();
     else this.#finish(CloseCode.normal);
-  }
-
-  /**
-   * Text frames must be valid UTF-8. Lines the server makes always are (it
-   * decodes input with U+FFFD), so one check of the whole batch is enough;
-   * only when that fails are lines looked at one by one, and the bad ones
-   * given U+FFFD here.
-   */
-  #valid(batch: Uint8Array, lines: Uint8Array[]): Uint8Array[] {
-    if (this.#framing !== "text" || this.#isUtf8(batch)) return lines;
-    return lines.map((line) =>
-      this.#isUtf8(line)
-        ? line
-        : this.#encoder.encode(this.#decoder.decode(line))
-    );
   }
 
   #isUtf8(bytes: Uint8Array): boolean {
@@ -157,7 +186,7 @@ export class WebSocketTransport implements Transport {
     this.#ended = true;
     if (this.#closed || this.#closeTimer !== undefined) return;
     this.#closeTimer = setTimeout(() => this.#closeConn(), CLOSE_WAIT_MS);
-    this.#queue(closeFrame(code, reason)).then(
+    this.#queue(closeFrame(code, reason, this.#masked)).then(
       () => this.#closeConn(),
       () => this.#closeConn(),
     );
@@ -168,22 +197,33 @@ export class WebSocketTransport implements Transport {
     this.#queue(frames).catch(() => {});
   }
 
+  /** Writes `frames` after any write still queued or going, so frames never interleave. */
   #queue(frames: Uint8Array): Promise<void> {
-    const write = this.#writes.then(async () => {
-      if (this.#closed) throw new Deno.errors.BrokenPipe("WebSocket closed");
-      this.#inFlight++;
-      try {
-        let offset = 0;
-        while (offset < frames.length) {
-          offset += await this.#conn.write(frames.subarray(offset));
-        }
-      } finally {
-        this.#inFlight--;
-      }
-    });
+    // The common case, nothing queued, skips the chain's extra promises.
+    const write = this.#queued === 0
+      ? this.#writeNow(frames)
+      : this.#writes.then(() => this.#writeNow(frames));
+    this.#queued++;
+    const settled = write.then(
+      () => void this.#queued--,
+      () => void this.#queued--,
+    );
     // The chain goes on after a failed write; the caller sees the failure.
-    this.#writes = write.catch(() => {});
+    this.#writes = settled;
     return write;
+  }
+
+  async #writeNow(frames: Uint8Array): Promise<void> {
+    if (this.#closed) throw new Deno.errors.BrokenPipe("WebSocket closed");
+    this.#inFlight++;
+    try {
+      let offset = 0;
+      while (offset < frames.length) {
+        offset += await this.#conn.write(frames.subarray(offset));
+      }
+    } finally {
+      this.#inFlight--;
+    }
   }
 
   #closeConn(): void {
