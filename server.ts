@@ -8,6 +8,8 @@
 
 import { ChannelPrivacy } from "./accounts/channel_privacy.ts";
 import { openAccountsDatabase } from "./accounts/database.ts";
+import { hashPassword, passwordProblem } from "./accounts/passwords.ts";
+import { Accounts } from "./accounts/service.ts";
 import {
   type Connection,
   openConnection,
@@ -104,9 +106,12 @@ export async function startServer(
     ownedHistory?.store.close();
     accountsDb.close();
   };
+  const accounts = new Accounts(accountsDb, options.loginThrottle);
+  const state = createChatState();
+  accounts.channels.restoreAll(state);
   const context: ServerContext = {
     options,
-    state: createChatState(),
+    state,
     motd,
     startedAt: new Date(),
     version: VERSION,
@@ -114,6 +119,7 @@ export async function startServer(
     output: { queuedBytes: 0, peakQueuedBytes: 0 },
     history,
     channelPrivacy: new ChannelPrivacy(accountsDb, Date.now()),
+    accounts,
     now: Date.now,
     log: options.log,
   };
@@ -294,7 +300,47 @@ async function startWeb(
   return web;
 }
 
+/**
+ * `server.ts hash-password`: reads one password from standard input (never
+ * from the command line, where `ps` would show it) and prints its argon2id
+ * hash, for the `opers` setting. Exits 2 on a refused password.
+ */
+async function hashPasswordCommand(): Promise<void> {
+  if (Deno.stdin.isTerminal()) {
+    console.error("Password (not echoed), then Enter:");
+    Deno.stdin.setRaw(true);
+  }
+  const bytes: number[] = [];
+  const buffer = new Uint8Array(1024);
+  reading: while (true) {
+    const count = await Deno.stdin.read(buffer);
+    if (count === null) break;
+    for (const byte of buffer.subarray(0, count)) {
+      if (byte === 0x0a || byte === 0x0d) break reading;
+      if (byte === 0x03) Deno.exit(130);
+      bytes.push(byte);
+    }
+  }
+  if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
+  const password = new TextDecoder().decode(new Uint8Array(bytes));
+  const problem = passwordProblem(password);
+  if (problem !== undefined) {
+    console.error(`error: ${problem}`);
+    Deno.exit(2);
+  }
+  console.log(await hashPassword(password));
+}
+
 async function main(args: string[]): Promise<void> {
+  if (args[0] === "hash-password") {
+    if (args.length > 1) {
+      console.error(
+        "error: hash-password takes no arguments; it reads the password from standard input",
+      );
+      Deno.exit(2);
+    }
+    return await hashPasswordCommand();
+  }
   let parsed;
   try {
     parsed = parseServerArgs(args);

@@ -28,6 +28,29 @@ export const ACCOUNT_MIGRATIONS: readonly string[] = [
      ended INTEGER,
      PRIMARY KEY (channel, started)
    );`,
+  // 2: accounts (argon2id hash and SCRAM-SHA-256 keys, never a password),
+  // server-wide bans, and registered channels.
+  `CREATE TABLE accounts (
+     name_key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     scram_salt BLOB NOT NULL,
+     scram_iterations INTEGER NOT NULL,
+     scram_stored_key BLOB NOT NULL,
+     scram_server_key BLOB NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE server_bans (
+     mask TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     set_by TEXT NOT NULL,
+     set_at INTEGER NOT NULL
+   );
+   CREATE TABLE registered_channels (
+     channel TEXT PRIMARY KEY,
+     founder TEXT NOT NULL,
+     state TEXT NOT NULL
+   );`,
 ];
 
 /** Longest a write waits for another connection writing the same file, in ms. */

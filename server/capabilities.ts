@@ -7,6 +7,7 @@
  * @module
  */
 
+import { MECHANISMS } from "../accounts/sasl.ts";
 import type { ServerContext } from "./context.ts";
 
 /** One row of the capability table. */
@@ -39,6 +40,18 @@ export const CAPABILITIES: ReadonlyMap<string, CapabilitySpec> = new Map<
   ["draft/chathistory", { offered: (server) => server.history !== undefined }],
   ["draft/message-redaction", {}],
   ["draft/read-marker", {}],
+  ["account-notify", { offered: (server) => server.accounts !== undefined }],
+  ["account-tag", { offered: (server) => server.accounts !== undefined }],
+  ["extended-join", {}],
+  ["sasl", {
+    offered: (server) => server.accounts !== undefined,
+    value: () => MECHANISMS.join(","),
+  }],
+  ["draft/account-registration", {
+    offered: (server) => server.accounts !== undefined,
+    value: (server) =>
+      server.options.registerBeforeConnect ? "before-connect" : undefined,
+  }],
 ]);
 
 /** Whether `server` offers capability `name`. */

@@ -15,6 +15,7 @@ import {
   parseTags,
 } from "../protocol/message.ts";
 import { Numeric } from "../protocol/numerics.ts";
+import { accountCommands } from "../accounts/handlers.ts";
 import type { CommandSpec, ServerContext, Session } from "./context.ts";
 import { channelCommands } from "./handlers/channels.ts";
 import { chathistoryCommands } from "./handlers/chathistory.ts";
@@ -41,6 +42,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     ...readMarkerCommands,
     ...redactCommands,
     ...helpCommands,
+    ...accountCommands,
   }),
 );
 

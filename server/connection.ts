@@ -509,6 +509,21 @@ class ClientConnection implements Connection, Session, Outbox {
     for (const source of heldBack) source.#release();
   }
 
+  /**
+   * Holds this client's later lines back until the returned function is
+   * called, so a command that finishes asynchronously (a password check)
+   * is answered before the next one runs.
+   */
+  hold(): () => void {
+    this.#holders++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#release();
+    };
+  }
+
   /** One holder let go; input resumes once none is left. */
   #release(): void {
     if (--this.#holders > 0) return;

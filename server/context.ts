@@ -7,6 +7,7 @@
  */
 
 import type { ChannelPrivacy } from "../accounts/channel_privacy.ts";
+import type { Accounts } from "../accounts/service.ts";
 import type { Message } from "../protocol/message.ts";
 import type { Relay } from "./delivery.ts";
 import type { History } from "./history.ts";
@@ -58,6 +59,8 @@ export interface Session {
   capVersion: number;
   /** Ends the connection: others sharing a channel see QUIT with `reason`, the client gets `ERROR :<error>`. */
   quit(reason: string, error?: string): void;
+  /** Holds the client's later lines back until the returned function is called (absent: lines are never held). */
+  hold?(): () => void;
 }
 
 /** Connection counts LUSERS reports. */
@@ -104,6 +107,10 @@ export interface ServerContext {
   history: HistoryHook | undefined;
   /** What earlier incarnations of a channel its members may read; unset, all of it. */
   channelPrivacy?: ChannelPrivacy;
+  /** Accounts, logins, server bans and registered channels; unset, none of them. */
+  accounts?: Accounts;
+  /** Re-reads the server's configuration (REHASH); unset, nothing to re-read. */
+  reload?: () => void;
   /** Clock in ms since the epoch (injectable for tests). */
   now(): number;
   /** Writes one log line. */

@@ -69,6 +69,8 @@ export interface Relay {
   readonly msgid: string | undefined;
   /** When the server received it, ms since the epoch (the `server-time` tag). */
   readonly time: number;
+  /** The sender's account (the `account` tag, sent to recipients with `account-tag`). */
+  readonly account: string | undefined;
   /** Encoded lines per variant, filled on first use; index from {@link variantOf}. */
   readonly encoded: (Uint8Array | undefined)[];
   /** The body after the tags, serialised once. */
@@ -84,6 +86,7 @@ export function createRelay(
     clientTags?: Record<string, string>;
     time?: number;
     msgid?: string;
+    account?: string;
   } = {},
 ): Relay {
   const clientTags = options.clientTags &&
@@ -97,18 +100,23 @@ export function createRelay(
     clientTags,
     msgid: options.msgid,
     time: options.time ?? Date.now(),
+    account: options.account,
     encoded: [undefined, undefined, undefined, undefined],
     body: fitBody(source, command, params),
   };
 }
 
-/** Bit 1: the recipient wants `server-time`; bit 2: it gets `msgid` and client tags. */
+/**
+ * Bit 1: the recipient wants `server-time`; bit 2: it gets `msgid` and
+ * client tags; bit 4: it gets the sender's `account`.
+ */
 function variantOf(relay: Relay, user: User): number {
   return (user.caps.has("server-time") ? 1 : 0) |
     ((relay.clientTags !== undefined || relay.msgid !== undefined) &&
         user.caps.has("message-tags")
       ? 2
-      : 0);
+      : 0) |
+    (relay.account !== undefined && user.caps.has("account-tag") ? 4 : 0);
 }
 
 const msgidPrefix = crypto.randomUUID().slice(0, 8);
@@ -130,6 +138,7 @@ export function relayBytes(relay: Relay, user: User): Uint8Array {
     if (relay.msgid !== undefined) tags.msgid = relay.msgid;
     Object.assign(tags, relay.clientTags);
   }
+  if (variant & 4) tags.account = relay.account!;
   const tagText = serializeTags(tags);
   const bytes = encodeLine(
     tagText === "" ? relay.body : `@${tagText} ${relay.body}`,

@@ -7,6 +7,8 @@
  */
 
 import { join } from "node:path";
+import { DEFAULT_THROTTLE, type ThrottlePolicy } from "../accounts/throttle.ts";
+import { isPasswordHash } from "../accounts/passwords.ts";
 import { parseFlags, UsageError, usageText } from "../settings/flags.ts";
 import { DEV_SERVER_NAMES } from "../tls/names.ts";
 import {
@@ -106,6 +108,24 @@ export interface ServerOptions {
   historyDays?: number;
   /** Longest time, in ms, a history line waits before it is committed (what a crash can lose); 0 commits each line before it is relayed. Default `50`. */
   historyCommitMs: number;
+  /** Shortest password REGISTER accepts, in characters. Default `8`. */
+  minPasswordLength: number;
+  /** Whether REGISTER works before connection registration completes. Default `true`. */
+  registerBeforeConnect: boolean;
+  /** IRC operators OPER accepts (the `opers` setting). Default none. */
+  opers: readonly OperEntry[];
+  /** Brakes on failed password checks (SASL, IDENTIFY, OPER). Default {@link DEFAULT_THROTTLE}. */
+  loginThrottle: ThrottlePolicy;
+}
+
+/** One IRC operator, as the `opers` setting lists it. */
+export interface OperEntry {
+  /** The name given to OPER. */
+  name: string;
+  /** argon2id hash of the password, as `server.ts hash-password` prints it. */
+  hash: string;
+  /** When set, OPER works only for a user logged in to this account. */
+  account?: string;
 }
 
 /** The defaults of every {@link ServerOptions} field: the table's, plus where log lines go. */
@@ -118,7 +138,12 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze(
     ...SERVER_SETTINGS.flatMap((row) =>
       "option" in row && "default" in row ? [{ [row.option]: row.default }] : []
     ),
-    { tlsOnly: false },
+    {
+      tlsOnly: false,
+      registerBeforeConnect: true,
+      opers: [],
+      loginThrottle: DEFAULT_THROTTLE,
+    },
   ) as ServerOptions,
 );
 
@@ -189,6 +214,7 @@ export function serverOptionsFrom(
       Object.assign(options, { [row.option]: value });
     }
   }
+  if (values.opers !== undefined) options.opers = operEntries(values.opers);
   if (values["no-history"]) {
     const conflict = ([
       "db",
@@ -237,6 +263,26 @@ export function serverOptionsFrom(
     options,
     devCertificates: { dir, names: devCertificateNames(values.host) },
   };
+}
+
+/**
+ * Checks the `opers` setting's entries: each needs a `name` and an argon2id
+ * `hash` (from `server.ts hash-password`); `account` is optional.
+ */
+function operEntries(records: readonly Record<string, string>[]): OperEntry[] {
+  return records.map((record, index) => {
+    const { name, hash, account } = record;
+    const where = `opers entry ${index + 1}${name ? ` (${name})` : ""}`;
+    if (!name || /\s/.test(name)) {
+      throw new UsageError(`${where}: needs a name without spaces`);
+    }
+    if (!hash || !isPasswordHash(hash)) {
+      throw new UsageError(
+        `${where}: hash must be an argon2id hash from \`deno run -A server.ts hash-password\``,
+      );
+    }
+    return account ? { name, hash, account } : { name, hash };
+  });
 }
 
 /** The web listener the values ask for: on by default, off with `no-web`. */

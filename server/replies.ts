@@ -95,5 +95,6 @@ export function relayFrom(
   return createRelay(prefixOf(user), command, params, {
     ...tags,
     time: server.now(),
+    account: user.account,
   });
 }

@@ -325,6 +325,37 @@ export const SERVER_SETTINGS = [
     live: false,
   },
   {
+    section: "Accounts",
+    name: "min-password-length",
+    kind: "integer",
+    min: 1,
+    max: 100,
+    default: 8,
+    help: "shortest password REGISTER accepts",
+    live: true,
+    option: "minPasswordLength",
+  },
+  {
+    section: "Accounts",
+    name: "opers",
+    kind: "records",
+    place: "file",
+    fields: {
+      name: { required: true, help: "the name given to OPER" },
+      hash: {
+        required: true,
+        help: "argon2id hash of the password (deno run -A server.ts hash-password)",
+      },
+      account: {
+        required: false,
+        help: "OPER works only for a user logged in to this account",
+      },
+    },
+    defaultText: "none",
+    help: "IRC operators (OPER name password)",
+    live: true,
+  },
+  {
     section: "Program",
     name: "version",
     kind: "boolean",

@@ -13,6 +13,8 @@ import { maskMatcher, normalizeBanMask } from "./masks.ts";
 export interface Outbox {
   /** Queues one CR LF-terminated line; never blocks. */
   send(line: Uint8Array): void;
+  /** Ends a local user's connection as `Session.quit` does (for KILL); absent for remote ones. */
+  quit?(reason: string, error?: string): void;
 }
 
 /** One user, registered or still registering. */
@@ -43,6 +45,12 @@ export interface User {
   monitoring: Map<string, string>;
   /** Read markers (draft/read-marker): case-folded target to its `timestamp=` value. */
   readMarkers: Map<string, string>;
+  /** User mode `+w`: receives WALLOPS. */
+  wallops: boolean;
+  /** User mode `+o`: an IRC operator (OPER succeeded). */
+  oper: boolean;
+  /** The account the user is logged in to (user mode `+r`), if any. */
+  account: string | undefined;
   /** Channels the user is in, by case-folded name. */
   channels: Map<string, Channel>;
   /** When the user connected, in ms since the epoch. */
@@ -159,6 +167,8 @@ export interface Channel {
   invexes: Ban[];
   /** Senders of the channel's latest messages by msgid, oldest first, at most {@link RECENT_MESSAGES} (for REDACT). */
   recent: Map<string, User>;
+  /** Whether the channel stays when its last member leaves (a registered channel). */
+  persistent: boolean;
 }
 
 /** All users and channels of one server. */
@@ -248,6 +258,9 @@ export function createUser(init: NewUser): User {
     bot: false,
     monitoring: new Map(),
     readMarkers: new Map(),
+    wallops: false,
+    oper: false,
+    account: undefined,
     channels: new Map(),
     signedOnAt: init.now,
     lastSpokeAt: init.now,
@@ -283,6 +296,15 @@ export function claimNick(
   return "changed";
 }
 
+/** Takes `user`'s nickname away again (before registration), so it must send NICK anew. */
+export function releaseNick(state: ChatState, user: User): void {
+  if (user.key !== "" && state.users.get(user.key) === user) {
+    state.users.delete(user.key);
+  }
+  user.key = "";
+  user.nick = "*";
+}
+
 /** The registered user with nickname `nick`, if any. */
 export function findUser(state: ChatState, nick: string): User | undefined {
   const user = state.users.get(casefold(nick));
@@ -295,6 +317,39 @@ export function findChannel(
   name: string,
 ): Channel | undefined {
   return state.channels.get(casefold(name));
+}
+
+/** Creates the empty channel `name` (a valid name) with `+nt` and adds it to `state`. */
+export function createChannel(
+  state: ChatState,
+  name: string,
+  now: number,
+): Channel {
+  const channel: Channel = {
+    name,
+    key: casefold(name),
+    createdAt: now,
+    topic: undefined,
+    members: new Map(),
+    modes: {
+      inviteOnly: false,
+      moderated: false,
+      noExternal: true,
+      topicLocked: true,
+      secret: false,
+      noCtcp: false,
+      key: undefined,
+      limit: undefined,
+    },
+    invites: new Set(),
+    bans: [],
+    excepts: [],
+    invexes: [],
+    recent: new Map(),
+    persistent: false,
+  };
+  state.channels.set(channel.key, channel);
+  return channel;
 }
 
 /** Outcome of {@link joinChannel}. */
@@ -334,29 +389,7 @@ export function joinChannel(
     user.channels.size >= CHANLIMIT && !user.channels.has(folded)
   ) return { kind: "too-many" };
   if (channel === undefined) {
-    channel = {
-      name,
-      key: folded,
-      createdAt: now,
-      topic: undefined,
-      members: new Map(),
-      modes: {
-        inviteOnly: false,
-        moderated: false,
-        noExternal: true,
-        topicLocked: true,
-        secret: false,
-        noCtcp: false,
-        key: undefined,
-        limit: undefined,
-      },
-      invites: new Set(),
-      bans: [],
-      excepts: [],
-      invexes: [],
-      recent: new Map(),
-    };
-    state.channels.set(folded, channel);
+    channel = createChannel(state, name, now);
     channel.members.set(user, { op: true, voice: false });
     user.channels.set(folded, channel);
     return { kind: "joined", channel, created: true };
@@ -391,7 +424,9 @@ export function leaveChannel(
 ): boolean {
   if (!channel.members.delete(user)) return false;
   user.channels.delete(channel.key);
-  if (channel.members.size === 0) state.channels.delete(channel.key);
+  if (channel.members.size === 0 && !channel.persistent) {
+    state.channels.delete(channel.key);
+  }
   return true;
 }
 

@@ -28,6 +28,9 @@ const ALLOWED = new Set([
   "pingInterval",
   "pingTimeout",
   "registrationTimeout",
+  "opers",
+  "registerBeforeConnect",
+  "minPasswordLength",
 ]);
 
 /** Reads and checks the controller's JSON options file. */

@@ -20,7 +20,11 @@ import subprocess
 from typing import Optional, Set, Tuple, Type
 
 from irctest import patma
-from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.basecontrollers import (
+    BaseServerController,
+    DirectoryBasedController,
+    NotImplementedByController,
+)
 from irctest.specifications import Capabilities, OptionalBehaviors
 
 #: The tertulia checkout under test (set by run.py).
@@ -31,11 +35,19 @@ DENO = os.environ.get("TERTULIA_DENO", shutil.which("deno") or "deno")
 
 LOCALHOST = "127.0.0.1"
 
+#: The operator irctest's OPER tests use (operuser / operpassword), with the
+#: argon2id hash ``deno run -A server.ts hash-password`` printed for it. The
+#: password is irctest's public test fixture, not a secret.
+OPER = {
+    "name": "operuser",
+    "hash": "$argon2id$v=19$m=19456,t=2,p=1$farAMUzdKaORypuodUn/aA$MA/av8tVOxCIDRAXMIzhcEkqXkgb6ryTLLD8nQbYh3k",
+}
+
 
 class TertuliaController(BaseServerController, DirectoryBasedController):
     software_name = "tertulia"
     _port_wait_interval = 0.02
-    supported_sasl_mechanisms: Set[str] = set()
+    supported_sasl_mechanisms: Set[str] = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False
     extban_mute_char = "m"
 
@@ -90,6 +102,26 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
 
     def wait_for_services(self) -> None:
         """Nothing to wait for: tertulia's services are part of the server."""
+
+    def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
+        """Registers an account the way a client would: REGISTER after connecting."""
+        assert password
+        client = case.addClient(show_io=False)
+        case.sendLine(client, "CAP LS 302")
+        case.sendLine(client, "NICK " + username)
+        case.sendLine(client, "USER r e g :user")
+        case.sendLine(client, "CAP END")
+        while case.getRegistrationMessage(client).command != "001":
+            pass
+        case.getMessages(client)
+        case.sendLine(client, f"REGISTER * * {password}")
+        while True:
+            msg = case.getMessage(client)
+            if msg.command in ("REGISTER", "FAIL"):
+                break
+        assert msg.command == "REGISTER" and msg.params[0] == "SUCCESS", msg
+        case.sendLine(client, "QUIT")
+        case.assertDisconnected(client)
 
     def get_hostname_and_port(self) -> Tuple[str, int]:
         """A free port on 127.0.0.1 (irctest's own helper binds every interface)."""
@@ -164,6 +196,14 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
         }
         if password is not None:
             options["password"] = password
+        if self.test_config.account_registration_requires_email:
+            raise NotImplementedByController("account registration with email")
+        options["opers"] = [OPER]
+        # irctest registers accounts with passwords such as "bar".
+        options["minPasswordLength"] = 1
+        options["registerBeforeConnect"] = (
+            self.test_config.account_registration_before_connect
+        )
         if ssl:
             self.gen_ssl()
             options["tls"] = {

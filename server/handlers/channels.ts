@@ -8,6 +8,7 @@ import { Numeric } from "../../protocol/numerics.ts";
 import { isChannelName } from "../../protocol/names.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import {
+  createRelay,
   encodeLine,
   fitBody,
   sendRelay,
@@ -139,6 +140,19 @@ const JOIN_ERRORS = {
   ],
 } as const;
 
+/** Relays `user`'s JOIN of `channel`: with its account and real name to members with `extended-join`. */
+function sendJoin(server: ServerContext, user: User, channel: Channel): void {
+  const plain = relayFrom(server, user, "JOIN", [channel.name]);
+  const extended = relayFrom(server, user, "JOIN", [
+    channel.name,
+    user.account ?? "*",
+    user.realname,
+  ]);
+  for (const member of channel.members.keys()) {
+    sendRelay(member, member.caps.has("extended-join") ? extended : plain);
+  }
+}
+
 function join(server: ServerContext, session: Session, params: string[]): void {
   const { user } = session;
   if (params[0] === "0") {
@@ -171,7 +185,17 @@ function join(server: ServerContext, session: Session, params: string[]): void {
       privacy?.created(channel);
       server.history?.restoreTopic?.(channel, readable);
     }
-    sendToChannel(channel, relayFrom(server, user, "JOIN", [channel.name]));
+    sendJoin(server, user, channel);
+    if (server.accounts?.channels.isOperator(channel, user)) {
+      channel.members.get(user)!.op = true;
+      const source = `ChanServ!ChanServ@${server.options.name}`;
+      sendToChannel(
+        channel,
+        createRelay(source, "MODE", [channel.name, "+o", user.nick], {
+          time: server.now(),
+        }),
+      );
+    }
     if (user.away !== undefined) {
       const away = relayFrom(server, user, "AWAY", [user.away]);
       for (const member of channel.members.keys()) {
@@ -244,13 +268,14 @@ function topic(
     notOnChannel(server, user, channel.name);
     return;
   }
-  if (!canSetTopic(channel, user)) {
+  if (!canSetTopic(channel, user) && !user.oper) {
     notChannelOperator(server, user, channel.name);
     return;
   }
   const text = truncateUtf8(params[1], TOPICLEN);
   setTopic(channel, text, user.nick, server.now());
   server.history?.saveTopic?.(channel);
+  server.accounts?.channels.save(channel);
   const relay = relayFrom(server, user, "TOPIC", [channel.name, text]);
   sendToChannel(channel, relay);
 }
@@ -354,7 +379,8 @@ function channelMode(
     );
   }
   if (parsed.changes.length === 0) return;
-  if (!member?.op) {
+  // IRC operators may moderate any channel.
+  if (!member?.op && !user.oper) {
     notChannelOperator(server, user, channel.name);
     return;
   }
@@ -370,7 +396,10 @@ function channelMode(
     const [numeric, ...rest] = MODE_ERRORS[result](channel, change);
     reply(server, user, numeric, ...rest);
   }
-  if (applied.length > 0) server.channelPrivacy?.modesChanged(channel, by.now);
+  if (applied.length > 0) {
+    server.channelPrivacy?.modesChanged(channel, by.now);
+    server.accounts?.channels.save(channel);
+  }
   for (const group of modeLineGroups(applied)) {
     sendToChannel(
       channel,
@@ -509,7 +538,7 @@ function kickableChannel(
     notOnChannel(server, user, channel.name);
     return undefined;
   }
-  if (!member.op) {
+  if (!member.op && !user.oper) {
     notChannelOperator(server, user, channel.name);
     return undefined;
   }
@@ -603,7 +632,7 @@ function invite(
     notOnChannel(server, user, channel.name);
     return;
   }
-  if (channel.modes.inviteOnly && !member.op) {
+  if (channel.modes.inviteOnly && !member.op && !user.oper) {
     notChannelOperator(server, user, channel.name);
     return;
   }

@@ -48,8 +48,8 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     "Gets or moves forward your read marker (draft/read-marker).",
   ],
   MODE: [
-    "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-iB]",
-    "Channel modes: o v b e I C i k l m n s t (m:<mask> bans mute). User modes: i, B (bot).",
+    "MODE <channel> [+|-<modes> [<params>]] | MODE <nick> [+|-iwB]",
+    "Channel modes: o v b e I C i k l m n s t (m:<mask> bans mute). User modes: i, w (wallops), B (bot); o and r are shown.",
   ],
   MONITOR: [
     "MONITOR + <nick>[,<nick>...] | - <nick>[,...] | C | L | S",
@@ -64,7 +64,7 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
   ],
   OPER: [
     "OPER <name> <password>",
-    "Refused: this server has no operator accounts.",
+    "Become an IRC operator (names and password hashes in the opers setting).",
   ],
   REDACT: [
     "REDACT <channel> <msgid> [:<reason>]",
@@ -96,6 +96,35 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     "WHO <channel>|<mask> [o]",
     "Lists a channel's members, or users matching a mask.",
   ],
+  REGISTER: [
+    "REGISTER <account>|* <email>|* <password>",
+    "Registers your nick as an account (draft/account-registration).",
+  ],
+  AUTHENTICATE: [
+    "AUTHENTICATE PLAIN|SCRAM-SHA-256 | <base64> | *",
+    "Logs in with SASL (request the sasl capability first).",
+  ],
+  KILL: ["KILL <nick> [:<reason>]", "Disconnects a user (operators only)."],
+  WALLOPS: [
+    "WALLOPS :<text>",
+    "Sends to every user with mode +w (operators only).",
+  ],
+  REHASH: ["REHASH", "Re-reads the configuration (operators only)."],
+  KLINE: [
+    "KLINE <[nick!]user@host> [:<reason>]",
+    "Bans a mask from the server, kept across restarts (operators only).",
+  ],
+  UNKLINE: ["UNKLINE <[nick!]user@host>", "Removes a server ban."],
+  NICKSERV: [
+    "NICKSERV IDENTIFY [<account>] <password> | REGISTER <password>",
+    "The same as PRIVMSG NickServ: logs in or registers your nick.",
+  ],
+  NS: ["NS <command>", "The same as NICKSERV."],
+  CHANSERV: [
+    "CHANSERV REGISTER|DROP|INFO <channel>",
+    "The same as PRIVMSG ChanServ: keeps a channel's modes, topic and ops.",
+  ],
+  CS: ["CS <command>", "The same as CHANSERV."],
   WHOIS: ["WHOIS [<server>] <nick>[,<nick>...]", "Shows who a user is."],
   WHOWAS: [
     "WHOWAS <nick>[,<nick>...] [<count>]",

@@ -6,8 +6,9 @@
  */
 
 import type { Message } from "../../protocol/message.ts";
-import { isChannelName } from "../../protocol/names.ts";
+import { casefold, isChannelName } from "../../protocol/names.ts";
 import { Numeric } from "../../protocol/numerics.ts";
+import { SERVICES } from "../../accounts/handlers.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { nextMsgid, type Relay, relayBytes } from "../delivery.ts";
 import { sendUnlabeled } from "../labeled.ts";
@@ -126,6 +127,13 @@ function deliver(
       if (command !== "TAGMSG" && status === "") {
         server.history?.record(channel, relay);
       }
+      continue;
+    }
+    const service = command === "PRIVMSG" && server.accounts !== undefined
+      ? SERVICES.get(casefold(target))
+      : undefined;
+    if (service !== undefined) {
+      service(server, session, text);
       continue;
     }
     const recipient = findUser(server.state, target);

@@ -1,6 +1,6 @@
 /**
  * Queries and user status: WHO, WHOIS, WHOWAS, AWAY, ISON, USERHOST,
- * VERSION, TIME, LUSERS, MOTD, OPER (always refused) and user MODE.
+ * VERSION, TIME, LUSERS, MOTD and user MODE.
  *
  * @module
  */
@@ -214,7 +214,8 @@ export function sendMotd(server: ServerContext, user: User): void {
 
 /** WHO flags: `H`ere or `G`one, `B` for a bot, then the channel prefix when listed for a channel. */
 function whoFlags(user: User, member: Member | undefined, multi: boolean) {
-  return (user.away === undefined ? "H" : "G") + (user.bot ? "B" : "") +
+  return (user.away === undefined ? "H" : "G") + (user.oper ? "*" : "") +
+    (user.bot ? "B" : "") +
     (member ? memberPrefix(member, multi) : "");
 }
 
@@ -245,7 +246,7 @@ export function parseWhoQuery(text: string): WhoQuery {
  * WHO: a channel lists its members; a nick named exactly lists that user;
  * any other mask (`*` and `0` match everyone) lists the visible users whose
  * nick, username, host, real name or server matches it. With the `o` filter
- * only operators match, and there are none. WHOX (`%fields`) answers with
+ * only operators match. WHOX (`%fields`) answers with
  * 354 and the fields asked for.
  */
 function who(server: ServerContext, session: Session, params: string[]): void {
@@ -281,8 +282,8 @@ function who(server: ServerContext, session: Session, params: string[]): void {
       f: flags,
       d: "0",
       l: String(Math.floor((server.now() - target.lastSpokeAt) / 1000)),
-      // No accounts yet: "0" is WHOX's "not logged in".
-      a: "0",
+      // "0" is WHOX's "not logged in".
+      a: target.account ?? "0",
       o: "n/a",
       r: target.realname,
     };
@@ -293,25 +294,26 @@ function who(server: ServerContext, session: Session, params: string[]): void {
       ...[...query.fields].map((field) => values[field]),
     );
   };
-  if (query.filters.includes("o")) {
-    reply(server, user, Numeric.RPL_ENDOFWHO, mask, "End of WHO list");
-    return;
-  }
+  const opersOnly = query.filters.includes("o");
   if (isChannelName(mask)) {
     const channel = findChannel(server.state, mask);
     if (channel !== undefined && canSee(channel, user)) {
       for (const [member, standing] of channel.members) {
+        if (opersOnly && !member.oper) continue;
         line(channel.name, member, whoFlags(member, standing, multi));
       }
     }
   } else if (!hasWildcards(mask) && findUser(server.state, mask)) {
     // A nick named exactly is answered whatever its +i.
     const target = findUser(server.state, mask)!;
-    line("*", target, whoFlags(target, undefined, multi));
+    if (!opersOnly || target.oper) {
+      line("*", target, whoFlags(target, undefined, multi));
+    }
   } else {
     const matches = mask === "0" ? () => true : maskMatcher(mask);
     for (const target of server.state.users.values()) {
       if (!target.registered || !canSeeUser(user, target)) continue;
+      if (opersOnly && !target.oper) continue;
       const fields = [target.nick, target.user, target.host, target.realname];
       if (fields.some(matches) || matches(name)) {
         line("*", target, whoFlags(target, undefined, multi));
@@ -375,6 +377,25 @@ function whois(
     }
     if (target.bot) {
       reply(server, user, Numeric.RPL_WHOISBOT, target.nick, "is a bot");
+    }
+    if (target.oper) {
+      reply(
+        server,
+        user,
+        Numeric.RPL_WHOISOPERATOR,
+        target.nick,
+        "is an IRC operator",
+      );
+    }
+    if (target.account !== undefined) {
+      reply(
+        server,
+        user,
+        Numeric.RPL_WHOISACCOUNT,
+        target.nick,
+        target.account,
+        "is logged in as",
+      );
     }
     if (target.secure) {
       reply(
@@ -594,6 +615,14 @@ export function userMode(
       add = letter === "+";
       continue;
     }
+    if (letter === "o" || letter === "r") {
+      // OPER gives +o and a login +r; a user may only give up +o.
+      if (letter === "o" && !add && user.oper) {
+        user.oper = false;
+        changes.push("-o");
+      }
+      continue;
+    }
     const field = USER_MODES[letter];
     if (field === undefined) {
       unknown = true;
@@ -616,15 +645,17 @@ export function userMode(
 }
 
 /** User modes a user may set on itself, by letter. */
-const USER_MODES: Record<string, "invisible" | "bot"> = {
+const USER_MODES: Record<string, "invisible" | "bot" | "wallops"> = {
   i: "invisible",
   B: "bot",
+  w: "wallops",
 };
 
-/** The user's modes as `+iB`. */
+/** The user's modes as `+iowrB`: those it sets, `o` after OPER and `r` when logged in. */
 function userModeString(user: User): string {
-  return "+" + Object.entries(USER_MODES).filter(([, field]) => user[field])
-    .map(([letter]) => letter).join("");
+  return "+" + (user.invisible ? "i" : "") + (user.oper ? "o" : "") +
+    (user.wallops ? "w" : "") + (user.account !== undefined ? "r" : "") +
+    (user.bot ? "B" : "");
 }
 
 /** Joins `["+i", "+B", "-x"]` into `+iB-x`. */
@@ -636,16 +667,6 @@ function compactModes(changes: readonly string[]): string {
     out += change[1];
   }
   return out;
-}
-
-/** OPER: tertulia has no IRC operator accounts, so every attempt gets 491. */
-function oper(server: ServerContext, session: Session): void {
-  reply(
-    server,
-    session.user,
-    Numeric.ERR_NOOPERHOST,
-    "No operator accounts on this server",
-  );
 }
 
 /** Query commands for the command table. */
@@ -713,11 +734,6 @@ export const queryCommands: Record<string, CommandSpec> = {
   LINKS: {
     handler: (s, c) => links(s, c),
     minParams: 0,
-    beforeRegistration: false,
-  },
-  OPER: {
-    handler: (s, c) => oper(s, c),
-    minParams: 2,
     beforeRegistration: false,
   },
 };

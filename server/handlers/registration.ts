@@ -15,7 +15,11 @@ import { reply } from "../replies.ts";
 import { claimNick, prefixOf } from "../state.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
 
-/** Completes registration once NICK and USER are in and CAP negotiation is over; checks PASS. */
+/**
+ * Completes registration once NICK and USER are in and CAP negotiation is
+ * over; checks PASS, then lets the accounts service hold it (a password
+ * check running) or refuse it (a nick of another account, a server ban).
+ */
 function tryRegister(server: ServerContext, session: Session): void {
   const { user } = session;
   if (
@@ -28,6 +32,12 @@ function tryRegister(server: ServerContext, session: Session): void {
     session.quit("Bad password", "Password incorrect");
     return;
   }
+  const gate = server.accounts?.gate(
+    server,
+    session,
+    () => tryRegister(server, session),
+  );
+  if (gate === "wait" || gate === "stop") return;
   user.registered = true;
   server.counts.unregistered--;
   server.counts.registered++;
@@ -90,6 +100,20 @@ function nick(server: ServerContext, session: Session, params: string[]): void {
     return;
   }
   const before = prefixOf(user);
+  // Before registration a reserved nick may be taken while its owner logs
+  // in; registration refuses it if they do not.
+  if (
+    user.registered && server.accounts?.mayUseNick(user, wanted) === false
+  ) {
+    reply(
+      server,
+      user,
+      Numeric.ERR_NICKNAMEINUSE,
+      wanted,
+      "Nickname is reserved by a different account",
+    );
+    return;
+  }
   const oldNick = user.nick;
   switch (claimNick(server.state, user, wanted)) {
     case "invalid":
