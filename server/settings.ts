@@ -344,7 +344,8 @@ export const SERVER_SETTINGS = [
       name: { required: true, help: "the name given to OPER" },
       hash: {
         required: true,
-        help: "argon2id hash of the password (deno run -A server.ts hash-password)",
+        help:
+          "argon2id hash of the password (deno run -A server.ts hash-password)",
       },
       account: {
         required: false,
