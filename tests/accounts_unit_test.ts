@@ -17,7 +17,13 @@ import {
   ScramExchange,
 } from "../accounts/scram.ts";
 import { Throttle } from "../accounts/throttle.ts";
-import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { serverOptionsFrom, UsageError } from "../server/options.ts";
+import {
+  assertEquals,
+  assertMatch,
+  assertOk,
+  assertThrows,
+} from "./helpers/assert.ts";
 
 const RFC7677 = {
   password: "pencil",
@@ -133,4 +139,27 @@ Deno.test("Throttle: free failures, doubling delays, refusal, forgiveness after 
   assertEquals(throttle.check(["ip:1.2.3.4", "account:bea"], 0).kind, "refuse");
   assertEquals(throttle.check(["ip:5.6.7.8", "account:ana"], 0).kind, "refuse");
   assertEquals(throttle.check(keys, 2000), { kind: "allow", delayMs: 0 });
+});
+
+Deno.test("the opers setting needs a name and an argon2id hash; errors name the entry", async () => {
+  const hash = await hashPassword("operpassword");
+  const parsed = serverOptionsFrom({
+    opers: [{ name: "boss", hash }, { name: "ana", hash, account: "ana" }],
+  });
+  assertEquals(parsed.options.opers, [
+    { name: "boss", hash },
+    { name: "ana", hash, account: "ana" },
+  ]);
+  const error = assertThrows(
+    () => serverOptionsFrom({ opers: [{ name: "boss", hash: "hunter2" }] }),
+    UsageError,
+  );
+  assertMatch(
+    error.message,
+    /^opers entry 1 \(boss\): hash must be an argon2id hash/,
+  );
+  assertThrows(
+    () => serverOptionsFrom({ opers: [{ name: "", hash }] }),
+    UsageError,
+  );
 });
