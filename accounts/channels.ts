@@ -11,14 +11,28 @@
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { casefold } from "../protocol/names.ts";
-import { maskMatcher } from "../server/masks.ts";
 import {
+  type Ban,
   type Channel,
   type ChannelModes,
   type ChatState,
   createChannel,
+  listEntry,
   type User,
 } from "../server/state.ts";
+
+/** A saved `+b`/`+e`/`+I` entry. */
+interface SavedEntry {
+  mask: string;
+  setter: string;
+  setAt: number;
+}
+
+const restoreList = (entries: readonly SavedEntry[] = []): Ban[] =>
+  entries.map((entry) => listEntry(entry.mask, entry.setter, entry.setAt));
+
+const saveList = (entries: readonly Ban[]): SavedEntry[] =>
+  entries.map(({ mask, setter, setAt }) => ({ mask, setter, setAt }));
 
 /** What is kept of a registered channel. */
 export interface RegisteredChannel {
@@ -32,8 +46,12 @@ export interface RegisteredChannel {
   topic?: { text: string; setter: string; setAt: number };
   /** Its modes. */
   modes: ChannelModes;
-  /** Its ban list. */
-  bans: { mask: string; setter: string; setAt: number }[];
+  /** Its ban list (`+b`). */
+  bans: SavedEntry[];
+  /** Its ban exceptions (`+e`). */
+  excepts?: SavedEntry[];
+  /** Its invite exceptions (`+I`). */
+  invexes?: SavedEntry[];
   /** Case-folded accounts given `+o` on join, besides the founder. */
   ops: string[];
 }
@@ -73,10 +91,9 @@ export class ChannelRegistry {
       channel.persistent = true;
       Object.assign(channel.modes, saved.modes);
       channel.topic = saved.topic && { ...saved.topic };
-      channel.bans = saved.bans.map((ban) => ({
-        ...ban,
-        matches: maskMatcher(ban.mask),
-      }));
+      channel.bans = restoreList(saved.bans);
+      channel.excepts = restoreList(saved.excepts);
+      channel.invexes = restoreList(saved.invexes);
     }
   }
 
@@ -118,11 +135,9 @@ export class ChannelRegistry {
     ops.delete(casefold(saved.founder));
     saved.modes = { ...channel.modes };
     saved.topic = channel.topic && { ...channel.topic };
-    saved.bans = channel.bans.map(({ mask, setter, setAt }) => ({
-      mask,
-      setter,
-      setAt,
-    }));
+    saved.bans = saveList(channel.bans);
+    saved.excepts = saveList(channel.excepts);
+    saved.invexes = saveList(channel.invexes);
     saved.ops = [...ops];
     this.#save.run(channel.key, saved.founder, JSON.stringify(saved));
   }

@@ -640,16 +640,21 @@ function changeList(
   }
   if (index !== -1) return null;
   if (list.length >= MAXBANS) return "list-full";
+  list.push(listEntry(mask, by.nick, by.now));
+  return { add, mode, param: mask };
+}
+
+/** A `+b`/`+e`/`+I` entry for `mask` (`m:<mask>` is a mute), its matcher compiled. */
+export function listEntry(mask: string, setter: string, setAt: number): Ban {
   // `+e m:<mask>` exempts from mutes only.
   const mute = extbanType(mask) === "m";
-  list.push({
+  return {
     mask,
-    setter: by.nick,
-    setAt: by.now,
+    setter,
+    setAt,
     matches: maskMatcher(mute ? mask.slice(2) : mask),
     mute,
-  });
-  return { add, mode, param: mask };
+  };
 }
 
 /**
