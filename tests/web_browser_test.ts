@@ -178,6 +178,17 @@ browserTest(
       await lineWith(beto, "bettina, ven").waitFor();
       await screenshot(ana, "chat");
       await screenshot(beto, "chat-other");
+
+      // A name in the users-online list opens a private chat with them.
+      await ana.locator('#member-list button[data-private-chat="bettina"]')
+        .click();
+      await ana.locator("#conversation-title", {
+        hasText: "Private chat with bettina",
+      }).waitFor();
+      assertEquals(await focusedId(ana), "message-input");
+      await ana.keyboard.type("solo para ti");
+      await ana.keyboard.press("Enter");
+      await beto.locator("#private-list button", { hasText: "ana" }).waitFor();
     } finally {
       await server.close();
     }
@@ -305,8 +316,15 @@ browserTest("a name that is taken asks again", async (openPage) => {
   const { server } = await historyServer();
   try {
     await server.client("ana");
-    const page = await openPage();
+    // This one in dark mode: the page follows prefers-color-scheme.
+    const page = await openPage({ colorScheme: "dark" });
     await page.goto(pageUrl(server));
+    assertEquals(
+      await page.evaluate<string>(
+        "getComputedStyle(document.body).backgroundColor",
+      ),
+      "rgb(23, 20, 15)",
+    );
     await page.locator("#nick-input").fill("ana");
     await page.keyboard.press("Enter");
     await page.locator("#nick-error", { hasText: "already using" }).waitFor();

@@ -465,3 +465,25 @@ Deno.test("WebSocket: ping gets pong; a text frame that is not UTF-8 closes with
     upgrade.conn.close();
   });
 });
+
+Deno.test("web users get PING and the registration and ping deadlines, like TCP users", async () => {
+  await withServer({
+    ...WEB,
+    pingInterval: 0.1,
+    pingTimeout: 0.2,
+    registrationTimeout: 0.2,
+  }, async (server) => {
+    const silent = await server.connect({
+      port: server.webPort!,
+      webSocket: {},
+    });
+    assertEquals(
+      (await silent.waitFor("ERROR")).params[0],
+      "Registration timeout",
+    );
+    const web = await server.webClient("quiet");
+    const ping = await web.waitFor("PING");
+    assertEquals(ping.params, ["tertulia.local"]);
+    assertEquals((await web.waitFor("ERROR")).params[0], "Ping timeout");
+  });
+});

@@ -78,10 +78,21 @@ async function build(): Promise<void> {
   }
 }
 
-/** The bundled page script, building it first if it is missing or older than its sources. */
+/**
+ * The bundled page script, building it first if it is missing or older than
+ * its sources. Without its sources (a `deno task compile` binary, which
+ * carries only the built bundle) the bundle is served as it is.
+ */
 export async function loadBundle(): Promise<Uint8Array> {
   const built = await bundleTime();
-  if (built === undefined || built < await newestSource()) await build();
+  const sources = await newestSource().catch(() => undefined);
+  if (sources === undefined) {
+    if (built === undefined) {
+      throw new Error(
+        "the page script is neither built nor buildable here (run deno task web:bundle)",
+      );
+    }
+  } else if (built === undefined || built < sources) await build();
   return await Deno.readFile(BUNDLE_FILE);
 }
 

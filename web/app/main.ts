@@ -106,6 +106,14 @@ class ChatPage {
       "click",
       (event) => this.#pick(event),
     );
+    byId("member-list").addEventListener("click", (event) => {
+      const nick = (event.target as HTMLElement).closest("button")?.dataset
+        .privateChat;
+      if (nick === undefined) return;
+      this.#model.open(nick);
+      this.#closePanels();
+      byId("message-input").focus();
+    });
     byId("leave-button").addEventListener("click", () => {
       const active = this.#model.active;
       if (active.kind === "channel" && active.joined) {

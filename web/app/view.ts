@@ -294,9 +294,17 @@ export class ChatView {
     list.replaceChildren(...members.map(({ nick, prefix }) => {
       const item = document.createElement("li");
       item.dataset.nick = nick;
-      const name = document.createElement("span");
+      const isMe = nick.toLowerCase() === me;
+      // Others' names open a private chat with them.
+      const name = document.createElement(isMe ? "span" : "button");
+      name.className = "member-name";
       name.textContent = nick;
       name.style.color = `hsl(${nickHue(nick)} 55% 45%)`;
+      if (name instanceof HTMLButtonElement) {
+        name.type = "button";
+        name.dataset.privateChat = nick;
+        name.setAttribute("aria-label", `${nick}: send a private message`);
+      }
       item.append(name);
       if (prefix === "@" || prefix === "+") {
         const role = document.createElement("span");
@@ -304,7 +312,7 @@ export class ChatView {
         role.textContent = prefix === "@" ? "operator" : "voice";
         item.append(role);
       }
-      if (nick.toLowerCase() === me) {
+      if (isMe) {
         const self = document.createElement("span");
         self.className = "me";
         self.textContent = "(you)";
