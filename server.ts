@@ -27,6 +27,7 @@ import {
 } from "./server/listener.ts";
 import {
   DEFAULT_OPTIONS,
+  defaultServerConfig,
   parseServerArgs,
   resolveOptions,
   type ServerOptions,
@@ -34,6 +35,7 @@ import {
   UsageError,
 } from "./server/options.ts";
 import { createChatState } from "./server/state.ts";
+import { ConfigError } from "./settings/config_file.ts";
 import {
   describeDevCertificates,
   ensureDevCertificates,
@@ -331,6 +333,24 @@ async function hashPasswordCommand(): Promise<void> {
   console.log(await hashPassword(password));
 }
 
+/** `--write-config FILE`: writes the commented default config, never over an existing file. */
+async function writeDefaultConfig(path: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, defaultServerConfig(), { createNew: true });
+  } catch (error) {
+    const reason = error instanceof Deno.errors.AlreadyExists
+      ? "it already exists (remove it or choose another name)"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    console.error(`error: --write-config ${path}: cannot write it: ${reason}`);
+    Deno.exit(1);
+  }
+  console.error(
+    `wrote the default configuration to ${path}; start with --config ${path}`,
+  );
+}
+
 async function main(args: string[]): Promise<void> {
   if (args[0] === "hash-password") {
     if (args.length > 1) {
@@ -346,7 +366,9 @@ async function main(args: string[]): Promise<void> {
     parsed = parseServerArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${USAGE}`);
+    // A config file's error names its line; the flags' usage would bury it.
+    const usage = error instanceof ConfigError ? "" : `\n\n${USAGE}`;
+    console.error(`error: ${error.message}${usage}`);
     Deno.exit(2);
   }
   if (parsed.help) {
@@ -355,6 +377,10 @@ async function main(args: string[]): Promise<void> {
   }
   if (parsed.version) {
     console.log(VERSION);
+    return;
+  }
+  if (parsed.writeConfig !== undefined) {
+    await writeDefaultConfig(parsed.writeConfig);
     return;
   }
   if (parsed.devCertificates !== undefined) {

@@ -9,7 +9,17 @@
 import { join } from "node:path";
 import { DEFAULT_THROTTLE, type ThrottlePolicy } from "../accounts/throttle.ts";
 import { isPasswordHash } from "../accounts/passwords.ts";
-import { parseFlags, UsageError, usageText } from "../settings/flags.ts";
+import {
+  defaultConfigText,
+  mergeValues,
+  readConfigFile,
+} from "../settings/config_file.ts";
+import {
+  checkExclusions,
+  parseFlags,
+  UsageError,
+  usageText,
+} from "../settings/flags.ts";
 import { DEV_SERVER_NAMES } from "../tls/names.ts";
 import {
   DEFAULT_CERTS_DIR,
@@ -184,19 +194,64 @@ export type ParsedArgs =
     help: false;
     /** `--version`: print it and exit. */
     version?: true;
+    /** `--write-config FILE`: write the commented default config there and exit. */
+    writeConfig?: string;
     options: Partial<ServerOptions>;
     devCertificates?: DevCertificateRequest;
+    /** `--config FILE` and the flags given beside it, to read it again on reload. */
+    config?: ConfigSource;
   };
+
+/** Where the running settings came from: a config file, with command-line flags over it. */
+export interface ConfigSource {
+  /** The config file's path. */
+  file: string;
+  /** The values the command line gave (they override the file's). */
+  flags: ServerSettingValues;
+}
 
 /**
  * Parses server command-line arguments strictly. Throws {@link UsageError}
  * for an unknown flag, a missing or bad value, or a stray argument.
  */
 export function parseServerArgs(args: string[]): ParsedArgs {
-  const values = parseFlags(SERVER_SETTINGS, args);
-  if (values.help) return { help: true };
-  const parsed = serverOptionsFrom(values);
-  return values.version ? { ...parsed, version: true } : parsed;
+  const flags = parseFlags(SERVER_SETTINGS, args);
+  if (flags.help) return { help: true };
+  if (flags.version) return { help: false, version: true, options: {} };
+  const writeConfig = flags["write-config"];
+  if (writeConfig !== undefined) {
+    return { help: false, writeConfig, options: {} };
+  }
+  if (flags.config === undefined) return serverOptionsFrom(flags);
+  const config = { file: flags.config, flags };
+  return { ...loadServerConfig(config), config };
+}
+
+/**
+ * Reads `source.file` again and puts `source.flags` over it: the options a
+ * start or a reload runs with. Throws {@link UsageError} naming the file,
+ * line and key of a bad setting.
+ */
+export function loadServerConfig(
+  source: ConfigSource,
+): Exclude<ParsedArgs, { help: true }> {
+  const file = readConfigFile(SERVER_SETTINGS, source.file);
+  return serverOptionsFrom(mergeValues(SERVER_SETTINGS, file, source.flags));
+}
+
+/** The commented default config file `--write-config` writes. */
+export function defaultServerConfig(): string {
+  return defaultConfigText(SERVER_SETTINGS, {
+    title: "tertulia server configuration",
+    notes: [
+      "Start the server with: deno task server --config THIS_FILE",
+      "Keys are the long command-line flags without --; flags override this file.",
+      "Every setting is commented out at its default: uncomment a line to change it.",
+      'Settings marked "changes on reload" take effect on SIGHUP (kill -HUP <pid>);',
+      "the others keep their old value until a restart.",
+      "Reference: docs/config.md",
+    ],
+  });
 }
 
 /**
@@ -215,19 +270,8 @@ export function serverOptionsFrom(
     }
   }
   if (values.opers !== undefined) options.opers = operEntries(values.opers);
-  if (values["no-history"]) {
-    const conflict = ([
-      "db",
-      "history",
-      "history-days",
-      "history-commit-ms",
-    ] as const).find((flag) => values[flag] !== undefined);
-    if (conflict !== undefined) {
-      throw new UsageError(
-        `--no-history cannot be combined with --${conflict}`,
-      );
-    }
-  } else {
+  checkExclusions(SERVER_SETTINGS, values);
+  if (!values["no-history"]) {
     options.db = values.db ?? DEFAULT_DB_PATH;
   }
   options.web = webOptions(values);
@@ -287,14 +331,7 @@ function operEntries(records: readonly Record<string, string>[]): OperEntry[] {
 
 /** The web listener the values ask for: on by default, off with `no-web`. */
 function webOptions(values: ServerSettingValues): WebOptions | undefined {
-  if (values["no-web"]) {
-    const conflict = (["web-port", "web-origin", "trusted-proxy"] as const)
-      .find((flag) => values[flag] !== undefined);
-    if (conflict !== undefined) {
-      throw new UsageError(`--no-web cannot be combined with --${conflict}`);
-    }
-    return undefined;
-  }
+  if (values["no-web"]) return undefined;
   const port = values["web-port"];
   return {
     port: port ?? DEFAULT_WEB_PORT,

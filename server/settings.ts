@@ -275,6 +275,7 @@ export const SERVER_SETTINGS = [
     kind: "boolean",
     help: "no web chat listener",
     live: false,
+    excludes: ["web-port", "web-origin", "trusted-proxy"],
   },
   {
     section: "History",
@@ -322,6 +323,24 @@ export const SERVER_SETTINGS = [
     name: "no-history",
     kind: "boolean",
     help: "keep no history at all",
+    live: false,
+    excludes: ["db", "history", "history-days", "history-commit-ms"],
+  },
+  {
+    section: "Program",
+    name: "config",
+    kind: "path",
+    place: "flags",
+    help:
+      "read settings from this YAML file (flags override it; SIGHUP reloads it)",
+    live: false,
+  },
+  {
+    section: "Program",
+    name: "write-config",
+    kind: "path",
+    place: "flags",
+    help: "write a commented default config file there and exit",
     live: false,
   },
   {

@@ -116,6 +116,25 @@ export function parseFlags<T extends readonly Setting[]>(
   return result as SettingValues<T>;
 }
 
+/**
+ * Throws {@link UsageError} when `values` give a setting together with one
+ * its row `excludes` (`--no-history` with `--db`).
+ */
+export function checkExclusions<T extends readonly Setting[]>(
+  table: T,
+  values: SettingValues<T>,
+): void {
+  const given = values as Record<string, SettingValue | undefined>;
+  for (const row of table) {
+    const value = given[row.name];
+    if (value === undefined || value === false) continue;
+    const other = row.excludes?.find((name) => given[name] !== undefined);
+    if (other !== undefined) {
+      throw new UsageError(`--${row.name} cannot be combined with --${other}`);
+    }
+  }
+}
+
 /** What `--help` prints around the options. */
 export interface UsageText {
   /** First line, e.g. `Usage: deno run -A server.ts [options]`. */

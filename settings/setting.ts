@@ -80,6 +80,8 @@ export interface Setting {
   check?: (value: string) => string | undefined;
   /** The fields of a `records` row's entries. */
   fields?: Readonly<Record<string, RecordField>>;
+  /** Settings that cannot be combined with this one: a flag of either kind drops the other from the config file. */
+  excludes?: readonly string[];
   /** The field of the program's options that takes the value as it is, if any. */
   option?: string;
 }

@@ -1,0 +1,189 @@
+/**
+ * The YAML config file of a settings table: keys are the long flag names,
+ * values are checked by the same rules as flags, and every error names the
+ * file, the line and the key. Also writes the fully commented default file
+ * (`--write-config`), and merges file values under command-line ones.
+ *
+ * @module
+ */
+
+import { isMap, isScalar, LineCounter, parseDocument, stringify } from "yaml";
+import { UsageError } from "./flags.ts";
+import {
+  inConfigFile,
+  type Setting,
+  type SettingValue,
+  type SettingValues,
+} from "./setting.ts";
+import { SettingProblem } from "./values.ts";
+import { fromData } from "./values.ts";
+
+/** A bad config file: the message names the file, the line and the key. */
+export class ConfigError extends UsageError {
+  /** Creates the error with a one-line explanation. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The first line of a YAML library message, without its "at line N, column M" tail. */
+function firstLine(message: string): string {
+  return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/**
+ * Reads the config file text `text` (named `file` in messages) against
+ * `table`. A key given no value (`motd:`) counts as not given. Throws
+ * {@link UsageError} for a YAML syntax error, an unknown key, a wrong type
+ * or a value out of range, naming the file and the line.
+ */
+export function parseConfigText<T extends readonly Setting[]>(
+  table: T,
+  text: string,
+  file: string,
+): SettingValues<T> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const syntax = document.errors[0];
+  if (syntax !== undefined) {
+    const line = syntax.linePos?.[0].line ?? 1;
+    throw new ConfigError(
+      `${file}, line ${line}: YAML syntax error: ${firstLine(syntax.message)}`,
+    );
+  }
+  const root = document.contents;
+  if (root === null || (isScalar(root) && root.value === null)) {
+    return {} as SettingValues<T>;
+  }
+  if (!isMap(root)) {
+    throw new ConfigError(
+      `${file}, line 1: expected settings as "key: value" lines`,
+    );
+  }
+  const rows = new Map(
+    table.filter(inConfigFile).map((row) => [row.name, row]),
+  );
+  const values: Record<string, SettingValue> = {};
+  for (const pair of root.items) {
+    const offset = (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ??
+      0;
+    const where = `${file}, line ${lineCounter.linePos(offset).line}`;
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    const row = rows.get(key);
+    if (row === undefined) {
+      const flagOnly = table.some((r) => r.name === key);
+      throw new ConfigError(
+        flagOnly
+          ? `${where}: ${key} can only be given on the command line (--${key})`
+          : `${where}: unknown setting "${key}" (see --help or docs/config.md)`,
+      );
+    }
+    const data: unknown = (pair.value as { toJSON?: () => unknown } | null)
+      ?.toJSON?.() ?? null;
+    if (data === null) continue;
+    try {
+      values[key] = fromData(row, data);
+    } catch (error) {
+      if (!(error instanceof SettingProblem)) throw error;
+      throw new ConfigError(`${where}: ${key} ${error.problem}`);
+    }
+  }
+  return values as SettingValues<T>;
+}
+
+/** Reads and checks the config file at `path`; as {@link parseConfigText}, and a file that cannot be read names it. */
+export function readConfigFile<T extends readonly Setting[]>(
+  table: T,
+  path: string,
+): SettingValues<T> {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new ConfigError(`--config ${path}: cannot read it (${reason})`);
+  }
+  return parseConfigText(table, text, path);
+}
+
+/**
+ * Puts command-line `flags` over config-file `file` values. A flag also
+ * drops the file's settings it `excludes` (and those that exclude it), so
+ * `--no-history` wins over a file's `db:` instead of conflicting with it.
+ */
+export function mergeValues<T extends readonly Setting[]>(
+  table: T,
+  file: SettingValues<T>,
+  flags: SettingValues<T>,
+): SettingValues<T> {
+  const merged: Record<string, unknown> = { ...file };
+  for (const name of Object.keys(flags)) {
+    for (const row of table) {
+      const excluded = row.name === name
+        ? row.excludes ?? []
+        : row.excludes?.includes(name)
+        ? [row.name]
+        : [];
+      for (const other of excluded) delete merged[other];
+    }
+  }
+  return { ...merged, ...flags } as SettingValues<T>;
+}
+
+/** What the default file says at its top. */
+export interface ConfigFileHeader {
+  /** First comment line, e.g. `tertulia server configuration`. */
+  title: string;
+  /** Further comment lines (how to use and reload it). */
+  notes: string[];
+}
+
+function comment(text: string): string {
+  return text.split("\n").map((line) => `# ${line}`.trimEnd()).join("\n");
+}
+
+/** The commented-out example lines of one row: its default, or a placeholder. */
+function exampleLines(row: Setting): string {
+  if (row.kind === "records") {
+    const fields = Object.entries(row.fields ?? {});
+    return [
+      `# ${row.name}:`,
+      ...fields.map(([name, field], index) =>
+        `#   ${index === 0 ? "- " : "  "}${name}: ${
+          field.required ? "" : "(optional) "
+        }${field.help}`
+      ),
+    ].join("\n");
+  }
+  const shown = row.default ?? (row.kind === "boolean" ? false : undefined);
+  if (shown === undefined) return `# ${row.name}:`;
+  const value = stringify(shown, { collectionStyle: "flow" }).trim();
+  return `# ${row.name}: ${value}`;
+}
+
+/**
+ * The fully commented default config file for `table`: every file setting
+ * under its section, with its help, whether a reload applies it, and its
+ * default commented out. It loads as "all defaults".
+ */
+export function defaultConfigText(
+  table: readonly Setting[],
+  header: ConfigFileHeader,
+): string {
+  const out = [comment([header.title, "", ...header.notes].join("\n"))];
+  let section: string | undefined;
+  for (const row of table.filter(inConfigFile)) {
+    if (row.section !== section) {
+      section = row.section;
+      out.push("", `# ---- ${section} ----`);
+    }
+    const reload = row.live ? "changes on reload" : "needs a restart";
+    out.push("", comment(`${row.help} (${reload})`), exampleLines(row));
+  }
+  return out.join("\n") + "\n";
+}
