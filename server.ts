@@ -15,7 +15,11 @@ import {
   openConnection,
   type Transport,
 } from "./server/connection.ts";
-import type { HistoryHook, ServerContext } from "./server/context.ts";
+import type {
+  HistoryHook,
+  ReloadReport,
+  ServerContext,
+} from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
 import type { DatabaseSync } from "node:sqlite";
 import {
@@ -28,12 +32,14 @@ import {
 import {
   DEFAULT_OPTIONS,
   defaultServerConfig,
+  type LoadedConfig,
   parseServerArgs,
   resolveOptions,
   type ServerOptions,
   USAGE,
   UsageError,
 } from "./server/options.ts";
+import { readMotd, Reloader } from "./server/reload.ts";
 import { createChatState } from "./server/state.ts";
 import { ConfigError } from "./settings/config_file.ts";
 import {
@@ -57,6 +63,8 @@ export type StartOptions = Partial<ServerOptions> & {
   history?: HistoryHook;
   /** Routes the web listener tries before the chat page's own (e.g. `GET /metrics`). */
   webRoutes?: Route[];
+  /** The config file the options came from, which {@link RunningServer.reload} reads again. */
+  config?: LoadedConfig;
 };
 
 /** A running server. */
@@ -67,26 +75,22 @@ export interface RunningServer {
   context: ServerContext;
   /** The web chat listener, when `web` is set (and its port was free). */
   web?: WebListener;
+  /** Reads the config, MOTD and TLS files again and applies what can change live (also `context.reload`); logs the outcome, never rejects. */
+  reload(): Promise<ReloadReport>;
   /** Sends every client `ERROR :Server shutting down`, closes the listeners and waits for all connections to close. */
   close(): Promise<void>;
-}
-
-async function readMotd(path: string): Promise<string[]> {
-  try {
-    const text = await Deno.readTextFile(path);
-    return text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read MOTD file ${path}: ${reason}`);
-  }
 }
 
 /** Starts listening and serving. Rejects if a port is taken or a MOTD/TLS file cannot be read. */
 export async function startServer(
   startOptions: StartOptions = {},
 ): Promise<RunningServer> {
-  const { history: givenHistory, webRoutes = [], ...rest } = startOptions;
+  const { history: givenHistory, webRoutes = [], config, ...rest } =
+    startOptions;
   const options = resolveOptions(rest);
+  // Reloads replace these; the caller's objects stay as they were given.
+  if (options.web !== undefined) options.web = { ...options.web };
+  if (options.tls !== undefined) options.tls = { ...options.tls };
   const motd = options.motd === undefined
     ? undefined
     : await readMotd(options.motd);
@@ -211,6 +215,12 @@ export async function startServer(
     throw error;
   }
 
+  const reloader = new Reloader({
+    context,
+    keyPairHolders: () => [...listeners, ...(web === undefined ? [] : [web])],
+  }, config);
+  context.reload = () => reloader.reload();
+
   const sweepMs = Math.max(
     10,
     Math.min(
@@ -253,6 +263,7 @@ export async function startServer(
     addresses,
     context,
     web,
+    reload: () => reloader.reload(),
     close: () => closing ??= close(),
   };
 }
@@ -273,7 +284,10 @@ async function startWeb(
     ...extra,
     webSocketRoute({
       admit,
-      origins: options.web.origins ?? [],
+      // Read per request, so a reload's new origins apply at once.
+      get origins() {
+        return options.web?.origins ?? [];
+      },
       log: options.log,
     }),
     ...await pageRoutes(options.log),
@@ -417,8 +431,11 @@ async function main(args: string[]): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGHUP", () => {
+    if (server !== undefined && !stopping) server.reload();
+  });
   try {
-    server = await startServer(parsed.options);
+    server = await startServer({ ...parsed.options, config: parsed.config });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       const host = parsed.options.host ?? "127.0.0.1";

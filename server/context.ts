@@ -93,8 +93,8 @@ export interface ServerContext {
   readonly options: ServerOptions;
   /** Chat state. */
   readonly state: ChatState;
-  /** MOTD lines, or undefined for none (422). */
-  readonly motd: readonly string[] | undefined;
+  /** MOTD lines, or undefined for none (422); a reload may replace them. */
+  motd: readonly string[] | undefined;
   /** When the server started. */
   readonly startedAt: Date;
   /** Software version string. */
@@ -115,6 +115,24 @@ export interface ServerContext {
   now(): number;
   /** Writes one log line. */
   log(line: string): void;
+  /**
+   * Reads the config file (and MOTD and TLS files) again and applies what
+   * can change live (SIGHUP, REHASH); never rejects. Unset when embedded
+   * without `startServer`.
+   */
+  reload?(): Promise<ReloadReport>;
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  /** Whether the new settings were read and applied; if not, the running ones stay. */
+  ok: boolean;
+  /** Why not, when `ok` is false. */
+  error?: string;
+  /** Settings whose new value is now in force. */
+  changed: string[];
+  /** Settings changed in the file that keep their old value until a restart. */
+  restartNeeded: string[];
 }
 
 /** Handles one parsed command; all shared checks (451, 461) have already passed. */

@@ -32,6 +32,8 @@ export interface ConnectionSource {
   readonly addr: Deno.NetAddr;
   /** Resolves with the next connection; rejects with `Deno.errors.BadResource` once closed. */
   accept(): Promise<Accepted>;
+  /** For a TLS source: handshakes new clients with this pair from now on, leaving connected ones be. */
+  setKeyPair?(pair: { cert: string; key: string }): void;
   /** Stops listening. */
   close(): void;
 }
@@ -99,6 +101,7 @@ export async function listenTls(
       const { conn, remote } = await relay.accept();
       return { conn, remote, secure: true };
     },
+    setKeyPair: (pair) => relay.setKeyPair(pair),
     close: () => relay.close(),
   };
 }

@@ -198,8 +198,8 @@ export type ParsedArgs =
     writeConfig?: string;
     options: Partial<ServerOptions>;
     devCertificates?: DevCertificateRequest;
-    /** `--config FILE` and the flags given beside it, to read it again on reload. */
-    config?: ConfigSource;
+    /** `--config FILE`, the flags given beside it and the values they made, to read it again on reload. */
+    config?: LoadedConfig;
   };
 
 /** Where the running settings came from: a config file, with command-line flags over it. */
@@ -210,9 +210,16 @@ export interface ConfigSource {
   flags: ServerSettingValues;
 }
 
+/** A config file as read: its source, and the values of file and flags merged. */
+export interface LoadedConfig extends ConfigSource {
+  /** The merged values the options were made from. */
+  values: ServerSettingValues;
+}
+
 /**
  * Parses server command-line arguments strictly. Throws {@link UsageError}
- * for an unknown flag, a missing or bad value, or a stray argument.
+ * for an unknown flag, a missing or bad value, or a stray argument, and a
+ * `ConfigError` naming file, line and key for a bad `--config` file.
  */
 export function parseServerArgs(args: string[]): ParsedArgs {
   const flags = parseFlags(SERVER_SETTINGS, args);
@@ -223,8 +230,8 @@ export function parseServerArgs(args: string[]): ParsedArgs {
     return { help: false, writeConfig, options: {} };
   }
   if (flags.config === undefined) return serverOptionsFrom(flags);
-  const config = { file: flags.config, flags };
-  return { ...loadServerConfig(config), config };
+  const { parsed, config } = loadServerConfig({ file: flags.config, flags });
+  return { ...parsed, config };
 }
 
 /**
@@ -232,11 +239,16 @@ export function parseServerArgs(args: string[]): ParsedArgs {
  * start or a reload runs with. Throws {@link UsageError} naming the file,
  * line and key of a bad setting.
  */
-export function loadServerConfig(
-  source: ConfigSource,
-): Exclude<ParsedArgs, { help: true }> {
+export function loadServerConfig(source: ConfigSource): {
+  parsed: Exclude<ParsedArgs, { help: true }>;
+  config: LoadedConfig;
+} {
   const file = readConfigFile(SERVER_SETTINGS, source.file);
-  return serverOptionsFrom(mergeValues(SERVER_SETTINGS, file, source.flags));
+  const values = mergeValues(SERVER_SETTINGS, file, source.flags);
+  return {
+    parsed: serverOptionsFrom(values),
+    config: { ...source, values },
+  };
 }
 
 /** The commented default config file `--write-config` writes. */

@@ -187,3 +187,28 @@ export function defaultConfigText(
   }
   return out.join("\n") + "\n";
 }
+
+/** Which settings differ between two sets of values, split by whether a reload may apply them. */
+export interface SettingChanges {
+  /** Changed settings a reload applies. */
+  live: string[];
+  /** Changed settings that need a restart. */
+  restart: string[];
+}
+
+/** Compares `before` and `after` row by row (a setting not given counts as its default). */
+export function changedSettings<T extends readonly Setting[]>(
+  table: T,
+  before: SettingValues<T>,
+  after: SettingValues<T>,
+): SettingChanges {
+  const old = before as Record<string, unknown>;
+  const next = after as Record<string, unknown>;
+  const changes: SettingChanges = { live: [], restart: [] };
+  for (const row of table.filter(inConfigFile)) {
+    const a = JSON.stringify(old[row.name] ?? row.default ?? null);
+    const b = JSON.stringify(next[row.name] ?? row.default ?? null);
+    if (a !== b) changes[row.live ? "live" : "restart"].push(row.name);
+  }
+  return changes;
+}

@@ -42,6 +42,12 @@ export interface TlsRelayListener {
   readonly addr: Deno.NetAddr;
   /** Resolves with the next connection that completed its handshake; rejects with `Deno.errors.BadResource` once closed. */
   accept(): Promise<SecureConnection>;
+  /**
+   * Handshakes new clients with this certificate chain and key from now on
+   * (rotation); connected clients keep their sessions. Throws like
+   * `Deno.listenTls` for a bad certificate or key, keeping the old pair.
+   */
+  setKeyPair(pair: { cert: string; key: string }): void;
   /** Stops listening and closes every connection still handshaking. */
   close(): void;
 }
@@ -59,7 +65,7 @@ export class HandshakeTimeoutError extends Error {
 const ALERT_GRACE_MS = 1000;
 const COPY_BUFFER_BYTES = 16 * 1024;
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {
@@ -113,12 +119,9 @@ async function acceptEach<C extends Deno.Conn>(
  * `AddrInUse`) and `Deno.listenTls` (a bad certificate or key).
  */
 export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
-  const inner = Deno.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: options.cert,
-    key: options.key,
-  });
+  const listenInner = (pair: { cert: string; key: string }) =>
+    Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...pair });
+  let inner = listenInner(options);
   let outer: Deno.Listener;
   try {
     outer = Deno.listen({ hostname: options.hostname, port: options.port });
@@ -126,7 +129,10 @@ export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
     inner.close();
     throw error;
   }
-  const innerAddr = inner.addr;
+  let innerAddr = inner.addr;
+  // Private listeners of replaced key pairs, closed once every handshake
+  // that may have been relayed to them is over.
+  const retired = new Map<Deno.TlsListener, ReturnType<typeof setTimeout>>();
 
   // Private connections are matched with the client they carry by the
   // relay's local port; whichever side shows up first waits for the other.
@@ -221,7 +227,7 @@ export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
     }
   }
 
-  acceptEach(inner, () => closed, (conn) => {
+  const claim = (conn: Deno.TlsConn) => {
     const port = (conn.remoteAddr as Deno.NetAddr).port;
     const waiter = waiters.get(port);
     if (abandoned.delete(port)) {
@@ -234,7 +240,8 @@ export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
       waiters.delete(port);
       waiter(conn);
     }
-  });
+  };
+  acceptEach(inner, () => closed, claim);
   acceptEach(outer, () => closed, (client) => relay(client as Deno.TcpConn));
 
   return {
@@ -249,11 +256,29 @@ export function listenTlsRelay(options: TlsRelayOptions): TlsRelayListener {
       acceptors.push(acceptor);
       return acceptor.promise;
     },
+    setKeyPair(pair) {
+      const next = listenInner(pair);
+      const old = inner;
+      inner = next;
+      innerAddr = next.addr;
+      acceptEach(next, () => closed, claim);
+      const timer = setTimeout(() => {
+        retired.delete(old);
+        closeQuietly(old);
+      }, options.handshakeTimeoutMs + 1000);
+      Deno.unrefTimer(timer);
+      retired.set(old, timer);
+    },
     close() {
       if (closed) return;
       closed = true;
       outer.close();
       inner.close();
+      for (const [listener, timer] of retired) {
+        clearTimeout(timer);
+        closeQuietly(listener);
+      }
+      retired.clear();
       for (const stop of [...pending]) stop();
       for (const conn of unclaimed.values()) closeQuietly(conn);
       unclaimed.clear();

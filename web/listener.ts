@@ -43,6 +43,8 @@ export interface WebListener {
   readonly addr: Deno.NetAddr;
   /** The page's address, as people type it (`http://127.0.0.1:59480/`). */
   readonly url: string;
+  /** With HTTPS: serves new connections with this certificate chain and key from now on. */
+  setKeyPair(pair: { cert: string; key: string }): void;
   /** Stops listening and closes sockets still speaking HTTP (WebSockets belong to their IRC connections). */
   close(): Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function listenWeb(
   return {
     addr: source.addr,
     url: `${secure ? "https" : "http"}://${formatAddress(source.addr)}/`,
+    setKeyPair: (pair) => source.setKeyPair?.(pair),
     async close() {
       source.close();
       await loop;

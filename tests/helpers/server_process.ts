@@ -22,6 +22,8 @@ export interface ServerProcess {
   stderr: string[];
   /** Sends `signal` to the process. */
   kill(signal: Deno.Signal): void;
+  /** Resolves with the next stderr line matching `pattern` logged after this call; rejects after `timeout` ms (default 10000) quoting the log. */
+  nextLine(pattern: RegExp, options?: { timeout?: number }): Promise<string>;
   /** Settles with the exit status once the process has ended and its output is drained. */
   exited: Promise<Deno.CommandStatus>;
 }
@@ -82,6 +84,7 @@ export function spawnServer(
   const child = command([...args, ...webArgs], undefined, options.cwd, script)
     .spawn();
   const stderr: string[] = [];
+  const lineWaiters = new Set<(line: string) => void>();
   const wanted = options.tls ?? "plain";
   const ports: { plain?: number; tls?: number; web?: number } = {};
   const { promise: listening, resolve, reject } = Promise.withResolvers<
@@ -96,6 +99,7 @@ export function spawnServer(
       rest = lines.pop()!;
       for (const line of lines) {
         stderr.push(line);
+        for (const waiter of [...lineWaiters]) waiter(line);
         const match = line.match(/listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/);
         if (match) ports[match[2] ? "tls" : "plain"] = Number(match[1]);
         const webMatch = line.match(
@@ -147,6 +151,24 @@ export function spawnServer(
       }
     },
     exited,
+    nextLine: (pattern, { timeout = 10_000 } = {}) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          lineWaiters.delete(waiter);
+          reject(
+            new Error(
+              `no log line ${pattern} in ${timeout} ms:\n${stderr.join("\n")}`,
+            ),
+          );
+        }, timeout);
+        const waiter = (line: string) => {
+          if (!pattern.test(line)) return;
+          clearTimeout(timer);
+          lineWaiters.delete(waiter);
+          resolve(line);
+        };
+        lineWaiters.add(waiter);
+      }),
   }), async (error) => {
     await exited;
     throw error;
