@@ -109,8 +109,6 @@ export interface ServerContext {
   channelPrivacy?: ChannelPrivacy;
   /** Accounts, logins, server bans and registered channels; unset, none of them. */
   accounts?: Accounts;
-  /** Re-reads the server's configuration (REHASH); unset, nothing to re-read. */
-  reload?: () => void;
   /** Clock in ms since the epoch (injectable for tests). */
   now(): number;
   /** Writes one log line. */

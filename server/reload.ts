@@ -135,6 +135,7 @@ export class Reloader {
       if (!row.live || !("option" in row)) continue;
       Object.assign(options, { [row.option]: next[row.option] });
     }
+    options.opers = next.opers;
     if (options.web !== undefined && next.web !== undefined) {
       options.web.origins = [...(next.web.origins ?? [])];
     }

@@ -101,7 +101,10 @@ Deno.test("KILL: the victim gets ERROR, its channels see the QUIT with the reaso
 Deno.test("WALLOPS reaches +w users only; REHASH answers 382 and calls reload", async () => {
   await using server = await startTestServer({ opers });
   let reloads = 0;
-  server.server.context.reload = () => reloads++;
+  server.server.context.reload = () => {
+    reloads++;
+    return Promise.resolve({ ok: true, changed: [], restartNeeded: [] });
+  };
   const boss = await operClient(server, "boss");
   const reader = await server.client("reader");
   const deaf = await server.client("deaf");
