@@ -45,6 +45,10 @@ async function historyServer(webPort = 0, db?: string): Promise<{
     db: file,
     historyCommitMs: 0,
   });
+  // The first request for the script may bundle it (a fresh checkout):
+  // done here, so no page load waits for it against the browser's timeout.
+  await (await fetch(`http://127.0.0.1:${server.webPort}/app.js`)).body
+    ?.cancel();
   return { server, db: file };
 }
 

@@ -33,7 +33,6 @@ import type { WebSocketFraming } from "./subprotocol.ts";
 export const MAX_MESSAGE_BYTES = 65536;
 
 const CRLF = new Uint8Array([0x0d, 0x0a]);
-const READ_BYTES = 16384;
 /** How long a closing socket waits for its close frame to be written. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -68,7 +67,6 @@ export class WebSocketTransport implements Transport {
   #framing: WebSocketFraming;
   #parser: FrameParser;
   #incoming: Uint8Array[] = [];
-  #readBuffer = new Uint8Array(READ_BYTES);
   /** Writes (data and control frames) run one after another, in order. */
   #writes: Promise<unknown> = Promise.resolve();
   #ended = false;
@@ -114,12 +112,15 @@ export class WebSocketTransport implements Transport {
   async read(buffer: Uint8Array): Promise<number | null> {
     while (this.#incoming.length === 0) {
       if (this.#ended) return null;
-      const count = await this.#conn.read(this.#readBuffer);
+      // Frames are read into the caller's buffer (the connection sizes it to
+      // the traffic, so idle users hold little); the parser copies out what
+      // it keeps before the buffer is reused for the messages.
+      const count = await this.#conn.read(buffer);
       if (count === null) {
         this.#ended = true;
         return null;
       }
-      this.#parser.push(this.#readBuffer.subarray(0, count));
+      this.#parser.push(buffer.subarray(0, count));
     }
     // As many queued messages as fit, so a burst is handled in one go.
     let count = 0;
