@@ -584,6 +584,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     seconds: 0,
     quick,
+    repeat,
     machine,
     servers: [],
     loads: {

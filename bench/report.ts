@@ -448,7 +448,7 @@ export function renderMarkdown(results: BenchResults): string {
     } GiB RAM, Linux ${machine.kernel}, Deno ${machine.deno} (host ${machine.hostname}, load average ${
       num(machine.loadAverage, 2)
     } at start). Each scenario ran ${
-      results.quick ? "once" : "3 times"
+      results.repeat === 1 ? "once" : `${results.repeat} times`
     } against a freshly started server process; cells show the median and, in brackets, min–max. The load generator is one Deno process on the same machine (loopback).`,
     "",
     "Servers:",

@@ -133,6 +133,8 @@ export interface BenchResults {
   seconds: number;
   /** Whether this was a `--quick` run (smaller loads, one repetition). */
   quick: boolean;
+  /** Repetitions per scenario. */
+  repeat: number;
   /** The machine. */
   machine: MachineInfo;
   /** Each server's version string, or why it was skipped. */

@@ -121,6 +121,7 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
     startedAt: "2026-01-01T00:00:00.000Z",
     seconds: 1,
     quick: true,
+    repeat: 1,
     machine: {
       cpu: "Test CPU",
       cores: 2,
