@@ -132,6 +132,8 @@ export interface EditorState {
   history: string[];
   /** Position in `history` while browsing with up/down; `history.length` when not browsing. */
   historyIndex: number;
+  /** Hidden input (a password): not drawn, not remembered, no Tab or history. */
+  secret: boolean;
 }
 
 /** What a key press did beyond editing. */
@@ -144,7 +146,7 @@ export type EditorResult =
 
 /** An empty editor with no history. */
 export function createEditor(): EditorState {
-  return { chars: [], cursor: 0, history: [], historyIndex: 0 };
+  return { chars: [], cursor: 0, history: [], historyIndex: 0, secret: false };
 }
 
 const HISTORY_LIMIT = 200;
@@ -184,6 +186,9 @@ export function applyKey(
   complete: Completer = () => null,
 ): EditorResult {
   const { chars } = state;
+  if (state.secret && ["tab", "up", "down"].includes(key.kind)) {
+    return { kind: "edit" };
+  }
   switch (key.kind) {
     case "tab": {
       const start = wordStart(chars, state.cursor);
@@ -205,7 +210,9 @@ export function applyKey(
     }
     case "enter": {
       const line = chars.join("");
-      if (line.trim() !== "" && state.history.at(-1) !== line) {
+      if (
+        !state.secret && line.trim() !== "" && state.history.at(-1) !== line
+      ) {
         state.history.push(line);
         if (state.history.length > HISTORY_LIMIT) state.history.shift();
       }
@@ -310,6 +317,7 @@ export function drawPromptLine(
     promptChars.pop();
   }
   const promptWidth = width(promptChars);
+  if (state.secret) return `\r\x1b[2K${promptChars.join("")}`;
   const room = Math.max(2, columns - promptWidth - 1);
   const { chars, cursor } = state;
   let start = 0;

@@ -31,6 +31,12 @@ export interface Terminal {
   setCompleter(complete: Completer): void;
   /** Shows `question` and reads the answer; `null` at end of input. */
   ask(question: string): Promise<string | null>;
+  /**
+   * Shows `question` and reads an answer that is neither echoed nor kept in
+   * the line history (a password); `null` at end of input. Only a terminal
+   * that can hide what is typed has it.
+   */
+  askSecret?(question: string): Promise<string | null>;
   /** The next typed line; `null` at end of input, Ctrl-D on an empty line or Ctrl-C. */
   readLine(): Promise<string | null>;
   /** Restores the terminal (leaves raw mode, clears the prompt line). */
@@ -190,6 +196,17 @@ export function createTtyTerminal(): Terminal {
     ask(question) {
       this.setPrompt(question);
       return queue.next();
+    },
+    async askSecret(question) {
+      const before = prompt;
+      editor.secret = true;
+      this.setPrompt(question);
+      try {
+        return await queue.next();
+      } finally {
+        editor.secret = false;
+        this.setPrompt(before);
+      }
     },
     readLine: () => queue.next(),
     close() {

@@ -340,3 +340,24 @@ Deno.test("client session: ready only once every channel joined on connect has a
     { kind: "ready" },
   ]);
 });
+
+Deno.test("client session: FAIL, WARN, NOTE and WALLOPS are shown, not dropped", () => {
+  const state = joined();
+  assertEquals(
+    screen(
+      feed(
+        state,
+        ":srv FAIL REGISTER ACCOUNT_EXISTS ana :Account already exists",
+        ":srv WARN * INVALID_UTF8 :Your line was not UTF-8",
+        ":srv NOTE * SOMETHING :Just so you know",
+        ":oper!o@h WALLOPS :Restarting at noon",
+      ).events,
+    ),
+    [
+      "REGISTER: Account already exists",
+      "Warning: Your line was not UTF-8",
+      "Just so you know",
+      "Wallops from oper: Restarting at noon",
+    ],
+  );
+});

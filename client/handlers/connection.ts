@@ -23,8 +23,27 @@ const nickRefused: ServerHandler = ({ state, message, params, outcome }) => {
   });
 };
 
+/**
+ * IRCv3 standard replies (`FAIL`/`WARN`/`NOTE <command> <code> [context] :text`):
+ * the server's sentence, as an error for FAIL and a note otherwise.
+ */
+const standardReply: ServerHandler = ({ message, params, outcome }) => {
+  const [command = "", code = ""] = params;
+  const text = params.length > 2 ? params.at(-1)! : code;
+  const about = command === "*" ? "" : `${command}: `;
+  if (message.command === "FAIL") {
+    outcome.events.push({ kind: "error", text: `${about}${text}` });
+  } else {
+    const label = message.command === "WARN" ? "Warning: " : "";
+    outcome.events.push({ kind: "info", text: `${label}${about}${text}` });
+  }
+};
+
 /** Handlers by verb or numeric. */
 export const connectionHandlers: Record<string, ServerHandler> = {
+  FAIL: standardReply,
+  WARN: standardReply,
+  NOTE: standardReply,
   PING: ({ params, outcome }) => {
     outcome.replies.push(ircMessage("PONG", ...params));
   },

@@ -93,6 +93,13 @@ const text: ServerHandler = (
 export const messageHandlers: Record<string, ServerHandler> = {
   PRIVMSG: text,
   NOTICE: text,
+  /** An operator's broadcast to users with mode +w. */
+  WALLOPS: ({ params, from, outcome }) => {
+    outcome.events.push({
+      kind: "info",
+      text: `Wallops from ${from}: ${params.at(-1) ?? ""}`,
+    });
+  },
   /** A `chathistory` batch frames replayed lines; its end shows the user list again, which the replay pushed up. */
   BATCH: ({ state, params, outcome }) => {
     const ref = params[0] ?? "";
