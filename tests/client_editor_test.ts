@@ -156,3 +156,19 @@ Deno.test("client editor: an escape sequence cut between two reads waits for the
   assertEquals(decodeKeys(now), [{ kind: "text", text: "x" }]);
   assertEquals(decodeKeys(later + "D"), [{ kind: "left" }]);
 });
+
+Deno.test("client editor: hidden input is not drawn, not remembered, and ignores Tab and history", () => {
+  const state = createEditor();
+  applyKey(state, { kind: "text", text: "old line" });
+  applyKey(state, { kind: "enter" });
+  state.secret = true;
+  for (const key of decodeKeys("s3cr3t\t\x1b[A")) {
+    applyKey(state, key, () => "completed");
+  }
+  assertEquals(drawPromptLine("Password: ", state, 80), "\r\x1b[2KPassword: ");
+  assertEquals(applyKey(state, { kind: "enter" }), {
+    kind: "submit",
+    line: "s3cr3t",
+  });
+  assertEquals(state.history, ["old line"]);
+});
