@@ -26,6 +26,7 @@ import { type Link, openLink } from "./link.ts";
 import type { ClientOptions } from "./options.ts";
 import { type ClientEvent, renderEvent } from "./render.ts";
 import { handleServerMessage, type ServerSignal } from "./server_messages.ts";
+import { readSecret, type SecretSources } from "./secrets.ts";
 import type { Terminal } from "./terminal.ts";
 import {
   completeWord,
@@ -192,14 +193,19 @@ export class ChatClient {
   /** Set once a quit was asked for (it may first wait for held lines to go out). */
   #quitStarted = false;
   #held: Held[] = [];
+  readonly #secretSources: SecretSources;
   #pongWaiters = new Map<string, () => void>();
 
-  /** Prepares the client for `nick`; `early` is a connection already open, if any. */
+  /**
+   * Prepares the client for `nick`; `early` is a connection already open,
+   * `login` the account to log in to on every connection, if any.
+   */
   constructor(
     options: ClientOptions,
     deps: ClientDeps,
     nick: string,
     early?: Deno.Conn,
+    login?: { account: string; password: string },
   ) {
     this.#options = options;
     this.#terminal = deps.terminal;
@@ -215,7 +221,12 @@ export class ChatClient {
     this.#where = `${options.host}:${options.port}`;
     this.#show = screenWriter(deps.terminal, deps);
     this.#state = createChatState(nick, options.channels);
+    this.#secretSources = {
+      file: options.accountPasswordFile,
+      terminal: deps.terminal,
+    };
     this.#early = early;
+    this.#state.login = login ?? null;
     deps.interrupt?.addEventListener(
       "abort",
       () => this.#quit(DEFAULT_QUIT_REASON, true),
@@ -548,6 +559,11 @@ export class ChatClient {
         event.kind === "message" && event.self;
       this.#show(...plan.events.filter((event) => !isEcho(event)));
       this.#send(plan.messages, plan.events.filter(isEcho));
+      if (plan.secret !== undefined) {
+        const read = await readSecret(this.#secretSources, plan.secret.prompt);
+        if (read.ok) this.#send(plan.secret.use(read.secret), []);
+        else this.#show({ kind: "error", text: read.error });
+      }
       this.#terminal.setPrompt(promptFor(this.#state));
       if (plan.quit !== undefined) {
         await this.#quit(plan.quit);
@@ -588,5 +604,19 @@ export async function runClient(
     terminal.close();
     return { code: 1, error: "No username given." };
   }
-  return await new ChatClient(options, deps, nick, early).run();
+  let login: { account: string; password: string } | undefined;
+  if (options.sasl) {
+    const account = options.account ?? nick;
+    const read = await readSecret(
+      { file: options.accountPasswordFile, terminal },
+      `Password for ${account}: `,
+    );
+    if (!read.ok) {
+      early?.close();
+      terminal.close();
+      return { code: 1, error: read.error };
+    }
+    login = { account, password: read.secret };
+  }
+  return await new ChatClient(options, deps, nick, early, login).run();
 }

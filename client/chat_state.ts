@@ -54,6 +54,10 @@ export interface ChatState {
   modeParams: { set: string; unset: string };
   /** Capabilities the server acknowledged on this connection. */
   caps: Set<string>;
+  /** The account to log in to with SASL PLAIN on every connection (`--sasl`, or after `/login`); null for none. */
+  login: { account: string; password: string } | null;
+  /** Whether a SASL exchange is under way on this connection. */
+  authenticating: boolean;
   /** Capabilities the server listed so far in a multi-line `CAP LS`. */
   offeredCaps: string[];
   /** Open `chathistory` batches, reference → target: lines tagged with one are replayed history. */
@@ -71,13 +75,15 @@ export interface ChatState {
  * replays come in batches with their original times, every line has a
  * `msgid` (so a replayed line already shown is recognised), our own
  * lines come back from the server with theirs, and NAMES lists every
- * prefix a member holds (an operator who loses `@` may still be `+`).
+ * prefix a member holds (an operator who loses `@` may still be `+`);
+ * `sasl` lets the user log in to an account.
  */
 export const CLIENT_CAPS = [
   "batch",
   "echo-message",
   "message-tags",
   "multi-prefix",
+  "sasl",
   "server-time",
 ] as const;
 
@@ -110,6 +116,8 @@ export function createChatState(
     prefixModes: "qaohv",
     modeParams: { set: "beIkl", unset: "beIk" },
     caps: new Set(),
+    login: null,
+    authenticating: false,
     offeredCaps: [],
     historyBatches: new Map(),
     seen: new Set(),
@@ -126,6 +134,7 @@ export function resetConnection(state: ChatState): void {
   state.pendingActive = null;
   state.offeredCaps = [];
   state.caps.clear();
+  state.authenticating = false;
   state.historyBatches.clear();
 }
 

@@ -41,6 +41,12 @@ export interface ClientOptions {
   color: boolean;
   /** False when `--no-bell` was given: no terminal bell when someone names you. Default true. */
   bell: boolean;
+  /** Whether to log in with SASL (`--sasl`) when connecting. Default false. */
+  sasl: boolean;
+  /** The account to log in to. Default: the nick. */
+  account?: string;
+  /** A file holding the account password (otherwise the environment or a hidden question). Default none. */
+  accountPasswordFile?: string;
   /** Whether `--help` was given. Default false. */
   help: boolean;
 }
@@ -78,6 +84,9 @@ export function clientOptionsFrom(values: ClientSettingValues): ClientOptions {
     reconnect: values["no-reconnect"] !== true,
     color: values["no-color"] !== true,
     bell: values["no-bell"] !== true,
+    sasl: values.sasl === true || values.account !== undefined,
+    account: values.account,
+    accountPasswordFile: values["account-password-file"],
     help: values.help === true,
   };
 }

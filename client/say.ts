@@ -17,6 +17,11 @@ export interface Plan {
   events: ClientEvent[];
   /** Set when the user asked to leave: the QUIT reason. */
   quit?: string;
+  /**
+   * Set when the command needs a password: the client reads one (never
+   * echoed, never shown) and sends what `use` builds from it.
+   */
+  secret?: { prompt: string; use: (secret: string) => Message[] };
 }
 
 /** Bytes reserved for the `user@host` part of our source when the server relays our messages. */

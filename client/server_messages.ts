@@ -10,6 +10,7 @@
 
 import { type Message, Numeric } from "../protocol.ts";
 import { type ChatState, nickFromSource } from "./chat_state.ts";
+import { accountHandlers } from "./handlers/accounts.ts";
 import {
   channelHandlers,
   joinAnswered,
@@ -65,6 +66,7 @@ export const SERVER_MESSAGE_HANDLERS: ReadonlyMap<string, ServerHandler> =
       ...connectionHandlers,
       ...channelHandlers,
       ...messageHandlers,
+      ...accountHandlers,
     }),
   );
 

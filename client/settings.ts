@@ -98,6 +98,31 @@ export const CLIENT_SETTINGS = [
     live: false,
   },
   {
+    section: "Account",
+    name: "sasl",
+    kind: "boolean",
+    help: "log in to your account (SASL) when connecting; the password is " +
+      "read from --account-password-file, $TERTULIA_ACCOUNT_PASSWORD or a " +
+      "hidden question",
+    live: false,
+  },
+  {
+    section: "Account",
+    name: "account",
+    kind: "word",
+    arg: "NAME",
+    defaultText: "your nick",
+    help: "the account to log in to (implies --sasl)",
+    live: false,
+  },
+  {
+    section: "Account",
+    name: "account-password-file",
+    kind: "path",
+    help: "file whose first line is the account password",
+    live: false,
+  },
+  {
     section: "Screen",
     name: "no-color",
     kind: "boolean",

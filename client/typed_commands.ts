@@ -298,6 +298,59 @@ export const TYPED_COMMANDS = {
       }
     },
   }),
+  register: command<{ email?: string }>({
+    aliases: [],
+    args: "[email]",
+    summary: "register your nick as an account (asks for a password)",
+    parse(rest) {
+      const [email] = firstWord(rest);
+      return email === "" ? {} : { email };
+    },
+    run: ({ email }, { state }) => ({
+      messages: [],
+      events: [],
+      secret: {
+        prompt: `Password for the new account ${state.nick}: `,
+        use: (
+          password,
+        ) => [ircMessage("REGISTER", "*", email ?? "*", password)],
+      },
+    }),
+  }),
+  login: command<{ account?: string }>({
+    aliases: ["identify"],
+    args: "[account]",
+    summary: "log in to your account (asks for a password)",
+    parse(rest) {
+      const [account] = firstWord(rest);
+      return account === "" ? {} : { account };
+    },
+    run: ({ account }, { state }) => {
+      const name = account ?? state.nick;
+      return {
+        messages: [],
+        events: [],
+        secret: {
+          prompt: `Password for ${name}: `,
+          use(password) {
+            if (!state.caps.has("sasl")) {
+              return [
+                ircMessage(
+                  "PRIVMSG",
+                  "NickServ",
+                  `IDENTIFY ${name} ${password}`,
+                ),
+              ];
+            }
+            // Kept, so every reconnection logs in again.
+            state.login = { account: name, password };
+            state.authenticating = true;
+            return [ircMessage("AUTHENTICATE", "PLAIN")];
+          },
+        },
+      };
+    },
+  }),
   help: command({
     aliases: ["?"],
     args: "",

@@ -39,6 +39,8 @@ interface Case {
   sent: string[];
   shows?: string;
   quit?: string;
+  /** For a command that asks for a password: what it sends with `pw`. */
+  withPassword?: string[];
 }
 
 /** At least one case per command, keyed by the row's name. */
@@ -88,6 +90,26 @@ const CASES: Record<CommandName, Case[]> = {
     { line: "/quote MODE #general +t", sent: ["MODE #general +t"] },
     { line: "/raw", sent: [], shows: "Usage: /raw LINE" },
   ],
+  register: [
+    { line: "/register", sent: [], withPassword: ["REGISTER * * pw"] },
+    {
+      line: "/register ana@example.org",
+      sent: [],
+      withPassword: ["REGISTER * ana@example.org pw"],
+    },
+  ],
+  login: [
+    {
+      line: "/login",
+      sent: [],
+      withPassword: ["PRIVMSG NickServ :IDENTIFY ana pw"],
+    },
+    {
+      line: "/identify cuenta",
+      sent: [],
+      withPassword: ["PRIVMSG NickServ :IDENTIFY cuenta pw"],
+    },
+  ],
   help: [{ line: "/?", sent: [], shows: "Commands:" }],
   quit: [
     { line: "/quit", sent: [], quit: "Leaving" },
@@ -98,10 +120,15 @@ const CASES: Record<CommandName, Case[]> = {
 
 for (const [name, cases] of Object.entries(CASES)) {
   Deno.test(`typed command /${name}`, () => {
-    for (const { line, sent, shows, quit } of cases) {
+    for (const { line, sent, shows, quit, withPassword } of cases) {
       const plan = planLine(joined(), line, now);
       assertEquals(plan.messages.map(serializeMessage), sent, line);
       assertEquals(plan.quit, quit, line);
+      assertEquals(
+        plan.secret?.use("pw").map(serializeMessage),
+        withPassword,
+        line,
+      );
       if (shows !== undefined) {
         const first = plan.events[0];
         assertOk(first !== undefined && "text" in first, line);

@@ -22,6 +22,9 @@ Deno.test("client options: defaults", () => {
     reconnect: true,
     color: true,
     bell: true,
+    sasl: false,
+    account: undefined,
+    accountPasswordFile: undefined,
     help: false,
   });
   assertEquals([DEFAULT_HOST, DEFAULT_PORT, DEFAULT_CHANNEL], [
@@ -47,6 +50,10 @@ Deno.test("client options: every flag", () => {
     "--no-reconnect",
     "--no-color",
     "--no-bell",
+    "--account",
+    "ana_cuenta",
+    "--account-password-file",
+    "pw.txt",
   ]);
   assertOk(parsed.ok);
   assertEquals(parsed.options, {
@@ -60,6 +67,9 @@ Deno.test("client options: every flag", () => {
     reconnect: false,
     color: false,
     bell: false,
+    sasl: true,
+    account: "ana_cuenta",
+    accountPasswordFile: "pw.txt",
     help: false,
   });
   const tls = parseClientArgs(["--tls"]);
@@ -108,6 +118,9 @@ Deno.test("client options: usage lists every flag", () => {
       "--no-reconnect",
       "--no-color",
       "--no-bell",
+      "--sasl",
+      "--account",
+      "--account-password-file",
       "--help",
     ]
   ) {

@@ -77,6 +77,18 @@ export const connectionHandlers: Record<string, ServerHandler> = {
           if (cap !== "" && !cap.startsWith("-")) state.caps.add(cap);
         }
       }
+      // Log in before registering ends, so the nick is ours at once.
+      if (state.login !== null && state.caps.has("sasl")) {
+        state.authenticating = true;
+        outcome.replies.push(ircMessage("AUTHENTICATE", "PLAIN"));
+        return;
+      }
+      if (state.login !== null) {
+        outcome.events.push({
+          kind: "error",
+          text: "This server does not offer SASL, so you are not logged in.",
+        });
+      }
       outcome.replies.push(ircMessage("CAP", "END"));
     }
   },

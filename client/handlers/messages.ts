@@ -73,6 +73,8 @@ const text: ServerHandler = (
     body = ctcp[2];
   }
   const self = isSelf(state, from);
+  // Our own password, echoed back (echo-message): never on the screen.
+  if (self && !channel && /^(IDENTIFY|REGISTER)\b/i.test(body)) return;
   outcome.events.push({
     kind: "message",
     time,
