@@ -5,6 +5,7 @@
  * to a scripted server over a socket.
  */
 
+import { join } from "node:path";
 import { type ChatState, createChatState } from "../client/chat_state.ts";
 import { plainPayload } from "../client/handlers/accounts.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
@@ -18,6 +19,7 @@ import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { peerAvailable, peerTestOptions } from "./helpers/peer_servers.ts";
+import { withServer } from "./helpers/server.ts";
 import { startTmux } from "./helpers/tmux.ts";
 
 const now = new Date(2026, 0, 2, 9, 5);
@@ -227,4 +229,50 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("against tertulia: /register, then --sasl logs in on every connection; a wrong password is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tertulia-client-accounts-" });
+  try {
+    await withServer({ db: join(dir, "chat.db") }, async (server) => {
+      const passwordFile = join(dir, "password");
+      await Deno.writeTextFile(passwordFile, "una clave bastante larga\n");
+      await using ana = spawnClient([
+        ...clientArgs(server.port, "ana"),
+        "--account-password-file",
+        passwordFile,
+      ]);
+      await ana.waitForOutput("Users online (#general): ");
+      await ana.send("/register");
+      await ana.waitForOutput("The account ana is registered.");
+      await ana.send("/quit");
+      assertEquals(await ana.exited(), 0);
+
+      await using again = spawnClient(
+        [...clientArgs(server.port, "ana"), "--sasl"],
+        { env: { TERTULIA_ACCOUNT_PASSWORD: "una clave bastante larga" } },
+      );
+      await again.waitForOutput("You are logged in as ana.");
+      await again.waitForOutput(
+        `Connected to 127.0.0.1:${server.port} as ana.`,
+      );
+      await again.send("/quit");
+      assertEquals(await again.exited(), 0);
+
+      await using wrong = spawnClient(
+        [...clientArgs(server.port, "ana"), "--sasl"],
+        { env: { TERTULIA_ACCOUNT_PASSWORD: "no es esta" } },
+      );
+      await wrong.waitForOutput("Login failed: SASL authentication failed");
+      // The nick is protected: without the login the client is someone else.
+      await wrong.waitForOutput(/as ana_\./);
+      await wrong.send("/quit");
+      assertEquals(await wrong.exited(), 0);
+      for (const client of [ana, again, wrong]) {
+        assertOk(!client.output.includes("clave"), "password never shown");
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

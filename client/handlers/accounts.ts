@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Numeric } from "../../protocol.ts";
 import { ircMessage } from "../chat_state.ts";
 import type { Incoming, ServerHandler } from "../server_messages.ts";
 
@@ -52,27 +53,23 @@ export const accountHandlers: Record<string, ServerHandler> = {
       outcome.replies.push(ircMessage("AUTHENTICATE", piece));
     }
   },
-  /** RPL_LOGGEDIN. */
-  "900": ({ params, outcome }) => {
+  [Numeric.RPL_LOGGEDIN]: ({ params, outcome }) => {
     outcome.events.push({
       kind: "status",
       text: `You are logged in as ${params[2] ?? params[1] ?? "?"}.`,
     });
   },
-  /** RPL_LOGGEDOUT. */
-  "901": ({ outcome }) => {
+  [Numeric.RPL_LOGGEDOUT]: ({ outcome }) => {
     outcome.events.push({ kind: "status", text: "You are logged out." });
   },
-  /** RPL_SASLSUCCESS. */
-  "903": finish,
-  /** ERR_NICKLOCKED, ERR_SASLFAIL, ERR_SASLTOOLONG, ERR_SASLABORTED, ERR_SASLALREADY. */
-  "902": failed,
-  "904": failed,
-  "905": failed,
-  "906": failed,
-  "907": failed,
-  /** RPL_SASLMECHS: the mechanisms offered, after a failure already shown. */
-  "908": () => {},
+  [Numeric.RPL_SASLSUCCESS]: finish,
+  [Numeric.ERR_NICKLOCKED]: failed,
+  [Numeric.ERR_SASLFAIL]: failed,
+  [Numeric.ERR_SASLTOOLONG]: failed,
+  [Numeric.ERR_SASLABORTED]: failed,
+  [Numeric.ERR_SASLALREADY]: failed,
+  /** The mechanisms offered, after a failure already shown. */
+  [Numeric.RPL_SASLMECHS]: () => {},
   /** `REGISTER SUCCESS <account> :text` (or VERIFICATION_REQUIRED); failures come as FAIL REGISTER. */
   REGISTER: ({ params, outcome }) => {
     const [result = "", account = ""] = params;
