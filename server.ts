@@ -112,7 +112,10 @@ export async function startServer(
     ownedHistory?.store.close();
     accountsDb.close();
   };
-  const accounts = new Accounts(accountsDb, options.loginThrottle);
+  const accounts = new Accounts(accountsDb, {
+    login: options.loginThrottle,
+    register: options.registerThrottle,
+  });
   const state = createChatState();
   accounts.channels.restoreAll(state);
   const context: ServerContext = {

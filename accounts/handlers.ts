@@ -134,6 +134,11 @@ function register(
     );
   }
   if (user.key === "") {
+    // A nick refused as in use is someone else's to register.
+    const refused = accounts.refusedNick(user);
+    if (refused !== undefined && findHolder(server, refused)) {
+      return answer(false, "ACCOUNT_EXISTS", refused, "That nick is in use");
+    }
     return answer(false, "NEED_NICK", "*", "Send NICK first");
   }
   const name = given === "*" ? user.nick : given;
@@ -152,7 +157,20 @@ function register(
   if (problem !== undefined) {
     return answer(false, "WEAK_PASSWORD", name, problem);
   }
+  const keys = [`register-ip:${user.host}`];
+  const decision = accounts.registrations.check(keys, server.now());
+  if (decision.kind === "refuse") {
+    server.log(`refused account ${name} from ${session.address}: too many`);
+    return answer(
+      false,
+      "TEMPORARILY_UNAVAILABLE",
+      name,
+      "Too many accounts registered from your address; try again later",
+    );
+  }
+  accounts.registrations.fail(keys, server.now());
   accounts.busy(session, async () => {
+    await pause(decision.delayMs);
     const created = await accounts.store.create(name, password, server.now());
     if (!created) {
       answer(false, "ACCOUNT_EXISTS", name, "Account already exists");
@@ -165,6 +183,11 @@ function register(
     server.log(`error registering ${name}: ${error}`);
     answer(false, "TEMPORARILY_UNAVAILABLE", name, "Try again later");
   });
+}
+
+/** Whether anyone, registered or not, holds `nick`. */
+function findHolder(server: ServerContext, nick: string): boolean {
+  return server.state.users.has(casefold(nick));
 }
 
 function registerCommand(
@@ -360,7 +383,7 @@ function serviceNotice(
   );
 }
 
-/** NickServ: IDENTIFY [account] password, REGISTER password [email], HELP. */
+/** NickServ: IDENTIFY [account] password, REGISTER password [email], GHOST nick, HELP. */
 function nickServ(server: ServerContext, session: Session, text: string) {
   const { user } = session;
   const say = (line: string) => serviceNotice(server, user, "NickServ", line);
@@ -394,6 +417,24 @@ function nickServ(server: ServerContext, session: Session, text: string) {
       );
       return;
     }
+    case "GHOST": {
+      // The owner, logged in under another nick, frees its nick from a
+      // stale connection.
+      const nick = args[0] ?? "";
+      const holder = findUser(server.state, nick);
+      if (
+        user.account === undefined || casefold(user.account) !== casefold(nick)
+      ) {
+        return say(`You must be logged in as ${nick || "<nick>"} to free it.`);
+      }
+      if (holder === undefined || holder === user) {
+        return say(`${nick} is not in use.`);
+      }
+      const reason = `Killed (NickServ (GHOST by ${user.nick}))`;
+      server.log(`ghost ${holder.nick} by ${user.nick} (${session.address})`);
+      holder.outbox.quit?.(reason, `Closing Link: ${holder.host} (${reason})`);
+      return say(`${nick} has been freed.`);
+    }
     case "REGISTER": {
       if (args.length === 0) return say("Usage: REGISTER <password> [email]");
       register(
@@ -410,7 +451,9 @@ function nickServ(server: ServerContext, session: Session, text: string) {
       return;
     }
     default:
-      say("Commands: IDENTIFY [account] <password>, REGISTER <password>.");
+      say(
+        "Commands: IDENTIFY [account] <password>, REGISTER <password>, GHOST <nick>.",
+      );
       say("Logging in with SASL (PLAIN or SCRAM-SHA-256) is better.");
   }
 }

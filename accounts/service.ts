@@ -42,6 +42,8 @@ export class Accounts {
   readonly store: AccountStore;
   /** Failed password checks, per IP and per account. */
   readonly throttle: Throttle;
+  /** Accounts created, per IP: each costs a hash, and names are not free. */
+  readonly registrations: Throttle;
   /** Server-wide bans (KLINE). */
   readonly bans: ServerBans;
   /** Registered channels (ChanServ). */
@@ -53,10 +55,17 @@ export class Accounts {
   /** Users whose registration is waiting on a check, with what resumes it. */
   #waiting = new WeakMap<User, () => void>();
 
-  /** Uses the migrated `db`; `policy` tunes the brakes. */
-  constructor(db: DatabaseSync, policy: ThrottlePolicy) {
+  /** Nicks refused with 433 before registration, which `REGISTER *` then names. */
+  #refusedNick = new WeakMap<User, string>();
+
+  /** Uses the migrated `db`; the policies tune the brakes on logins and on registrations. */
+  constructor(
+    db: DatabaseSync,
+    policies: { login: ThrottlePolicy; register: ThrottlePolicy },
+  ) {
     this.store = new AccountStore(db);
-    this.throttle = new Throttle(policy);
+    this.throttle = new Throttle(policies.login);
+    this.registrations = new Throttle(policies.register);
     this.bans = new ServerBans(db);
     this.channels = new ChannelRegistry(db);
   }
@@ -137,6 +146,16 @@ export class Accounts {
       return "stop";
     }
     return "go";
+  }
+
+  /** Remembers `nick`, refused to unregistered `user` as in use, for a following `REGISTER *`. */
+  nickRefused(user: User, nick: string): void {
+    this.#refusedNick.set(user, nick);
+  }
+
+  /** The nick last refused to `user` before registration, if any. */
+  refusedNick(user: User): string | undefined {
+    return this.#refusedNick.get(user);
   }
 
   /** Whether `user` may hold `nick`: it is no account's, or `user` is logged in to that account. */

@@ -31,6 +31,18 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = {
   windowMs: 10 * 60_000,
 };
 
+/**
+ * The default brakes on registrations from one IP address: 5 accounts
+ * freely, then 1 s doubling to 16 s, refused after 20 in an hour.
+ */
+export const DEFAULT_REGISTER_THROTTLE: ThrottlePolicy = {
+  freeFailures: 5,
+  delayMs: 1000,
+  maxDelayMs: 16_000,
+  refuseAfter: 20,
+  windowMs: 60 * 60_000,
+};
+
 /** What to do with an attempt: go ahead after `delayMs`, or refuse it. */
 export type ThrottleDecision =
   | { kind: "allow"; delayMs: number }
@@ -77,7 +89,7 @@ export class Throttle {
     };
   }
 
-  /** Counts a failed attempt against each of `keys`. */
+  /** Counts an attempt against each of `keys`: a failed login, or an account created. */
   fail(keys: readonly string[], now: number): void {
     for (const key of keys) {
       const count = this.#count(key, now) + 1;

@@ -7,7 +7,11 @@
  */
 
 import { join } from "node:path";
-import { DEFAULT_THROTTLE, type ThrottlePolicy } from "../accounts/throttle.ts";
+import {
+  DEFAULT_REGISTER_THROTTLE,
+  DEFAULT_THROTTLE,
+  type ThrottlePolicy,
+} from "../accounts/throttle.ts";
 import { isPasswordHash } from "../accounts/passwords.ts";
 import {
   defaultConfigText,
@@ -126,6 +130,8 @@ export interface ServerOptions {
   opers: readonly OperEntry[];
   /** Brakes on failed password checks (SASL, IDENTIFY, OPER). Default {@link DEFAULT_THROTTLE}. */
   loginThrottle: ThrottlePolicy;
+  /** Brakes on accounts created from one IP address. Default {@link DEFAULT_REGISTER_THROTTLE}. */
+  registerThrottle: ThrottlePolicy;
 }
 
 /** One IRC operator, as the `opers` setting lists it. */
@@ -153,6 +159,7 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze(
       registerBeforeConnect: true,
       opers: [],
       loginThrottle: DEFAULT_THROTTLE,
+      registerThrottle: DEFAULT_REGISTER_THROTTLE,
     },
   ) as ServerOptions,
 );

@@ -278,3 +278,44 @@ Deno.test("account-tag, account-notify and extended-join carry the account", asy
   );
   assertEquals(rejoin.params, ["#plaza", "ana", "Test ana"]);
 });
+
+Deno.test("accounts created from one address are braked, then refused", async () => {
+  await using server = await startTestServer({
+    registerThrottle: {
+      freeFailures: 1,
+      delayMs: 30,
+      maxDelayMs: 30,
+      refuseAfter: 2,
+      windowMs: 60_000,
+    },
+  });
+  await (await registerAccount(server, "one")).close();
+  await (await registerAccount(server, "two")).close();
+  const third = await server.client("three");
+  await third.send(`REGISTER * * :${PASSWORD}`);
+  const refused = await third.waitFor("FAIL");
+  assertEquals(refused.params.slice(0, 3), [
+    "REGISTER",
+    "TEMPORARILY_UNAVAILABLE",
+    "three",
+  ]);
+});
+
+Deno.test("NickServ GHOST frees the owner's nick from a stale connection", async () => {
+  await using server = await startTestServer();
+  const stale = await registerAccount(server, "ana");
+  const fresh = await server.client("ana_");
+  await fresh.send(`NS IDENTIFY ana ${PASSWORD}`);
+  await fresh.waitFor("900", { timeout: 30_000 });
+  const stranger = await server.client("eve");
+  await stranger.send("NS GHOST ana");
+  assertEquals(
+    (await stranger.waitFor("NOTICE")).params[1],
+    "You must be logged in as ana to free it.",
+  );
+  await fresh.send("NS GHOST ana");
+  assertOk((await stale.waitFor("ERROR")).params[0].includes("GHOST by ana_"));
+  await stale.closed;
+  await fresh.send("NICK ana");
+  assertEquals((await fresh.waitFor("NICK")).params[0], "ana");
+});

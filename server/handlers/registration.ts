@@ -126,6 +126,7 @@ function nick(server: ServerContext, session: Session, params: string[]): void {
       );
       return;
     case "in-use":
+      if (!user.registered) server.accounts?.nickRefused(user, wanted);
       reply(
         server,
         user,
