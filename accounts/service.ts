@@ -11,7 +11,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { Numeric } from "../protocol/numerics.ts";
 import { casefold } from "../protocol/names.ts";
 import type { ServerContext, Session } from "../server/context.ts";
-import { createRelay, relayBytes } from "../server/delivery.ts";
+import { createRelay } from "../server/delivery.ts";
+import { sendToInterested } from "../server/notify.ts";
 import { reply } from "../server/replies.ts";
 import { prefixOf, releaseNick, type User } from "../server/state.ts";
 import { ServerBans } from "./bans.ts";
@@ -201,21 +202,13 @@ export function logIn(
 }
 
 /**
- * Tells neighbours with `account-notify` `user`'s account. (Its `+r` shows
- * in MODE and WHOIS; no MODE line is pushed, as Ergo pushes none.)
+ * Tells channel neighbours and `extended-monitor` watchers with
+ * `account-notify` `user`'s account. (Its `+r` shows in MODE and WHOIS; no
+ * MODE line is pushed, as Ergo pushes none.)
  */
 function announceAccount(server: ServerContext, user: User): void {
   const relay = createRelay(prefixOf(user), "ACCOUNT", [user.account ?? "*"], {
     time: server.now(),
   });
-  const told = new Set<User>([user]);
-  for (const channel of user.channels.values()) {
-    for (const member of channel.members.keys()) {
-      if (told.has(member)) continue;
-      told.add(member);
-      if (member.caps.has("account-notify")) {
-        member.outbox.send(relayBytes(relay, member));
-      }
-    }
-  }
+  sendToInterested(server.state, user, relay, "account-notify", false);
 }
