@@ -21,6 +21,11 @@ import type {
   ServerContext,
 } from "./server/context.ts";
 import { openHistoryHook } from "./server/history_hook.ts";
+import { EventLoopLag } from "./metrics/event_loop.ts";
+import { renderPrometheus } from "./metrics/prometheus.ts";
+import { metricsRoute } from "./metrics/route.ts";
+import { serverMetrics } from "./metrics/server_metrics.ts";
+import { createTrafficCounts, type TransportKind } from "./metrics/traffic.ts";
 import type { DatabaseSync } from "node:sqlite";
 import {
   acceptLoop,
@@ -40,6 +45,7 @@ import {
   UsageError,
 } from "./server/options.ts";
 import { readMotd, Reloader } from "./server/reload.ts";
+import { createLog } from "./server/log.ts";
 import { createChatState } from "./server/state.ts";
 import { ConfigError } from "./settings/config_file.ts";
 import {
@@ -88,6 +94,8 @@ export async function startServer(
   const { history: givenHistory, webRoutes = [], config, ...rest } =
     startOptions;
   const options = resolveOptions(rest);
+  // Reads options.logFormat and logLevel per line, so a reload changes them.
+  options.log = createLog(options, rest.log);
   // Reloads replace these; the caller's objects stay as they were given.
   if (options.web !== undefined) options.web = { ...options.web };
   if (options.tls !== undefined) options.tls = { ...options.tls };
@@ -126,6 +134,7 @@ export async function startServer(
     version: VERSION,
     counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
     output: { queuedBytes: 0, peakQueuedBytes: 0 },
+    traffic: createTrafficCounts(),
     history,
     channelPrivacy: new ChannelPrivacy(accountsDb, Date.now()),
     accounts,
@@ -169,16 +178,26 @@ export async function startServer(
   }
 
   /** Every connection, TCP or WebSocket, comes through here: limits first, then the IRC session. */
-  function admit(conn: Transport, remote: Deno.NetAddr, secure: boolean) {
+  function admit(
+    conn: Transport,
+    remote: Deno.NetAddr,
+    secure: boolean,
+    kind: TransportKind = secure ? "tls" : "tcp",
+  ) {
     const ip = remote.hostname;
     const fromIp = perIp.get(ip) ?? 0;
+    const { traffic } = context;
     if (options.maxClients > 0 && connections.size >= options.maxClients) {
+      traffic.refused++;
       return refuse(conn, remote, "Server is full");
     }
     if (options.maxPerIp > 0 && fromIp >= options.maxPerIp) {
+      traffic.refused++;
       return refuse(conn, remote, "Too many connections from your IP address");
     }
     perIp.set(ip, fromIp + 1);
+    traffic.open[kind]++;
+    traffic.accepted[kind]++;
     // Each batch is one write; Nagle would hold the next one back for an ACK.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const connection = openConnection(context, {
@@ -189,6 +208,7 @@ export async function startServer(
       rejectTls: !secure && "setNoDelay" in conn,
       onClosed: (closed) => {
         connections.delete(closed);
+        traffic.open[kind]--;
         const left = (perIp.get(ip) ?? 1) - 1;
         if (left > 0) perIp.set(ip, left);
         else perIp.delete(ip);
@@ -208,10 +228,16 @@ export async function startServer(
     const tls = index > 0 || options.tlsOnly ? " (TLS)" : "";
     options.log(`listening on ${formatAddress(address)}${tls}`);
   }
+  const lag = new EventLoopLag();
+  const metrics = metricsRoute({
+    render: () => renderPrometheus(serverMetrics(context, lag)),
+    token: () => options.metricsToken,
+  });
   let web: WebListener | undefined;
   try {
-    web = await startWeb(context, webRoutes, admit);
+    web = await startWeb(context, [...webRoutes, metrics], admit);
   } catch (error) {
+    lag.stop();
     for (const listener of listeners) listener.close();
     await Promise.all(loops);
     closeStores();
@@ -241,6 +267,7 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     clearInterval(sweep);
+    lag.stop();
     for (const listener of listeners) {
       try {
         listener.close();
@@ -279,14 +306,19 @@ export async function startServer(
 async function startWeb(
   context: ServerContext,
   extra: Route[],
-  admit: (conn: Transport, remote: Deno.NetAddr, secure: boolean) => void,
+  admit: (
+    conn: Transport,
+    remote: Deno.NetAddr,
+    secure: boolean,
+    kind: TransportKind,
+  ) => void,
 ): Promise<WebListener | undefined> {
   const { options } = context;
   if (options.web === undefined) return undefined;
   const routes = [
     ...extra,
     webSocketRoute({
-      admit,
+      admit: (conn, remote, secure) => admit(conn, remote, secure, "websocket"),
       // Read per request, so a reload's new origins apply at once.
       get origins() {
         return options.web?.origins ?? [];
@@ -400,6 +432,8 @@ async function main(args: string[]): Promise<void> {
     await writeDefaultConfig(parsed.writeConfig);
     return;
   }
+  // Lines before the server runs, in the format and level it will use.
+  const log = createLog(resolveOptions(parsed.options));
   if (parsed.devCertificates !== undefined) {
     const { dir, names } = parsed.devCertificates;
     try {
@@ -407,7 +441,7 @@ async function main(args: string[]): Promise<void> {
       describeDevCertificates(certs, {
         host: parsed.options.host,
         port: parsed.options.tls?.port,
-      }).forEach(DEFAULT_OPTIONS.log);
+      }).forEach((line) => log(line));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       console.error(
@@ -463,7 +497,7 @@ async function main(args: string[]): Promise<void> {
   const { context } = server;
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    context.log(`unhandled rejection: ${event.reason}`);
+    context.log(`unhandled rejection: ${event.reason}`, "error");
   });
   if (stopping) {
     stopping = false;

@@ -198,7 +198,10 @@ function run(server: ServerContext, session: Session, message: Message): void {
   try {
     spec.handler(server, session, message);
   } catch (error) {
-    server.log(`error handling ${verb} from ${session.address}: ${error}`);
+    server.log(
+      `error handling ${verb} from ${session.address}: ${error}`,
+      "error",
+    );
     reply(server, user, Numeric.ERR_UNKNOWNERROR, verb, "Internal error");
   }
 }

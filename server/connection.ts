@@ -11,6 +11,7 @@
  * @module
  */
 
+import { disconnectCause } from "../metrics/traffic.ts";
 import { createLineSplitter } from "../protocol/framer.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import { plainQuitReason } from "../tls/errors.ts";
@@ -234,6 +235,7 @@ class ClientConnection implements Connection, Session, Outbox {
       queueMicrotask(() => this.end("SendQ exceeded", { hard: true }));
       return;
     }
+    this.#server.traffic.linesOut++;
     this.#push(bytes);
     if (this.#queuedBytes > SOFT_SENDQ_BYTES && !this.#stalled) {
       this.#holdBackSource();
@@ -266,6 +268,7 @@ class ClientConnection implements Connection, Session, Outbox {
     removeMonitors(server.state, user);
     this.#closing = true;
     this.#releaseHeldBack();
+    server.traffic.disconnects[disconnectCause(reason)]++;
     server.log(`disconnect ${user.nick} ${this.address} (${reason})`);
     if (quit.error !== undefined && !quit.hard) {
       this.#push(encodeLine(`ERROR :${quit.error}`));
@@ -523,6 +526,7 @@ class ClientConnection implements Connection, Session, Outbox {
   #dispatch(entry: string | InvalidUtf8Line): void {
     const outer = ClientConnection.#dispatching;
     ClientConnection.#dispatching = this;
+    this.#server.traffic.linesIn++;
     try {
       if (typeof entry === "string") dispatchLine(this.#server, this, entry);
       else dispatchLine(this.#server, this, entry.line, true);

@@ -8,7 +8,9 @@
 
 import type { ChannelPrivacy } from "../accounts/channel_privacy.ts";
 import type { Accounts } from "../accounts/service.ts";
+import type { TrafficCounts } from "../metrics/traffic.ts";
 import type { Message } from "../protocol/message.ts";
+import type { LogLevel } from "./log.ts";
 import type { Relay } from "./delivery.ts";
 import type { History } from "./history.ts";
 import type { ServerOptions } from "./options.ts";
@@ -103,6 +105,8 @@ export interface ServerContext {
   readonly counts: ServerCounts;
   /** Bytes waiting in send queues. */
   readonly output: OutputCounts;
+  /** Lines, deliveries, connections and disconnects, for `GET /metrics`. */
+  readonly traffic: TrafficCounts;
   /** Optional chat history; undefined by default. */
   history: HistoryHook | undefined;
   /** What earlier incarnations of a channel its members may read; unset, all of it. */
@@ -111,8 +115,8 @@ export interface ServerContext {
   accounts?: Accounts;
   /** Clock in ms since the epoch (injectable for tests). */
   now(): number;
-  /** Writes one log line. */
-  log(line: string): void;
+  /** Writes one log line (level `info` unless given). */
+  log(line: string, level?: LogLevel): void;
   /**
    * Reads the config file (and MOTD and TLS files) again and applies what
    * can change live (SIGHUP, REHASH); never rejects. Unset when embedded

@@ -123,8 +123,22 @@ export interface History {
   forget(channel: string, msgid: string): boolean;
   /** Commits everything queued, now. */
   flush(): void;
+  /** The write queue and commit timings, for metrics. */
+  stats(): HistoryStats;
   /** Commits everything queued, stops background work and closes the file (releasing its lock). */
   close(): void;
+}
+
+/** What the history store's writer is doing, for `GET /metrics`. */
+export interface HistoryStats {
+  /** Lines and topics queued, not yet committed. */
+  queued: number;
+  /** Commits (transactions) since the store opened. */
+  commits: number;
+  /** Seconds all those commits took, together. */
+  commitSeconds: number;
+  /** Seconds the latest commit took. */
+  lastCommitSeconds: number;
 }
 
 /** Why the history store could not be opened; its message is one sentence naming the path and the cause. */
@@ -496,6 +510,7 @@ export function openHistory(options: HistoryOptions): History {
   let lostLines = 0;
   let failing = false;
   let closed = false;
+  const timings = { commits: 0, commitSeconds: 0, lastCommitSeconds: 0 };
 
   function insertLines(lines: HistoryLine[]): void {
     const values = (line: HistoryLine) => [
@@ -533,6 +548,7 @@ export function openHistory(options: HistoryOptions): History {
     if (pending.length === 0 || closed) return;
     const batch = pending;
     pending = [];
+    const started = performance.now();
     try {
       db.exec("BEGIN");
       const lines: HistoryLine[] = [];
@@ -542,6 +558,10 @@ export function openHistory(options: HistoryOptions): History {
       }
       insertLines(lines);
       db.exec("COMMIT");
+      const seconds = (performance.now() - started) / 1000;
+      timings.commits++;
+      timings.commitSeconds += seconds;
+      timings.lastCommitSeconds = seconds;
       if (failing) {
         log(
           `History storage in ${path} works again; ${lostLines} lines were not kept while it failed.`,
@@ -705,6 +725,7 @@ export function openHistory(options: HistoryOptions): History {
 
   return {
     path,
+    stats: () => ({ queued: pending.length, ...timings }),
     record(input: NewHistoryLine): HistoryLine {
       const line: HistoryLine = {
         msgid: input.msgid ?? crypto.randomUUID(),

@@ -25,6 +25,7 @@ import {
   usageText,
 } from "../settings/flags.ts";
 import { DEV_SERVER_NAMES } from "../tls/names.ts";
+import { createLog, type Log, type LogFormat, type LogLevel } from "./log.ts";
 import {
   DEFAULT_CERTS_DIR,
   SERVER_CERT_FILE,
@@ -108,8 +109,17 @@ export interface ServerOptions {
   web?: WebOptions;
   /** Serve TLS only, with no plain-text listener. Needs `tls`. Default `false`. */
   tlsOnly: boolean;
-  /** Where log lines go. Default: `console.error` with an ISO timestamp. */
-  log: (line: string) => void;
+  /**
+   * Where log lines go. Default: stderr, as `logFormat` says. A given
+   * function gets the bare sentences (at or above `logLevel`).
+   */
+  log: Log;
+  /** How stderr log lines are written: `text` (ISO time, sentence) or `json` (one object per line). Default `text`. */
+  logFormat: LogFormat;
+  /** The least important log lines written. Default `info`. */
+  logLevel: LogLevel;
+  /** Bearer token that lets other than loopback peers read `GET /metrics`. Default none (loopback only). */
+  metricsToken?: string;
   /**
    * SQLite file for persistent channel history. Default none: `startServer`
    * keeps no history unless given one; the command line defaults to
@@ -148,8 +158,7 @@ export interface OperEntry {
 export const DEFAULT_OPTIONS: Readonly<ServerOptions> = Object.freeze(
   Object.assign(
     {
-      log: (line: string) =>
-        console.error(`${new Date().toISOString()} ${line}`),
+      log: createLog({ logFormat: "text", logLevel: "info" }),
     },
     ...SERVER_SETTINGS.flatMap((row) =>
       "option" in row && "default" in row ? [{ [row.option]: row.default }] : []

@@ -86,7 +86,10 @@ export class Reloader {
       return report;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      context.log(`reload failed, keeping the running config: ${reason}`);
+      context.log(
+        `reload failed, keeping the running config: ${reason}`,
+        "warn",
+      );
       return { ok: false, error: reason, changed: [], restartNeeded: [] };
     }
   }

@@ -12,6 +12,7 @@ import { DEFAULT_CERTS_DIR } from "../tls/dev_certs.ts";
 import { DEFAULT_TLS_PORT } from "../tls/port.ts";
 import { normalizeOrigin } from "../web/origin.ts";
 import { isIpAddress } from "../web/proxy.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import type { ServerOptions } from "./options.ts";
 
 /** The web listener's port when the command line names none. */
@@ -325,6 +326,45 @@ export const SERVER_SETTINGS = [
     help: "keep no history at all",
     live: false,
     excludes: ["db", "history", "history-days", "history-commit-ms"],
+  },
+  {
+    section: "Logs and metrics",
+    name: "log-format",
+    kind: "string",
+    arg: "FORMAT",
+    default: "text",
+    help: "text (time and sentence) or json (one object per line)",
+    live: true,
+    option: "logFormat",
+    check: (format) =>
+      (LOG_FORMATS as readonly string[]).includes(format)
+        ? undefined
+        : `must be one of ${LOG_FORMATS.join(", ")}`,
+  },
+  {
+    section: "Logs and metrics",
+    name: "log-level",
+    kind: "string",
+    arg: "LEVEL",
+    default: "info",
+    help: "least important log lines written: debug, info, warn or error",
+    live: true,
+    option: "logLevel",
+    check: (level) =>
+      (LOG_LEVELS as readonly string[]).includes(level)
+        ? undefined
+        : `must be one of ${LOG_LEVELS.join(", ")}`,
+  },
+  {
+    section: "Logs and metrics",
+    name: "metrics-token",
+    kind: "string",
+    arg: "TOKEN",
+    defaultText: "none (loopback only)",
+    help:
+      "bearer token that lets other hosts read GET /metrics on the web port",
+    live: true,
+    option: "metricsToken",
   },
   {
     section: "Program",

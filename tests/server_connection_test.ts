@@ -1,6 +1,7 @@
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { openConnection, type Transport } from "../server/connection.ts";
 import type { ServerContext } from "../server/context.ts";
+import { createTrafficCounts } from "../metrics/traffic.ts";
 import { resolveOptions } from "../server/options.ts";
 import { createChatState } from "../server/state.ts";
 
@@ -56,6 +57,7 @@ function context(): ServerContext {
     version: "test",
     counts: { unregistered: 0, registered: 0, invisible: 0, peak: 0 },
     output: { queuedBytes: 0, peakQueuedBytes: 0 },
+    traffic: createTrafficCounts(),
     history: undefined,
     now: Date.now,
     log: () => {},

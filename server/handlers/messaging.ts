@@ -52,20 +52,24 @@ function reaches(standing: Member, status: string): boolean {
 
 /**
  * Sends to the members of `channel` (those of the `status` standing, when
- * given) but the sender; a TAGMSG only to those with message-tags.
+ * given) but the sender; a TAGMSG only to those with message-tags. Returns
+ * how many got it.
  */
 function toChannel(
   channel: Channel,
   relay: Relay,
   sender: User,
   status: string,
-): void {
+): number {
   const tagsOnly = relay.command === "TAGMSG";
+  let delivered = 0;
   for (const [member, standing] of channel.members) {
     if (member === sender || !reaches(standing, status)) continue;
     if (tagsOnly && !member.caps.has("message-tags")) continue;
     member.outbox.send(relayBytes(relay, member));
+    delivered++;
   }
+  return delivered;
 }
 
 function deliver(
@@ -120,9 +124,12 @@ function deliver(
         clientTags: tags,
         msgid: nextMsgid(),
       });
-      toChannel(channel, relay, user, status);
+      server.traffic.deliveries += toChannel(channel, relay, user, status);
       rememberMessage(channel, relay.msgid!, user);
-      if (echo) user.outbox.send(relayBytes(relay, user));
+      if (echo) {
+        user.outbox.send(relayBytes(relay, user));
+        server.traffic.deliveries++;
+      }
       // Only messages to the whole channel become its history.
       if (command !== "TAGMSG" && status === "") {
         server.history?.record(channel, relay);
@@ -151,8 +158,12 @@ function deliver(
     // Delivery is never part of a labeled response, even to oneself: only the echo is.
     if (command !== "TAGMSG" || recipient.caps.has("message-tags")) {
       sendUnlabeled(recipient, relayBytes(relay, recipient));
+      server.traffic.deliveries++;
     }
-    if (echo) user.outbox.send(relayBytes(relay, user));
+    if (echo) {
+      user.outbox.send(relayBytes(relay, user));
+      server.traffic.deliveries++;
+    }
     if (command === "PRIVMSG" && recipient.away !== undefined) {
       reply(server, user, Numeric.RPL_AWAY, recipient.nick, recipient.away);
     }
