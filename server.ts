@@ -35,7 +35,6 @@ import {
   listenTls,
 } from "./server/listener.ts";
 import {
-  DEFAULT_OPTIONS,
   defaultServerConfig,
   type LoadedConfig,
   parseServerArgs,
