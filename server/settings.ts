@@ -75,6 +75,16 @@ export const SERVER_SETTINGS = [
     option: "network",
   },
   {
+    section: "Listening",
+    name: "description",
+    kind: "string",
+    arg: "TEXT",
+    defaultText: "<network> chat server",
+    help: "one-line description of the server, shown by WHOIS and LINKS",
+    live: true,
+    option: "description",
+  },
+  {
     section: "Clients",
     name: "motd",
     kind: "path",
