@@ -43,8 +43,10 @@ export interface User {
   bot: boolean;
   /** Nicks this user MONITORs, case-folded nick to the nick as given. */
   monitoring: Map<string, string>;
-  /** Read markers (draft/read-marker): case-folded target to its `timestamp=` value. */
+  /** Read markers (draft/read-marker) while not logged in: case-folded target to its `timestamp=` value. */
   readMarkers: Map<string, string>;
+  /** Recipients of this user's latest private messages by msgid, at most {@link RECENT_MESSAGES} (for REDACT). */
+  recentPrivate: Map<string, User>;
   /** User mode `+w`: receives WALLOPS. */
   wallops: boolean;
   /** User mode `+o`: an IRC operator (OPER succeeded). */
@@ -181,6 +183,8 @@ export interface ChatState {
   whowas: WhowasEntry[];
   /** Who MONITORs each nick, by case-folded nick. */
   monitors: Map<string, Set<User>>;
+  /** Read markers of logged-in users, by account: shared by its sessions and kept across reconnects. */
+  readMarkers: Map<string, Map<string, string>>;
 }
 
 /** A nickname a registered user gave up (by NICK or by leaving), for WHOWAS. */
@@ -198,15 +202,15 @@ export interface WhowasEntry {
 /** Messages per channel whose sender is remembered, so they can be redacted. */
 export const RECENT_MESSAGES = 500;
 
-/** Remembers that `sender` sent message `msgid` to `channel`, forgetting the oldest past {@link RECENT_MESSAGES}. */
+/** Remembers `user` under `msgid` in `recent`, forgetting the oldest past {@link RECENT_MESSAGES}. */
 export function rememberMessage(
-  channel: Channel,
+  recent: Map<string, User>,
   msgid: string,
-  sender: User,
+  user: User,
 ): void {
-  channel.recent.set(msgid, sender);
-  if (channel.recent.size > RECENT_MESSAGES) {
-    channel.recent.delete(channel.recent.keys().next().value!);
+  recent.set(msgid, user);
+  if (recent.size > RECENT_MESSAGES) {
+    recent.delete(recent.keys().next().value!);
   }
 }
 
@@ -227,6 +231,7 @@ export function createChatState(): ChatState {
     channels: new Map(),
     whowas: [],
     monitors: new Map(),
+    readMarkers: new Map(),
   };
 }
 
@@ -258,6 +263,7 @@ export function createUser(init: NewUser): User {
     bot: false,
     monitoring: new Map(),
     readMarkers: new Map(),
+    recentPrivate: new Map(),
     wallops: false,
     oper: false,
     account: undefined,

@@ -486,3 +486,23 @@ Deno.test("REDACT: the sender or an operator withdraws a recent message, which l
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("REDACT of a private message: only its sender may, and both ends with the capability hear it", async () => {
+  await using t = await startTestServer();
+  const caps = ["draft/message-redaction", "message-tags", "echo-message"];
+  const alice = await t.client("alice", caps);
+  const bob = await t.client("bob", caps);
+  await alice.send("PRIVMSG bob :secret");
+  const msgid = (await alice.waitFor("PRIVMSG")).tags.msgid;
+  await bob.waitFor("PRIVMSG");
+  await bob.send(`REDACT alice ${msgid}`);
+  assertEquals((await bob.waitFor("FAIL")).params[1], "UNKNOWN_MSGID");
+  await alice.send(`REDACT bob ${msgid}`);
+  for (const client of [alice, bob]) {
+    const redact = await client.waitFor("REDACT");
+    assertEquals([redact.source, redact.params], [
+      "alice!alice@127.0.0.1",
+      ["bob", msgid],
+    ]);
+  }
+});

@@ -125,7 +125,7 @@ function deliver(
         msgid: nextMsgid(),
       });
       server.traffic.deliveries += toChannel(channel, relay, user, status);
-      rememberMessage(channel, relay.msgid!, user);
+      rememberMessage(channel.recent, relay.msgid!, user);
       if (echo) {
         user.outbox.send(relayBytes(relay, user));
         server.traffic.deliveries++;
@@ -164,6 +164,7 @@ function deliver(
       user.outbox.send(relayBytes(relay, user));
       server.traffic.deliveries++;
     }
+    rememberMessage(user.recentPrivate, relay.msgid!, recipient);
     if (command === "PRIVMSG" && recipient.away !== undefined) {
       reply(server, user, Numeric.RPL_AWAY, recipient.nick, recipient.away);
     }

@@ -1,8 +1,10 @@
 /**
  * `MARKREAD <target> [timestamp=<time>]` (draft/read-marker): where a client
  * has read a conversation up to. A marker only moves forward; the answer is
- * always the marker now stored (`*` for none). Joining a channel tells the
- * client its marker before the end of NAMES.
+ * always the marker now stored (`*` for none). A logged-in user's markers
+ * belong to its account (kept in memory across reconnects, sent to its
+ * other sessions); joining a channel tells the client its marker before the
+ * end of NAMES.
  *
  * @module
  */
@@ -10,7 +12,17 @@
 import { casefold } from "../../protocol/names.ts";
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { sendFromServer } from "../delivery.ts";
-import type { User } from "../state.ts";
+import type { ChatState, User } from "../state.ts";
+
+/** Where `user`'s markers are kept: its account's (shared by its sessions), or its own while not logged in. */
+function markersOf(state: ChatState, user: User): Map<string, string> {
+  if (user.account === undefined) return user.readMarkers;
+  let markers = state.readMarkers.get(user.account);
+  if (markers === undefined) {
+    state.readMarkers.set(user.account, markers = new Map());
+  }
+  return markers;
+}
 
 /** The capability that enables MARKREAD. */
 export const READ_MARKER_CAP = "draft/read-marker";
@@ -25,7 +37,7 @@ export function sendReadMarker(
 ): void {
   sendFromServer(user, server.options.name, "MARKREAD", [
     target,
-    user.readMarkers.get(casefold(target)) ?? "*",
+    markersOf(server.state, user).get(casefold(target)) ?? "*",
   ]);
 }
 
@@ -52,13 +64,21 @@ function markread(
       fail("INVALID_PARAMS", given, "Expected timestamp=<ISO 8601 UTC time>");
       return;
     }
+    const markers = markersOf(server.state, user);
     const key = casefold(target);
-    const stored = user.readMarkers.get(key);
+    const stored = markers.get(key);
     if (
       stored === undefined ||
-      Date.parse(match[1]) > Date.parse(stored.slice(10))
+      Date.parse(match[1]) > Date.parse(stored.slice("timestamp=".length))
     ) {
-      user.readMarkers.set(key, given);
+      markers.set(key, given);
+      // The account's other sessions with the capability hear of it too.
+      for (const other of server.state.users.values()) {
+        if (
+          other !== user && other.account !== undefined &&
+          other.account === user.account && other.caps.has(READ_MARKER_CAP)
+        ) sendReadMarker(server, other, target);
+      }
     }
   }
   sendReadMarker(server, user, target);

@@ -1,8 +1,9 @@
 /**
- * `REDACT <channel> <msgid> [:<reason>]` (draft/message-redaction): the
- * sender of a recent channel message, or a channel operator, withdraws it.
- * Members with the capability get the REDACT; the message is also deleted
- * from the channel's history. Errors are standard replies.
+ * `REDACT <target> <msgid> [:<reason>]` (draft/message-redaction): the
+ * sender of a recent channel message, or a channel operator, withdraws it;
+ * the sender of a recent private message withdraws it. Those with the
+ * capability get the REDACT; a channel message is also deleted from the
+ * channel's history. Errors are standard replies.
  *
  * @module
  */
@@ -10,7 +11,8 @@
 import type { CommandSpec, ServerContext, Session } from "../context.ts";
 import { sendFromServer, sendRelay } from "../delivery.ts";
 import { relayFrom } from "../replies.ts";
-import { findChannel } from "../state.ts";
+import { isChannelName } from "../../protocol/names.ts";
+import { findChannel, findUser } from "../state.ts";
 
 /** The capability that announces REDACT. */
 export const REDACTION_CAP = "draft/message-redaction";
@@ -28,6 +30,28 @@ function redact(
       code,
       ...rest,
     ]);
+  if (!isChannelName(target)) {
+    const recipient = findUser(server.state, target);
+    if (recipient === undefined) {
+      fail("INVALID_TARGET", target, "No such nick");
+      return;
+    }
+    if (user.recentPrivate.get(msgid) !== recipient) {
+      fail("UNKNOWN_MSGID", target, msgid, "No such recent message of yours");
+      return;
+    }
+    user.recentPrivate.delete(msgid);
+    const relay = relayFrom(
+      server,
+      user,
+      "REDACT",
+      reason ? [target, msgid, reason] : [target, msgid],
+    );
+    for (const to of new Set([user, recipient])) {
+      if (to.caps.has(REDACTION_CAP)) sendRelay(to, relay);
+    }
+    return;
+  }
   const channel = findChannel(server.state, target);
   const member = channel?.members.get(user);
   if (channel === undefined || member === undefined) {
