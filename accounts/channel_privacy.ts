@@ -9,7 +9,7 @@
  *
  * Each private lifetime is one row, written when the channel first turns
  * private and closed when the channel is next created (or when the server
- * starts: no channel survives a restart), so even a kill -9 leaves the
+ * starts: no unregistered channel survives a restart), so even a kill -9 leaves the
  * period recorded. Lines written while the channel was public stay
  * readable by anyone, as they were when written.
  *
@@ -54,7 +54,7 @@ export class ChannelPrivacy {
 
   /**
    * Uses `db` (migrated by `openAccountsDatabase`); closes every period
-   * still open at `now`, since no channel outlives a restart.
+   * still open at `now`, since no unregistered channel outlives a restart.
    */
   constructor(db: DatabaseSync, now: number) {
     this.#insert = db.prepare(
@@ -73,8 +73,10 @@ export class ChannelPrivacy {
       `SELECT MAX(started) AS started FROM private_channel_periods
        WHERE channel = ?`,
     );
+    // Registered channels live on across the restart: their periods stay open.
     db.prepare(
-      "UPDATE private_channel_periods SET ended = ? WHERE ended IS NULL",
+      `UPDATE private_channel_periods SET ended = ? WHERE ended IS NULL
+       AND channel NOT IN (SELECT channel FROM registered_channels)`,
     ).run(now);
   }
 

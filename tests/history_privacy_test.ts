@@ -164,3 +164,41 @@ Deno.test("a public channel's history is still replayed to whoever re-creates it
     });
   });
 });
+
+Deno.test("a registered +s channel keeps its history through a restart, and hides it once dropped and re-created", async () => {
+  await withDb(async (db) => {
+    {
+      await using first = await startTestServer({ db });
+      const ana = await first.client("ana", [
+        ...CAPS,
+        "draft/account-registration",
+      ]);
+      await ana.send("REGISTER * * :ana-password");
+      await ana.waitFor("900", { timeout: 30_000 });
+      await joinReplay(ana, "#club");
+      await ana.send("PRIVMSG ChanServ :REGISTER #club");
+      await ana.waitFor("NOTICE");
+      await ana.send("MODE #club +s");
+      await ana.waitFor("MODE");
+      await ana.send("PART #club");
+      await ana.waitFor("PART");
+    }
+    await using second = await startTestServer({ db });
+    const ana = await second.client("ana_", CAPS);
+    await ana.send("NS IDENTIFY ana ana-password");
+    await ana.waitFor("900", { timeout: 30_000 });
+    await joinReplay(ana, "#club");
+    await ana.send("PRIVMSG #club :after the restart");
+    await ana.sync();
+    assertEquals(await latest(ana, "#club"), ["after the restart"]);
+    await ana.send("CS DROP #club");
+    await ana.waitFor((m) =>
+      m.command === "NOTICE" && m.params[1].includes("no longer registered")
+    );
+    await ana.send("PART #club");
+    await ana.waitFor("PART");
+    const eve = await second.client("eve", CAPS);
+    assertEquals((await joinReplay(eve, "#club")).texts, []);
+    assertEquals(await latest(eve, "#club"), []);
+  });
+});
