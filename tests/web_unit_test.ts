@@ -121,7 +121,8 @@ Deno.test("routeRequest: first matching row, 405 for another method, 404 otherwi
     return [response.status, (await response.text()).trim()];
   };
   assertEquals(await ask("GET", "/a"), [200, "a"]);
-  assertEquals(await ask("HEAD", "/a"), [200, ""]);
+  // HEAD gets GET's answer; the HTTP writer leaves the body out (web_socket_test).
+  assertEquals(await ask("HEAD", "/a"), [200, "a"]);
   assertEquals(await ask("GET", "/b"), [200, "any"]);
   assertEquals(await ask("POST", "/a"), [405, "Method Not Allowed"]);
   assertEquals(await ask("POST", "/b"), [405, "Method Not Allowed"]);

@@ -65,7 +65,8 @@ export function textResponse(status: number, text: string): Response {
 /**
  * Answers `request` with the first matching route of `routes`; 405 when
  * the path exists for another method, 404 when nothing matches. A HEAD
- * request gets the GET response without its body.
+ * request gets the GET response whole: the HTTP writer sends only its head,
+ * with the body's real Content-Length.
  */
 export async function routeRequest(
   routes: readonly Route[],
@@ -85,10 +86,5 @@ export async function routeRequest(
       ? textResponse(405, "Method Not Allowed")
       : textResponse(404, "Not Found");
   }
-  const response = await route.handle(request);
-  if (method !== "HEAD" || !(response instanceof Response)) return response;
-  return new Response(null, {
-    status: response.status,
-    headers: response.headers,
-  });
+  return await route.handle(request);
 }
