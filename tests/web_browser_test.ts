@@ -349,3 +349,122 @@ browserTest("a name that is taken asks again", async (openPage) => {
     await server.close();
   }
 });
+
+const PASSWORD = "una clave larga";
+
+/** The computed colour of `nick` in the message list and in the users-online list. */
+async function nickColors(page: Page, nick: string): Promise<string[]> {
+  return JSON.parse(
+    await page.evaluate<string>(`JSON.stringify([
+      [...document.querySelectorAll("#messages .from")]
+        .find((el) => el.textContent === ${JSON.stringify(nick)}),
+      document.querySelector('#member-list li[data-nick=${
+      JSON.stringify(nick)
+    }] .member-name'),
+    ].map((el) => el && getComputedStyle(el).color))`),
+  );
+}
+
+/** Fills the name picker and submits it, with a password and what to do with it when given. */
+async function pickName(
+  page: Page,
+  nick: string,
+  password = "",
+  mode: "Log in" | "Create account" = "Log in",
+): Promise<void> {
+  await page.locator("#nick-input").fill(nick);
+  await page.locator("#password-input").fill(password);
+  await page.getByLabel(mode).check();
+  await page.locator("#login-button").click();
+}
+
+browserTest(
+  "accounts: create one in the browser, log in after a reload and a restart; wrong passwords and someone else's name are refused",
+  async (openPage) => {
+    const first = await historyServer();
+    const webPort = first.server.webPort!;
+    let second: TestServer | undefined;
+    try {
+      const carla = await first.server.client("carla");
+      await carla.send("JOIN #general");
+      await carla.waitFor("366");
+
+      const ana = await openPage({ viewport: { width: 1200, height: 760 } });
+      await ana.goto(pageUrl(first.server));
+      assertEquals(
+        await ana.locator("#password-input").getAttribute("type"),
+        "password",
+      );
+      await screenshot(ana, "account-login");
+      await pickName(ana, "ana", PASSWORD, "Create account");
+      await ana.locator("#status", {
+        hasText: "Connected as ana, logged in to account ana",
+      }).waitFor();
+      assertEquals(await ana.locator("#password-input").inputValue(), "");
+      const stored = await ana.evaluate<string>(
+        "JSON.stringify({ ...localStorage, ...sessionStorage })",
+      );
+      assertOk(!stored.includes(PASSWORD), `stored: ${stored}`);
+
+      // One colour per nick: the same in the messages and the users-online list.
+      await ana.keyboard.type("hola");
+      await ana.keyboard.press("Enter");
+      await carla.send("PRIVMSG #general :hola ana");
+      await lineWith(ana, "hola ana").waitFor();
+      for (const nick of ["ana", "carla"]) {
+        const [inMessages, inList] = await nickColors(ana, nick);
+        assertMatch(`${nick}: ${inMessages}`, /: rgb/);
+        assertEquals(inMessages, inList, nick);
+      }
+      await screenshot(ana, "account-chat");
+
+      // After a reload the password is gone: the name asks for it.
+      await ana.reload();
+      await carla.waitFor((m) =>
+        m.command === "QUIT" && m.source?.startsWith("ana!") === true
+      );
+      assertEquals(await ana.locator("#nick-input").inputValue(), "ana");
+      await pickName(ana, "ana");
+      await ana.locator("#nick-error", { hasText: "belongs to an account" })
+        .waitFor();
+      assertEquals(await focusedId(ana), "password-input");
+
+      // Someone else asking for the name is refused with the same message,
+      // and a wrong password says so and lets them try again.
+      const other = await openPage({ colorScheme: "dark" });
+      await other.goto(pageUrl(first.server));
+      await pickName(other, "ana");
+      await other.locator("#nick-error", { hasText: "belongs to an account" })
+        .waitFor();
+      await pickName(other, "ana", "not the password");
+      await other.locator("#nick-error", { hasText: "password is not right" })
+        .waitFor();
+      assertOk(await other.locator("#login").isVisible());
+      assertEquals(await focusedId(other), "password-input");
+      await screenshot(other, "account-wrong-password");
+      await pickName(other, "ana", PASSWORD, "Create account");
+      await other.locator("#nick-error", { hasText: "already has an account" })
+        .waitFor();
+
+      await ana.keyboard.type(PASSWORD);
+      await ana.keyboard.press("Enter");
+      await ana.locator("#status", { hasText: "logged in to account ana" })
+        .waitFor();
+
+      // A restart: the page reconnects with the password it holds in memory.
+      await first.server.close();
+      await ana.locator('#status[data-state="reconnecting"]').waitFor();
+      second = (await historyServer(webPort, first.db)).server;
+      await ana.locator("#status", {
+        hasText: "Connected as ana, logged in to account ana",
+      }).waitFor({ timeout: 20_000 });
+      assertOk(
+        second.logs.every((line) => !line.includes(PASSWORD)),
+        "the password is never logged",
+      );
+    } finally {
+      await second?.close();
+      await first.server.close();
+    }
+  },
+);

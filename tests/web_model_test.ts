@@ -3,6 +3,7 @@
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { parseMessage } from "../protocol.ts";
 import { ChatModel, SERVER_TAB } from "../web/app/model.ts";
+import { nickColor, nickHue } from "../web/app/nick_color.ts";
 
 function feed(model: ChatModel, ...lines: string[]) {
   return lines.map((line) => model.handle(parseMessage(line)));
@@ -146,4 +147,131 @@ Deno.test("text from the network is made safe: formatting and control codes go",
   model.open("#general");
   feed(model, ":beto!b@h PRIVMSG #general :\x02negrita\x02 \x1b[31mrojo");
   assertEquals(model.active.lines.at(-1)!.text, "negrita \uFFFD[31mrojo");
+});
+
+/** A model connecting as `nick` with a password, up to the server's CAP ACK. */
+function withPassword(mode: "login" | "register", nick = "ana"): ChatModel {
+  const model = new ChatModel();
+  model.credentials = { account: nick, password: "una clave larga", mode };
+  model.beginConnection(nick);
+  return model;
+}
+
+const ACK = ":srv CAP * ACK :server-time batch echo-message sasl";
+
+Deno.test("without a password, capability negotiation simply ends", () => {
+  const model = new ChatModel();
+  model.beginConnection("ana");
+  assertEquals(feed(model, ACK)[0].send, ["CAP END"]);
+  assertEquals(feed(model, ":srv CAP * NAK :sasl")[0].send, ["CAP END"]);
+});
+
+Deno.test("log in: SASL PLAIN before CAP END; the account shows, and a reconnection logs in again", () => {
+  const model = withPassword("login");
+  assertEquals(model.wantsSasl, true);
+  const payload = btoa("ana\0ana\0una clave larga");
+  for (let round = 0; round < 2; round++) {
+    assertEquals(feed(model, ACK)[0].send, ["AUTHENTICATE PLAIN"]);
+    assertEquals(feed(model, "AUTHENTICATE +")[0].send, [
+      `AUTHENTICATE ${payload}`,
+    ]);
+    const [loggedIn, success, welcome] = feed(
+      model,
+      ":srv 900 ana ana!ana@h ana :You are now logged in as ana",
+      ":srv 903 ana :SASL authentication successful",
+      ":srv 001 ana :Welcome",
+    );
+    assertEquals(loggedIn.send, []);
+    assertEquals(success.send, ["CAP END"]);
+    assertEquals(welcome.registered, true);
+    assertEquals(model.account, "ana");
+    // A drop: a new connection starts logged out, with the same password.
+    model.beginConnection("ana");
+    assertEquals(model.account, undefined);
+  }
+  assertEquals(model.credentials?.mode, "login");
+});
+
+Deno.test("a wrong password fails before registration with a sentence to show", () => {
+  const model = withPassword("login");
+  feed(model, ACK, "AUTHENTICATE +");
+  const [failed] = feed(model, ":srv 904 * :SASL authentication failed");
+  assertEquals(failed.send, []);
+  assertOk(/password is not right for "ana"/.test(failed.loginFailed!));
+  assertEquals(model.registered, false);
+  const [braked] = feed(
+    model,
+    ":srv 904 * :SASL authentication failed: too many failed attempts, try again later",
+  );
+  assertOk(/Too many wrong passwords/.test(braked.loginFailed!));
+  const noAccounts = withPassword("login");
+  const [refused] = feed(noAccounts, ":srv CAP * NAK :server-time sasl");
+  assertOk(/does not offer logging in/.test(refused.loginFailed!));
+});
+
+Deno.test("create account: REGISTER before CAP END, then later connections log in", () => {
+  const model = withPassword("register");
+  assertEquals(model.wantsSasl, false);
+  assertEquals(feed(model, ACK)[0].send, ["REGISTER * * :una clave larga"]);
+  const [success] = feed(
+    model,
+    ":srv REGISTER SUCCESS ana :Account successfully registered",
+  );
+  assertEquals(success.send, ["CAP END"]);
+  feed(model, ":srv 900 ana ana!ana@h ana :You are now logged in as ana");
+  assertEquals(model.account, "ana");
+  assertEquals(model.credentials?.mode, "login");
+  assertEquals(model.wantsSasl, true);
+  model.beginConnection("ana");
+  assertEquals(feed(model, ACK)[0].send, ["AUTHENTICATE PLAIN"]);
+});
+
+Deno.test("create account: an existing account or a weak password is explained", () => {
+  const exists = withPassword("register");
+  feed(exists, ACK);
+  const [taken] = feed(
+    exists,
+    ":srv FAIL REGISTER ACCOUNT_EXISTS ana :Account already exists",
+  );
+  assertOk(/already has an account.*Log in/.test(taken.loginFailed!));
+  const weak = withPassword("register");
+  feed(weak, ACK);
+  const [short] = feed(
+    weak,
+    ":srv FAIL REGISTER WEAK_PASSWORD ana :Passwords need at least 8 characters",
+  );
+  assertOk(/stronger password: Passwords need/.test(short.loginFailed!));
+});
+
+Deno.test("create account on a server that registers only after connecting: REGISTER after 001", () => {
+  const model = withPassword("register");
+  feed(model, ACK);
+  const [later] = feed(
+    model,
+    ":srv FAIL REGISTER COMPLETE_CONNECTION_REQUIRED ana :Finish connecting first",
+  );
+  assertEquals(later, { send: ["CAP END"] });
+  const [welcome] = feed(model, ":srv 001 ana :Welcome");
+  assertEquals(welcome.registered, true);
+  assertEquals(welcome.send, ["REGISTER * * :una clave larga"]);
+});
+
+Deno.test("a registered nick without its password is refused as reserved, not as taken", () => {
+  const model = new ChatModel();
+  model.beginConnection("ana");
+  const [reserved] = feed(
+    model,
+    ":srv 433 * ana :Nickname is reserved by a different account; log in (SASL) or choose another",
+  );
+  assertEquals(reserved.nickRefused, "ana");
+  assertEquals(reserved.nickReserved, true);
+  const [taken] = feed(model, ":srv 433 * ana :Nickname is already in use");
+  assertEquals(taken.nickReserved, false);
+});
+
+Deno.test("a nick has one colour everywhere, whatever its case (the server's ascii casemapping)", () => {
+  assertEquals(nickColor("Ana"), nickColor("ana"));
+  assertEquals(nickHue("ANA[m]"), nickHue("ana[m]"));
+  assertOk(nickHue("ana") !== nickHue("beto"));
+  assertOk(/^hsl\(\d+ 55% var\(--nick-lightness/.test(nickColor("ana")));
 });

@@ -1,14 +1,20 @@
 /**
  * The page's connection to the server: IRC over a WebSocket
  * (`text.ircv3.net`) to the page's own address, registration, and automatic
- * reconnection with growing pauses when the connection drops.
+ * reconnection with growing pauses when the connection drops. When
+ * capability negotiation ends (`CAP END`, after an account login) is the
+ * model's call: the link sends what the model answers.
  *
  * @module
  */
 
 import { type Message, parseMessage } from "../../protocol.ts";
 
-/** Capabilities the page asks for: original times and history batches, and its own messages echoed back in order. */
+/**
+ * Capabilities the page always asks for: original times and history batches,
+ * and its own messages echoed back in order. (`sasl` is added only to log in:
+ * a server without accounts would refuse the whole request.)
+ */
 export const PAGE_CAPS = [
   "server-time",
   "batch",
@@ -22,6 +28,8 @@ export const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 /** What the link reports. */
 export interface LinkEvents {
+  /** Capabilities to request on the next connection. */
+  capabilities(): string[];
   /** The socket is open and registration has been sent. */
   onOpen(): void;
   /** A message arrived. */
@@ -96,7 +104,7 @@ export class Link {
     socket.addEventListener("open", () => {
       if (this.#socket !== socket) return;
       socket.send("CAP LS 302");
-      socket.send(`CAP REQ :${PAGE_CAPS.join(" ")}`);
+      socket.send(`CAP REQ :${this.#events.capabilities().join(" ")}`);
       socket.send(`NICK ${this.#nick}`);
       socket.send(`USER ${this.#nick} 0 * :${this.#nick} (web)`);
       this.#events.onOpen();
@@ -108,10 +116,6 @@ export class Link {
         message = parseMessage(event.data);
       } catch {
         return;
-      }
-      // Capability negotiation ends however the server answers.
-      if (message.command === "CAP" && /^(ACK|NAK)$/.test(message.params[1])) {
-        socket.send("CAP END");
       }
       this.#events.onMessage(message);
     });

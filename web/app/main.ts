@@ -21,7 +21,8 @@ import {
   TYPED_COMMANDS,
 } from "../../client/typed_commands.ts";
 import { nickFromSource } from "../../client/chat_state.ts";
-import { Link } from "./link.ts";
+import type { AccountMode } from "./account.ts";
+import { Link, PAGE_CAPS } from "./link.ts";
 import { ChatModel, SERVER_TAB } from "./model.ts";
 import { byId, ChatView } from "./view.ts";
 
@@ -63,6 +64,8 @@ class ChatPage {
 
   constructor() {
     this.#link = new Link(webSocketUrl(), {
+      capabilities: () =>
+        this.#model.wantsSasl ? [...PAGE_CAPS, "sasl"] : PAGE_CAPS,
       onOpen: () => this.#model.setStatus("connecting", "signing in"),
       onMessage: (message) => this.#onMessage(message),
       onDrop: (delay) => this.#onDrop(delay),
@@ -75,13 +78,29 @@ class ChatPage {
     byId("nick-rules").textContent = NICK_RULES;
     const nickInput = byId<HTMLInputElement>("nick-input");
     const channelInput = byId<HTMLInputElement>("channel-input");
+    const passwordInput = byId<HTMLInputElement>("password-input");
     const invite = invitation();
     nickInput.value = invite.nick ?? localStorage.getItem(NICK_KEY) ?? "";
     if (invite.channel) channelInput.value = invite.channel;
     byId("login-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      this.#login(nickInput.value.trim(), channelInput.value.trim(), false);
+      const nick = nickInput.value.trim();
+      const password = passwordInput.value;
+      this.#model.credentials = password === "" ? null : {
+        account: nick,
+        password,
+        mode: this.#accountMode(),
+      };
+      this.#login(nick, channelInput.value.trim(), false);
     });
+    // Password managers offer to save a new password only when creating one.
+    for (const choice of document.querySelectorAll("[name=account-mode]")) {
+      choice.addEventListener("change", () => {
+        passwordInput.autocomplete = this.#accountMode() === "register"
+          ? "new-password"
+          : "current-password";
+      });
+    }
     byId("composer").addEventListener("submit", (event) => {
       event.preventDefault();
       const input = byId<HTMLInputElement>("message-input");
@@ -130,6 +149,14 @@ class ChatPage {
     } else nickInput.focus();
   }
 
+  #accountMode(): AccountMode {
+    const checked = document.querySelector<HTMLInputElement>(
+      "[name=account-mode]:checked",
+    );
+    return checked?.value === "register" ? "register" : "login";
+  }
+
+  /** Connects as `nick`, with the model's credentials when the user gave a password. */
   #login(nick: string, channelText: string, automatic: boolean): void {
     const error = byId("nick-error");
     const channel = channelText === ""
@@ -162,15 +189,15 @@ class ChatPage {
     this.#link.start(nick);
   }
 
-  #showLogin(): void {
+  #showLogin(focus: "nick-input" | "password-input" = "nick-input"): void {
     byId("login").hidden = false;
     byId("chat").hidden = true;
     byId("channels-toggle").hidden = true;
     byId("members-toggle").hidden = true;
     byId<HTMLButtonElement>("login-button").disabled = false;
-    const nick = byId<HTMLInputElement>("nick-input");
-    nick.focus();
-    nick.select();
+    const field = byId<HTMLInputElement>(focus);
+    field.focus();
+    field.select();
   }
 
   #showChat(): void {
@@ -183,7 +210,20 @@ class ChatPage {
   #onMessage(message: Message): void {
     const reaction = this.#model.handle(message);
     for (const line of reaction.send) this.#link.send(line);
+    if (reaction.loginFailed !== undefined) {
+      this.#refuse(reaction.loginFailed, "password-input");
+      return;
+    }
     if (reaction.nickRefused !== undefined) {
+      const refused = reaction.nickRefused || this.#model.nick;
+      if (reaction.nickReserved) {
+        byId<HTMLInputElement>("nick-input").value = refused;
+        this.#refuse(
+          `The name "${refused}" belongs to an account. If it is yours, type its password and choose "Log in"; otherwise pick another name.`,
+          "password-input",
+        );
+        return;
+      }
       // Right after a reload or a drop the server may not have seen our old
       // connection go yet: a name the page chose itself gets a few more tries.
       if (
@@ -194,19 +234,20 @@ class ChatPage {
         this.#link.retrySoon();
         return;
       }
-      this.#link.stop();
-      this.#model.setStatus("idle");
-      const refused = reaction.nickRefused || this.#model.nick;
-      byId("nick-error").textContent = message.command === "433"
-        ? `Someone is already using the name "${refused}". Please pick another.`
-        : `"${refused}" cannot be used as a name. ${NICK_RULES}`;
-      this.#showLogin();
+      this.#refuse(
+        message.command === "433"
+          ? `Someone is already using the name "${refused}". Please pick another.`
+          : `"${refused}" cannot be used as a name. ${NICK_RULES}`,
+        "nick-input",
+      );
       return;
     }
     if (reaction.registered) {
       this.#automatic = true;
       this.#takenRetries = 0;
       localStorage.setItem(NICK_KEY, this.#model.nick);
+      // The password stays in memory (for reconnections), not in the page.
+      byId<HTMLInputElement>("password-input").value = "";
       this.#link.markHealthy();
       this.#model.setStatus("connected");
       this.#showChat();
@@ -231,6 +272,14 @@ class ChatPage {
     if (message.command === "PART" && self) {
       this.#model.close(message.params[0]);
     }
+  }
+
+  /** Stops connecting and asks again on the name picker, saying why. */
+  #refuse(why: string, focus: "nick-input" | "password-input"): void {
+    this.#link.stop();
+    this.#model.setStatus("idle");
+    byId("nick-error").textContent = why;
+    this.#showLogin(focus);
   }
 
   #onDrop(delay: number): void {
@@ -355,6 +404,13 @@ class ChatPage {
         return;
       case "quit":
         this.#quit(action.reason ?? "Leaving");
+        return;
+      case "register":
+      case "login":
+        // Passwords are typed only on the name picker, never in the chat box.
+        model.note(
+          'To log in or create an account, type /quit, then your name and password with "Log in" or "Create account".',
+        );
         return;
       case "error":
         model.note(action.message, "error");

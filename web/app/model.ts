@@ -10,6 +10,7 @@
 import { casefold, isChannelName, type Message } from "../../protocol.ts";
 import { describeReply, sanitize } from "../../client/render.ts";
 import { nickFromSource } from "../../client/chat_state.ts";
+import { AccountSession, type Credentials, isReservedNick } from "./account.ts";
 
 /** What kind of line a conversation shows. */
 export type LineKind =
@@ -85,6 +86,10 @@ export interface Reaction {
   registered?: boolean;
   /** The nick was refused during registration (taken or invalid): ask for another. */
   nickRefused?: string;
+  /** With {@link nickRefused}: the nick belongs to an account, so its password is needed. */
+  nickReserved?: boolean;
+  /** Logging in or creating the account failed before registration: what to tell the user. */
+  loginFailed?: string;
 }
 
 // CTCP ACTION (`/me`): the text between \x01ACTION and the closing \x01.
@@ -107,6 +112,7 @@ export class ChatModel {
   #historyBatches = new Set<string>();
   #namesPending = new Map<string, Map<string, string>>();
   #listeners = new Set<() => void>();
+  #accounts = new AccountSession();
 
   constructor() {
     this.#conversations.set(folded(SERVER_TAB), this.#create(SERVER_TAB));
@@ -120,6 +126,25 @@ export class ChatModel {
   /** Whether registration has finished on the current connection. */
   get registered(): boolean {
     return this.#registered;
+  }
+
+  /** The account this connection is logged in to, if any. */
+  get account(): string | undefined {
+    return this.#accounts.account;
+  }
+
+  /** The password typed on the name picker (memory only), used on this and every later connection; null for none. */
+  get credentials(): Credentials | null {
+    return this.#accounts.credentials;
+  }
+
+  set credentials(credentials: Credentials | null) {
+    this.#accounts.credentials = credentials;
+  }
+
+  /** Whether the next connection logs in with SASL (so must ask for `sasl`). */
+  get wantsSasl(): boolean {
+    return this.#accounts.credentials?.mode === "login";
   }
 
   /** The connection status. */
@@ -184,6 +209,7 @@ export class ChatModel {
   beginConnection(nick: string): void {
     this.#nick = nick;
     this.#registered = false;
+    this.#accounts.beginConnection();
     this.#historyBatches.clear();
     this.#namesPending.clear();
     for (const conversation of this.#conversations.values()) {
@@ -253,16 +279,33 @@ export class ChatModel {
       this.#historyBatches.has(message.tags.batch);
     const from = nickFromSource(message.source);
     const p = message.params;
+    const step = this.#accounts.handle(message, this.#registered);
+    if (step?.note !== undefined) {
+      this.#add(this.active, { kind: "error", text: step.note, time });
+    }
+    if (step?.failed !== undefined) {
+      return { send: step.send, loginFailed: step.failed };
+    }
+    const account = step?.send ?? [];
+    if (step !== undefined && message.command !== "001") {
+      return { send: account };
+    }
     switch (message.command) {
       case "PING":
         return { send: [`PONG :${p.at(-1) ?? ""}`] };
       case "001":
         this.#nick = p[0] ?? this.#nick;
         this.#registered = true;
-        return { send: [], registered: true };
+        return { send: account, registered: true };
       case "432":
       case "433":
-        if (!this.#registered) return { send: [], nickRefused: p[1] ?? "" };
+        if (!this.#registered) {
+          return {
+            send: [],
+            nickRefused: p[1] ?? "",
+            nickReserved: isReservedNick(message),
+          };
+        }
         break;
       case "BATCH": {
         const ref = p[0] ?? "";

@@ -11,6 +11,7 @@
 /// <reference lib="dom" />
 
 import type { ChatLine, ChatModel, Conversation } from "./model.ts";
+import { nickColor } from "./nick_color.ts";
 
 /** Finds an element of the skeleton by id, or fails loudly (the page and script must match). */
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -28,15 +29,6 @@ const STATUS_TEXT = {
 };
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'}]/g;
-
-/** Hue (0–359) a nick is always drawn in, whatever its case. */
-export function nickHue(nick: string): number {
-  let hash = 5381;
-  for (const char of nick.toLowerCase()) {
-    hash = ((hash * 33) ^ char.charCodeAt(0)) >>> 0;
-  }
-  return hash % 360;
-}
 
 /** `14:03` for today, `25 Nov 14:03` for earlier days (24-hour, so it stays narrow). */
 function clock(time: Date): string {
@@ -110,7 +102,12 @@ export class ChatView {
     const status = byId("status");
     const { status: state, statusDetail } = this.#model;
     status.dataset.state = state;
-    const nick = state === "connected" ? ` as ${this.#model.nick}` : "";
+    const account = this.#model.account;
+    const nick = state !== "connected"
+      ? ""
+      : ` as ${this.#model.nick}${
+        account === undefined ? "" : `, logged in to account ${account}`
+      }`;
     status.textContent = `${STATUS_TEXT[state]}${nick}${
       statusDetail ? ` — ${statusDetail}` : ""
     }`;
@@ -253,7 +250,7 @@ export class ChatView {
     if (line.from !== undefined) {
       const from = document.createElement("span");
       from.className = "from";
-      if (!line.self) from.style.color = `hsl(${nickHue(line.from)} 55% 45%)`;
+      from.style.color = nickColor(line.from);
       from.textContent = line.kind === "action" ? `* ${line.from}` : line.from;
       body.append(from, " ");
     }
@@ -299,7 +296,7 @@ export class ChatView {
       const name = document.createElement(isMe ? "span" : "button");
       name.className = "member-name";
       name.textContent = nick;
-      name.style.color = `hsl(${nickHue(nick)} 55% 45%)`;
+      name.style.color = nickColor(nick);
       if (name instanceof HTMLButtonElement) {
         name.type = "button";
         name.dataset.privateChat = nick;
