@@ -10,12 +10,23 @@
  */
 
 import { runClient } from "./client/app.ts";
-import { parseClientArgs, shouldUseColor, USAGE } from "./client/options.ts";
+import {
+  defaultClientConfigPath,
+  parseClientArgs,
+  shouldUseColor,
+  USAGE,
+} from "./client/options.ts";
+import { VERSION } from "./protocol/version.ts";
 import { openTerminal } from "./client/terminal.ts";
 
 /** Runs the client with command-line `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseClientArgs(args);
+  const parsed = parseClientArgs(args, {
+    defaultConfig: defaultClientConfigPath({
+      XDG_CONFIG_HOME: Deno.env.get("XDG_CONFIG_HOME"),
+      HOME: Deno.env.get("HOME"),
+    }),
+  });
   if (!parsed.ok) {
     console.error(`${parsed.error}\n\n${USAGE}`);
     return 2;
@@ -23,6 +34,10 @@ export async function main(args: string[]): Promise<number> {
   const { options } = parsed;
   if (options.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.version) {
+    console.log(VERSION);
     return 0;
   }
   const interrupt = new AbortController();

@@ -43,6 +43,7 @@ import {
   USAGE,
   UsageError,
 } from "./server/options.ts";
+import { VERSION } from "./protocol/version.ts";
 import { readMotd, Reloader } from "./server/reload.ts";
 import { createLog } from "./server/log.ts";
 import { createChatState } from "./server/state.ts";
@@ -59,8 +60,8 @@ import { webSocketRoute } from "./web/socket.ts";
 /** The option, history-hook and web-route types embedders need, re-exported from `server/` and `web/`. */
 export type { HistoryHook, Route, ServerOptions, WebListener };
 
-/** Software version shown in 002, 004 and VERSION. */
-export const VERSION = "tertulia-0.1.0";
+/** Software version shown in 002, 004 and VERSION (from `protocol/version.ts`). */
+export { VERSION };
 
 /** Options of {@link startServer}: any {@link ServerOptions} plus an optional history hook. */
 export type StartOptions = Partial<ServerOptions> & {

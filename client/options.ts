@@ -5,7 +5,9 @@
  * @module
  */
 
+import { join } from "node:path";
 import { casefold } from "../protocol.ts";
+import { mergeValues, readConfigFile } from "../settings/config_file.ts";
 import { parseFlags, UsageError, usageText } from "../settings/flags.ts";
 import { DEFAULT_TLS_PORT } from "../tls/port.ts";
 import {
@@ -49,6 +51,8 @@ export interface ClientOptions {
   accountPasswordFile?: string;
   /** Whether `--help` was given. Default false. */
   help: boolean;
+  /** Set when `--version` was given. */
+  version?: true;
 }
 
 /** The outcome of {@link parseClientArgs}: options, or a sentence saying what was wrong. */
@@ -88,16 +92,49 @@ export function clientOptionsFrom(values: ClientSettingValues): ClientOptions {
     account: values.account,
     accountPasswordFile: values["account-password-file"],
     help: values.help === true,
+    ...(values.version ? { version: true } : {}),
   };
 }
 
-/** Parses `args` (as in `Deno.args`) into {@link ClientOptions}, never throwing. */
-export function parseClientArgs(args: string[]): ParsedArgs {
+/**
+ * The config file the client reads when `--config` names none:
+ * `$XDG_CONFIG_HOME/tertulia/client.yaml`, else
+ * `$HOME/.config/tertulia/client.yaml`; none without either variable.
+ */
+export function defaultClientConfigPath(
+  env: { XDG_CONFIG_HOME?: string; HOME?: string },
+): string | undefined {
+  const base = env.XDG_CONFIG_HOME || (env.HOME && join(env.HOME, ".config"));
+  return base ? join(base, "tertulia", "client.yaml") : undefined;
+}
+
+/** Where {@link parseClientArgs} may find a config file. */
+export interface ConfigLookup {
+  /** The file to read when `--config` is not given; skipped when it does not exist. */
+  defaultConfig?: string;
+}
+
+/**
+ * Parses `args` (as in `Deno.args`) into {@link ClientOptions}, never
+ * throwing. Settings come from the config file (`--config FILE`, else
+ * `lookup.defaultConfig` if it exists), with the flags over them.
+ */
+export function parseClientArgs(
+  args: string[],
+  lookup: ConfigLookup = {},
+): ParsedArgs {
   try {
-    return {
-      ok: true,
-      options: clientOptionsFrom(parseFlags(CLIENT_SETTINGS, args)),
-    };
+    const flags = parseFlags(CLIENT_SETTINGS, args);
+    const file = flags.config ??
+      (lookup.defaultConfig !== undefined && exists(lookup.defaultConfig)
+        ? lookup.defaultConfig
+        : undefined);
+    const values = file === undefined ? flags : mergeValues(
+      CLIENT_SETTINGS,
+      readConfigFile(CLIENT_SETTINGS, file),
+      flags,
+    );
+    return { ok: true, options: clientOptionsFrom(values) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     return { ok: false, error: error.message };
@@ -111,4 +148,13 @@ export function shouldUseColor(
   isTerminal: boolean,
 ): boolean {
   return flag && (noColorEnv === undefined || noColorEnv === "") && isTerminal;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

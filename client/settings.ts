@@ -138,6 +138,23 @@ export const CLIENT_SETTINGS = [
   },
   {
     section: "Program",
+    name: "config",
+    kind: "path",
+    place: "flags",
+    help:
+      "read settings from this YAML file (default ~/.config/tertulia/client.yaml, when it exists)",
+    live: false,
+  },
+  {
+    section: "Program",
+    name: "version",
+    kind: "boolean",
+    place: "flags",
+    help: "print the version and exit",
+    live: false,
+  },
+  {
+    section: "Program",
     name: "help",
     short: "h",
     kind: "boolean",

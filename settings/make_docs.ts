@@ -30,7 +30,17 @@ ${settingsMarkdown(SERVER_SETTINGS)}
 ## Client
 
 The terminal client's flags (\`deno run -A client.ts --help\`); see
-[client.md](client.md) for its commands.
+[client.md](client.md) for its commands. The same keys may be set in
+\`$XDG_CONFIG_HOME/tertulia/client.yaml\` (else \`~/.config/tertulia/client.yaml\`),
+read when it exists, or in the file \`--config FILE\` names; flags override it:
+
+\`\`\`yaml
+host: chat.example.org
+port: 6697
+tls: true
+nick: ana
+channel: [general, rust]
+\`\`\`
 
 ${settingsMarkdown(CLIENT_SETTINGS)}`;
 }
