@@ -13,7 +13,12 @@ import {
   screenshot,
   withBrowser,
 } from "./helpers/browser.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import {
+  startTestServer,
+  type TestServer,
+  waitUntil,
+} from "./helpers/server.ts";
+import { withPki } from "./helpers/tls.ts";
 
 const unavailable = browserUnavailable();
 if (unavailable !== undefined) {
@@ -467,4 +472,45 @@ browserTest(
       await first.server.close();
     }
   },
+);
+
+browserTest(
+  "over HTTPS the page creates its account and logs in through WSS",
+  (openPage) =>
+    withPki(async (pki) => {
+      const dir = await Deno.makeTempDir({ prefix: "tertulia-web-tls-" });
+      const server = await startTestServer({
+        web: { port: 0 },
+        db: `${dir}/history.db`,
+        tls: {
+          port: 0,
+          certFile: pki.server.certFile,
+          keyFile: pki.server.keyFile,
+        },
+      });
+      try {
+        // The development CA is not one Chromium trusts.
+        const page = await openPage({ ignoreHTTPSErrors: true });
+        await page.goto(`https://127.0.0.1:${server.webPort}/`);
+        await pickName(page, "ana", PASSWORD, "Create account");
+        await page.locator("#status", { hasText: "logged in to account ana" })
+          .waitFor();
+        await page.reload();
+        await waitUntil(
+          () => server.server.context.state.users.size === 0,
+          "the reloaded page's old connection gone",
+        );
+        await pickName(page, "ana", PASSWORD);
+        await page.locator("#status", { hasText: "logged in to account ana" })
+          .waitFor();
+        const users = [...server.server.context.state.users.values()];
+        assertEquals(
+          users.map((user) => [user.nick, user.account, user.secure]),
+          [["ana", "ana", true]],
+        );
+      } finally {
+        await server.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    })(),
 );
