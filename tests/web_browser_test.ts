@@ -442,7 +442,7 @@ browserTest(
       await other.locator("#nick-error", { hasText: "belongs to an account" })
         .waitFor();
       await pickName(other, "ana", "not the password");
-      await other.locator("#nick-error", { hasText: "password is not right" })
+      await other.locator("#nick-error", { hasText: "wrong password" })
         .waitFor();
       assertOk(await other.locator("#login").isVisible());
       assertEquals(await focusedId(other), "password-input");

@@ -197,7 +197,7 @@ Deno.test("a wrong password fails before registration with a sentence to show", 
   feed(model, ACK, "AUTHENTICATE +");
   const [failed] = feed(model, ":srv 904 * :SASL authentication failed");
   assertEquals(failed.send, []);
-  assertOk(/password is not right for "ana"/.test(failed.loginFailed!));
+  assertOk(/log in as "ana": wrong password/.test(failed.loginFailed!));
   assertEquals(model.registered, false);
   const [braked] = feed(
     model,

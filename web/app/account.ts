@@ -134,7 +134,7 @@ export class AccountSession {
           send: [],
           failed: /too many/i.test(text)
             ? `Too many wrong passwords for "${credentials?.account}". Please wait a few minutes and try again.`
-            : `That password is not right for "${credentials?.account}". Please try again.`,
+            : `Could not log in as "${credentials?.account}": wrong password, or no account has that name. Check the password and try again, or choose "Create account".`,
         };
       }
       case Numeric.ERR_SASLABORTED:
