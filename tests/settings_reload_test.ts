@@ -5,6 +5,7 @@ import { createTestPki } from "./helpers/tls.ts";
 import { rawRequest, upgradeRequest } from "./helpers/websocket.ts";
 import { startServer } from "../server.ts";
 import { loadServerConfig } from "../server/options.ts";
+import { hashPassword } from "../accounts/passwords.ts";
 
 async function withServer(
   args: string[],
@@ -210,6 +211,48 @@ Deno.test("reload (as REHASH calls it) applies new web origins at once, and repo
     } finally {
       await server.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGHUP loads a new operator from the file: OPER works after the reload, not before; its REHASH reloads too", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/server.yaml`;
+  try {
+    await Deno.writeTextFile(file, "port: 0\nno-history: true\n");
+    await withServer(["--config", file], async (server) => {
+      const alice = await connectClient({ port: server.port });
+      await alice.register("alice");
+      await alice.send("OPER root correct-horse");
+      const before = await alice.waitFor((m) =>
+        /^(381|464|491)$/.test(m.command)
+      );
+      assertOk(before.command !== "381", alice.lines.join("\n"));
+      const hash = await hashPassword("correct-horse");
+      await Deno.writeTextFile(
+        file,
+        `port: 0\nno-history: true\nopers:\n  - name: root\n    hash: "${hash}"\n`,
+      );
+      const reloaded = server.nextLine(/reloaded /);
+      server.kill("SIGHUP");
+      assertIncludes(await reloaded, "changed opers");
+      await alice.send("OPER root correct-horse");
+      await alice.waitFor("381");
+      // An operator's REHASH reloads the same way.
+      await Deno.writeTextFile(
+        file,
+        `port: 0\nno-history: true\nmax-clients: 1\nopers:\n  - name: root\n    hash: "${hash}"\n`,
+      );
+      const rehashed = server.nextLine(/reloaded /);
+      await alice.send("REHASH");
+      await alice.waitFor("382");
+      assertIncludes(await rehashed, "changed max-clients");
+      const bob = await connectClient({ port: server.port });
+      assertEquals((await bob.waitFor("ERROR")).params, ["Server is full"]);
+      await bob.close();
+      await alice.close();
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
