@@ -87,7 +87,8 @@ export function parseFlags<T extends readonly Setting[]>(
   >;
   try {
     ({ values } = parseArgs({
-      args: joinNegativeValues(table, args),
+      // `deno task server -- --port 1` (the npm habit) passes the `--` on.
+      args: joinNegativeValues(table, args[0] === "--" ? args.slice(1) : args),
       strict: true,
       allowPositionals: false,
       options: parseArgsSpec(table),

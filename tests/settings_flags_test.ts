@@ -87,6 +87,11 @@ Deno.test("parseFlags converts each kind and leaves flags not given out", () => 
   );
 });
 
+Deno.test("parseFlags skips a leading -- (deno task server -- --port 1)", () => {
+  assertEquals(parseFlags(TABLE, ["--", "--port", "1"]), { port: 1 });
+  assertThrows(() => parseFlags(TABLE, ["--port", "1", "--", "x"]), UsageError);
+});
+
 Deno.test("parseFlags errors name the flag; a negative number gets the range, not 'ambiguous'", () => {
   for (
     const [args, message] of [
