@@ -129,7 +129,7 @@ export const SERVER_SETTINGS = [
     ...seconds,
     default: 120,
     help: "idle time before a client is PINGed",
-    live: false,
+    live: true,
     option: "pingInterval",
   },
   {
@@ -138,7 +138,7 @@ export const SERVER_SETTINGS = [
     ...seconds,
     default: 120,
     help: "time to answer a PING",
-    live: false,
+    live: true,
     option: "pingTimeout",
   },
   {
@@ -147,7 +147,7 @@ export const SERVER_SETTINGS = [
     ...seconds,
     default: 60,
     help: "time to register after connecting",
-    live: false,
+    live: true,
     option: "registrationTimeout",
   },
   {

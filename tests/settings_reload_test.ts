@@ -167,7 +167,7 @@ Deno.test("SIGHUP rotates the TLS certificate and key: a connected TLS client st
   }
 });
 
-Deno.test("reload (as REHASH calls it) applies new web origins at once, and reports what changed", async () => {
+Deno.test("reload (as REHASH calls it) applies new web origins and timeouts at once, and reports what changed", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/server.yaml`;
   const origin = "https://chat.example.org";
@@ -200,14 +200,19 @@ Deno.test("reload (as REHASH calls it) applies new web origins at once, and repo
       assertEquals(await attempt(), 403);
       await Deno.writeTextFile(
         file,
-        `port: 1\nweb-port: 0\nno-history: true\nweb-origin: [${origin}]\n`,
+        `port: 1\nweb-port: 0\nno-history: true\nweb-origin: [${origin}]\nregistration-timeout: 0.2\n`,
       );
       assertEquals(await server.context.reload!(), {
         ok: true,
-        changed: ["web-origin"],
+        changed: ["registration-timeout", "web-origin"],
         restartNeeded: ["port"],
       });
       assertEquals(await attempt(), 101);
+      const idle = await connectClient({ port: server.addresses[0].port });
+      assertEquals((await idle.waitFor("ERROR")).params, [
+        "Registration timeout",
+      ]);
+      await idle.close();
     } finally {
       await server.close();
     }
