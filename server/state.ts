@@ -116,8 +116,8 @@ export interface Ban {
   setter: string;
   /** When it was set, in ms since the epoch. */
   setAt: number;
-  /** Whether a `nick!user@host` matches the mask (after any `m:`), compiled once. */
-  matches: (prefix: string) => boolean;
+  /** Whether a user matches the entry (its `nick!user@host`, or for `a:` its account), compiled once. */
+  matches: (user: User) => boolean;
   /** Whether this is a mute (`m:`) rather than a ban. */
   mute: boolean;
 }
@@ -128,8 +128,8 @@ export const LIST_MODES = "beI";
 /** A list mode letter. */
 export type ListMode = "b" | "e" | "I";
 
-/** Extended ban types (ISUPPORT `EXTBAN=,m`): `m` mutes. */
-export const EXTBAN_TYPES = "m";
+/** Extended ban types (ISUPPORT `EXTBAN=,am`): `a` matches an account (ISUPPORT `ACCOUNTEXTBAN=a`), `m` mutes. */
+export const EXTBAN_TYPES = "am";
 
 /** The channel field holding each list mode. */
 const LIST_FIELDS = { b: "bans", e: "excepts", I: "invexes" } as const;
@@ -449,9 +449,7 @@ export function removeUser(state: ChatState, user: User): void {
 
 /** Whether `user`'s `nick!user@host` matches an entry of `entries` that is (`mute`) or is not a mute. */
 function listed(entries: readonly Ban[], user: User, mute: boolean): boolean {
-  if (entries.length === 0) return false;
-  const prefix = prefixOf(user);
-  return entries.some((entry) => entry.mute === mute && entry.matches(prefix));
+  return entries.some((entry) => entry.mute === mute && entry.matches(user));
 }
 
 /** Whether `user` matches a ban of `channel` and no ban exception. */
@@ -616,11 +614,28 @@ function extbanType(mask: string): string | undefined {
     : undefined;
 }
 
-/** Completes a list mask: `bob` → `bob!*@*`, and the mask of an extban likewise. */
+/** Completes a list mask: `bob` → `bob!*@*`, and the mask of a mute likewise; an account is kept as is. */
 function normalizeListMask(mask: string): string {
-  return extbanType(mask) === undefined
-    ? normalizeBanMask(mask)
-    : `${mask.slice(0, 2)}${normalizeBanMask(mask.slice(2))}`;
+  switch (extbanType(mask)) {
+    case undefined:
+      return normalizeBanMask(mask);
+    case "m":
+      return `${mask.slice(0, 2)}${normalizeBanMask(mask.slice(2))}`;
+    default:
+      return mask;
+  }
+}
+
+/** The matcher of a list entry: an account mask for `a:`, else a `nick!user@host` mask (after any `m:`). */
+function entryMatcher(
+  mask: string,
+  type: string | undefined,
+): (user: User) => boolean {
+  const matches = maskMatcher(type === undefined ? mask : mask.slice(2));
+  if (type === "a") {
+    return (user) => user.account !== undefined && matches(user.account);
+  }
+  return (user) => matches(prefixOf(user));
 }
 
 /** Adds or removes a list entry; a removal matches the stored mask without regard to case. */
@@ -650,16 +665,16 @@ function changeList(
   return { add, mode, param: mask };
 }
 
-/** A `+b`/`+e`/`+I` entry for `mask` (`m:<mask>` is a mute), its matcher compiled. */
+/** A `+b`/`+e`/`+I` entry for `mask` (`m:<mask>` is a mute, `a:<account>` matches an account), its matcher compiled. */
 export function listEntry(mask: string, setter: string, setAt: number): Ban {
+  const type = extbanType(mask);
   // `+e m:<mask>` exempts from mutes only.
-  const mute = extbanType(mask) === "m";
   return {
     mask,
     setter,
     setAt,
-    matches: maskMatcher(mute ? mask.slice(2) : mask),
-    mute,
+    matches: entryMatcher(mask, type),
+    mute: type === "m",
   };
 }
 

@@ -506,3 +506,22 @@ Deno.test("REDACT of a private message: only its sender may, and both ends with 
     ]);
   }
 });
+
+Deno.test("account extban (a:) bans a logged-in account, not a guest; WHOX shows the account", async () => {
+  await using t = await startTestServer();
+  const op = await t.client("op");
+  await op.send("JOIN #club");
+  await op.waitFor("366");
+  await op.send("MODE #club +b a:bob");
+  await op.waitFor("MODE");
+  const guest = await t.client("guest");
+  await guest.send("JOIN #club");
+  await guest.waitFor("366");
+  const bob = await t.client("bob", ["draft/account-registration"]);
+  await bob.send("REGISTER * * :bob-password");
+  await bob.waitFor("900", { timeout: 30_000 });
+  await bob.send("JOIN #club");
+  assertEquals((await bob.waitFor("474")).params[1], "#club");
+  await op.send("WHO bob %na");
+  assertEquals((await op.waitFor("354")).params, ["op", "bob", "bob"]);
+});

@@ -64,6 +64,7 @@ const ISUPPORT_TOKENS_PER_LINE = 13;
 /** The ISUPPORT tokens of 005, all backed by what the server does. */
 export function isupportTokens(server: ServerContext): string[] {
   return [
+    "ACCOUNTEXTBAN=a",
     "AWAYLEN=390",
     "BOT=B",
     `CASEMAPPING=${CASEMAPPING}`,
