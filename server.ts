@@ -335,7 +335,10 @@ async function startWeb(
       tls: options.tls,
       tlsHandshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
       routes,
-      trustedProxies: options.web.trustedProxies ?? [],
+      // Read per request, so a reload's new proxies apply at once.
+      get trustedProxies() {
+        return options.web?.trustedProxies ?? [];
+      },
       log: options.log,
     });
   } catch (error) {

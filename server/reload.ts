@@ -141,6 +141,7 @@ export class Reloader {
     options.opers = next.opers;
     if (options.web !== undefined && next.web !== undefined) {
       options.web.origins = [...(next.web.origins ?? [])];
+      options.web.trustedProxies = [...(next.web.trustedProxies ?? [])];
     }
     if (this.#config !== undefined && values !== undefined) {
       // Restart-only settings keep their running value, so the next reload

@@ -277,7 +277,7 @@ export const SERVER_SETTINGS = [
     arg: "ADDR",
     default: [],
     help: "proxies whose X-Forwarded-For is believed (repeatable)",
-    live: false,
+    live: true,
     check: (proxy) => isIpAddress(proxy) ? undefined : "must be an IP address",
   },
   {

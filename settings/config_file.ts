@@ -76,7 +76,9 @@ export function parseConfigText<T extends readonly Setting[]>(
       throw new ConfigError(
         flagOnly
           ? `${where}: ${key} can only be given on the command line (--${key})`
-          : `${where}: unknown setting "${key}" (see --help or docs/config.md)`,
+          : `${where}: unknown setting "${key}"${
+            suggestion(key, [...rows.keys()])
+          } (see --help or docs/config.md)`,
       );
     }
     const data: unknown = (pair.value as { toJSON?: () => unknown } | null)
@@ -90,6 +92,32 @@ export function parseConfigText<T extends readonly Setting[]>(
     }
   }
   return values as SettingValues<T>;
+}
+
+/** Edit distance between two short strings (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        previous[j] + 1,
+        row[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+/** `, did you mean "port"?` for a key a typo away from a known one, else nothing. */
+function suggestion(key: string, known: string[]): string {
+  const best = known.map((name) => ({ name, d: distance(key, name) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best !== undefined && best.d <= 2 && best.d < key.length
+    ? `, did you mean "${best.name}"?`
+    : "";
 }
 
 /** Reads and checks the config file at `path`; as {@link parseConfigText}, and a file that cannot be read names it. */

@@ -79,7 +79,11 @@ Deno.test("config file: keys are the long flags, values typed; empty values and 
 Deno.test("config file errors name the file, the line and the key", () => {
   for (
     const [text, message] of [
-      ["port: 1\nprot: 2\n", 't.yaml, line 2: unknown setting "prot"'],
+      [
+        "port: 1\nprot: 2\n",
+        't.yaml, line 2: unknown setting "prot", did you mean "port"?',
+      ],
+      ["zzzzzzzz: 1\n", 'unknown setting "zzzzzzzz" (see --help'],
       [
         "\n\nport: 70000\n",
         "t.yaml, line 3: port must be an integer 0-65535, got 70000",

@@ -167,7 +167,7 @@ Deno.test("SIGHUP rotates the TLS certificate and key: a connected TLS client st
   }
 });
 
-Deno.test("reload (as REHASH calls it) applies new web origins and timeouts at once, and reports what changed", async () => {
+Deno.test("reload (as REHASH calls it) applies new web origins, trusted proxies and timeouts at once, and reports what changed", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/server.yaml`;
   const origin = "https://chat.example.org";
@@ -200,14 +200,27 @@ Deno.test("reload (as REHASH calls it) applies new web origins and timeouts at o
       assertEquals(await attempt(), 403);
       await Deno.writeTextFile(
         file,
-        `port: 1\nweb-port: 0\nno-history: true\nweb-origin: [${origin}]\nregistration-timeout: 0.2\n`,
+        `port: 1\nweb-port: 0\nno-history: true\nweb-origin: [${origin}]\nregistration-timeout: 0.2\ntrusted-proxy: 127.0.0.1\n`,
       );
+      const whoisHost = async (nick: string) => {
+        const web = await connectClient({
+          port,
+          webSocket: { headers: { "x-forwarded-for": "203.0.113.7" } },
+        });
+        await web.register(nick);
+        await web.send(`WHOIS ${nick}`);
+        const host = (await web.waitFor("311")).params[3];
+        await web.close();
+        return host;
+      };
+      assertEquals(await whoisHost("before"), "127.0.0.1");
       assertEquals(await server.context.reload!(), {
         ok: true,
-        changed: ["registration-timeout", "web-origin"],
+        changed: ["registration-timeout", "web-origin", "trusted-proxy"],
         restartNeeded: ["port"],
       });
       assertEquals(await attempt(), 101);
+      assertEquals(await whoisHost("after"), "203.0.113.7");
       const idle = await connectClient({ port: server.addresses[0].port });
       assertEquals((await idle.waitFor("ERROR")).params, [
         "Registration timeout",
