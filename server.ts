@@ -30,9 +30,12 @@ import type { DatabaseSync } from "node:sqlite";
 import {
   acceptLoop,
   type ConnectionSource,
+  explainListenError,
   formatAddress,
+  LISTEN_ROLES,
   listenPlain,
   listenTls,
+  openListener,
 } from "./server/listener.ts";
 import {
   defaultServerConfig,
@@ -145,14 +148,28 @@ export async function startServer(
   const listeners: ConnectionSource[] = [];
   try {
     if (!options.tlsOnly) {
-      listeners.push(listenPlain(options.host, options.port));
-    }
-    if (options.tls !== undefined) {
       listeners.push(
-        await listenTls(options.host, options.tls, {
-          handshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
-          log: options.log,
-        }),
+        await openListener(
+          LISTEN_ROLES.plain,
+          options.host,
+          options.port,
+          () => listenPlain(options.host, options.port),
+        ),
+      );
+    }
+    const { tls } = options;
+    if (tls !== undefined) {
+      listeners.push(
+        await openListener(
+          LISTEN_ROLES.tls,
+          options.host,
+          tls.port,
+          () =>
+            listenTls(options.host, tls, {
+              handshakeTimeoutMs: options.tlsHandshakeTimeout * 1000,
+              log: options.log,
+            }),
+        ),
       );
     }
   } catch (error) {
@@ -343,7 +360,12 @@ async function startWeb(
     });
   } catch (error) {
     if (!(error instanceof Deno.errors.AddrInUse) || !options.web.optional) {
-      throw error;
+      throw explainListenError(
+        error,
+        LISTEN_ROLES.web,
+        options.host,
+        options.web.port,
+      ) ?? error;
     }
     options.log(
       `web chat not started: ${options.host} port ${options.web.port} is in use (choose another with --web-port, or --no-web)`,
@@ -477,19 +499,7 @@ async function main(args: string[]): Promise<void> {
   try {
     server = await startServer({ ...parsed.options, config: parsed.config });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      const host = parsed.options.host ?? "127.0.0.1";
-      const port = parsed.options.port ?? 59420;
-      const tls = parsed.options.tls
-        ? ` or TLS port ${parsed.options.tls.port}`
-        : "";
-      const web = parsed.options.web
-        ? ` or web port ${parsed.options.web.port}`
-        : "";
-      console.error(
-        `error: address already in use: cannot listen on ${host} port ${port}${tls}${web}`,
-      );
-    } else if (error instanceof UsageError) {
+    if (error instanceof UsageError) {
       console.error(`error: ${error.message}\n\n${USAGE}`);
       Deno.exit(2);
     } else {

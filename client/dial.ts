@@ -5,6 +5,7 @@
  * @module
  */
 
+import { commandFor } from "../settings/launcher.ts";
 import { explainClientTlsError } from "../tls/errors.ts";
 
 /** Where and how to connect. */
@@ -49,7 +50,7 @@ export function describeConnectError(
   const reason = error instanceof Error ? error.message : String(error);
   if (error instanceof Deno.errors.ConnectionRefused) {
     return `Could not connect to ${where}: connection refused.\n` +
-      "Is the server running? Start it with `deno task server`, " +
+      `Is the server running? Start it with \`${commandFor("server")}\`, ` +
       "or pick another one with --host and --port.";
   }
   if (/lookup|resolve|Name or service not known/i.test(reason)) {

@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { commandFor } from "../settings/launcher.ts";
 import { casefold } from "../protocol.ts";
 import { mergeValues, readConfigFile } from "../settings/config_file.ts";
 import { parseFlags, UsageError, usageText } from "../settings/flags.ts";
@@ -62,7 +63,7 @@ export type ParsedArgs =
 
 /** Help text printed for `--help` and after a bad flag. */
 export const USAGE = usageText(CLIENT_SETTINGS, {
-  usage: "Usage: deno run -A client.ts [options]",
+  usage: `Usage: ${commandFor("client")} [options]`,
   description: "Chat on a tertulia (or any IRC) server from the terminal.",
   footer: "Type /help once connected to list the chat commands.",
 }).trimEnd();

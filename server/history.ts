@@ -207,6 +207,10 @@ function reason(error: unknown): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
+/** What a second server in the same folder can do instead of sharing the file. */
+const SECOND_SERVER_HINT =
+  "To run another server, give it its own file with --db PATH, or none with --no-history.";
+
 /** Turns an error met while opening `path` into a one-sentence {@link HistoryError}. */
 function openError(path: string, error: unknown): HistoryError {
   if (error instanceof HistoryError) return error;
@@ -307,7 +311,7 @@ function lockDatabase(path: string): Deno.FsFile {
       // The PID is a courtesy; the lock is what counts.
     }
     throw new HistoryError(
-      `Cannot open history database ${path}: it is locked by another process, probably another tertulia server${holder}.`,
+      `Cannot open history database ${path}: it is locked by another process, probably another tertulia server${holder}. ${SECOND_SERVER_HINT}`,
     );
   }
   file.truncateSync(0);

@@ -45,6 +45,94 @@ export function formatAddress(addr: Deno.NetAddr): string {
     : `${addr.hostname}:${addr.port}`;
 }
 
+/** Which listener a flag sets: what messages call its port, and the flag that changes it. */
+export interface ListenRole {
+  /** How messages name the port: `port`, `TLS port`, `web port`. */
+  label: string;
+  /** The flag that sets it: `--port`, `--tls-port`, `--web-port`. */
+  flag: string;
+}
+
+/** The plain-text, TLS and web listeners' roles. */
+export const LISTEN_ROLES = {
+  plain: { label: "port", flag: "--port" },
+  tls: { label: "TLS port", flag: "--tls-port" },
+  web: { label: "web port", flag: "--web-port" },
+} as const satisfies Record<string, ListenRole>;
+
+/** A listener that could not start; the message names the address and the flag to change. */
+export class ListenError extends Error {
+  /** Creates the error with its sentence and the system error behind it. */
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = "ListenError";
+  }
+}
+
+function isLookupFailure(error: unknown): boolean {
+  return error instanceof Error &&
+    /lookup address|Name or service not known|nodename nor servname|No address associated/i
+      .test(error.message);
+}
+
+/** Whether `error` is about the address to listen on (not, say, a certificate). */
+export function isAddressError(error: unknown): boolean {
+  return error instanceof Deno.errors.AddrInUse ||
+    error instanceof Deno.errors.AddrNotAvailable || isLookupFailure(error);
+}
+
+/**
+ * A sentence for a failure to listen on `host:port` in `role`, naming the
+ * flag to change: a taken port, a host that does not resolve or is not this
+ * machine's, a port that needs privileges. Undefined for other errors.
+ */
+export function explainListenError(
+  error: unknown,
+  role: ListenRole,
+  host: string,
+  port: number,
+): ListenError | undefined {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new ListenError(
+      `address already in use: cannot listen on ${host} ${role.label} ${port}: another program (maybe another tertulia) holds it; stop it, or choose another port with ${role.flag}`,
+      error,
+    );
+  }
+  if (isLookupFailure(error)) {
+    return new ListenError(
+      `--host ${host}: no such host name (it does not resolve to an address)`,
+      error,
+    );
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new ListenError(
+      `--host ${host}: not an address of this machine (use one of its addresses, or 0.0.0.0 for all)`,
+      error,
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new ListenError(
+      `${role.flag} ${port}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`,
+      error,
+    );
+  }
+  return undefined;
+}
+
+/** Runs `open`, turning an address failure into a {@link ListenError} for `role`. */
+export async function openListener<T>(
+  role: ListenRole,
+  host: string,
+  port: number,
+  open: () => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    throw explainListenError(error, role, host, port) ?? error;
+  }
+}
+
 /** Opens the plain-text listener on `host:port`. */
 export function listenPlain(host: string, port: number): ConnectionSource {
   const listener = Deno.listen({ hostname: host, port });
@@ -92,7 +180,7 @@ export async function listenTls(
         ),
     });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) throw error;
+    if (isAddressError(error)) throw error;
     throw new KeyPairError(explainListenTlsError(error, tls));
   }
   return {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { commandFor } from "../settings/launcher.ts";
 import { join } from "node:path";
 import {
   DEFAULT_REGISTER_THROTTLE,
@@ -187,7 +188,7 @@ export function resolveOptions(options: Partial<ServerOptions>): ServerOptions {
 
 /** The `--help` text. */
 export const USAGE = usageText(SERVER_SETTINGS, {
-  usage: "Usage: deno run -A server.ts [options]",
+  usage: `Usage: ${commandFor("server")} [options]`,
   description: "tertulia IRC server.",
 });
 

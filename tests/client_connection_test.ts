@@ -1,3 +1,4 @@
+import { commandFor } from "../settings/launcher.ts";
 import {
   ConnectError,
   describeConnectError,
@@ -20,7 +21,7 @@ Deno.test("client connection: failures are explained with what to do", () => {
     refused,
     "Could not connect to 127.0.0.1:59420: connection refused.",
   );
-  assertIncludes(refused, "Start it with `deno task server`");
+  assertIncludes(refused, `Start it with \`${commandFor("server")}\``);
   assertIncludes(
     describeConnectError(
       new Error(

@@ -2,6 +2,7 @@
  * client.ts as a subprocess with piped stdio against the in-process server.
  */
 
+import { commandFor } from "../settings/launcher.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import {
@@ -141,7 +142,7 @@ Deno.test("client e2e: a refused connection says how to start the server and exi
   );
   assertIncludes(
     client.stderr,
-    "Is the server running? Start it with `deno task server`",
+    `Is the server running? Start it with \`${commandFor("server")}\``,
   );
   await using asking = spawnClient(["--port", String(port)]);
   assertEquals(await asking.exited(), 1);
@@ -156,7 +157,7 @@ Deno.test("client e2e: a bad flag prints the usage and exits 2; --help exits 0",
   await using bad = spawnClient(["--colour"]);
   assertEquals(await bad.exited(), 2);
   assertIncludes(bad.stderr, "--colour");
-  assertIncludes(bad.stderr, "Usage: deno run -A client.ts [options]");
+  assertIncludes(bad.stderr, `Usage: ${commandFor("client")} [options]`);
   await using help = spawnClient(["--help"]);
   assertEquals(await help.exited(), 0);
   assertIncludes(help.stdout, "--no-reconnect");

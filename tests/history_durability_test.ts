@@ -249,6 +249,7 @@ Deno.test("a second server on the same file is refused with one sentence; the fi
         `error: Cannot open history database ${db}: it is locked by another process, probably another tertulia server (PID `,
       );
       assertEquals(second.stderr.trim().split("\n").length, 1);
+      assertIncludes(second.stderr, "--db PATH, or none with --no-history");
       first.kill("SIGKILL");
       await first.exited;
       first = await spawnServer(args);

@@ -381,7 +381,7 @@ Deno.test("a second store on the same file is refused while the first holds it",
       const error = assertThrows(() => openHistory({ path }), HistoryError);
       assertEquals(
         error.message,
-        `Cannot open history database ${path}: it is locked by another process, probably another tertulia server (PID ${Deno.pid}).`,
+        `Cannot open history database ${path}: it is locked by another process, probably another tertulia server (PID ${Deno.pid}). To run another server, give it its own file with --db PATH, or none with --no-history.`,
       );
     });
     openHistory({ path }).close();

@@ -1,3 +1,4 @@
+import { commandFor } from "../settings/launcher.ts";
 import {
   assertEquals,
   assertIncludes,
@@ -131,7 +132,7 @@ Deno.test("CLI: a bad flag prints usage and exits 2; --help exits 0", async () =
   assertEquals(bad.code, 2);
   const stderr = new TextDecoder().decode(bad.stderr);
   assertIncludes(stderr, "--port must be an integer");
-  assertIncludes(stderr, "Usage: deno run -A server.ts");
+  assertIncludes(stderr, `Usage: ${commandFor("server")}`);
   const help = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", SERVER, "--help"],
     stdout: "piped",

@@ -1,3 +1,4 @@
+import { commandFor } from "../settings/launcher.ts";
 import { join } from "node:path";
 import {
   createCertificateAuthority,
@@ -204,7 +205,9 @@ Deno.test("describeDevCertificates names the CA file, the --ca flag and the fing
     assertIncludes(text, "Created a development CA");
     assertIncludes(
       text,
-      `clients connect with: deno run -A client.ts --tls --ca ${certs.caFile})`,
+      `clients connect with: ${
+        commandFor("client")
+      } --tls --ca ${certs.caFile})`,
     );
     const elsewhere = describeDevCertificates(certs, {
       host: "192.168.1.5",

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { commandFor } from "../settings/launcher.ts";
 import { join } from "node:path";
 import type { CertificateInfo, CertificatePair } from "./certificates.ts";
 import { DEV_SERVER_NAMES } from "./names.ts";
@@ -199,7 +200,7 @@ export function describeDevCertificates(
     : certs.created
     ? "Renewed the development server certificate"
     : "Using the development certificates";
-  let command = `deno run -A client.ts --tls --ca ${certs.caFile}`;
+  let command = `${commandFor("client")} --tls --ca ${certs.caFile}`;
   if (listen.host !== undefined && !DEFAULT_REACHABLE.has(listen.host)) {
     command += ` --host ${listen.host}`;
   }
