@@ -15,8 +15,7 @@ import {
   type SettingValue,
   type SettingValues,
 } from "./setting.ts";
-import { SettingProblem } from "./values.ts";
-import { fromData } from "./values.ts";
+import { fromData, SettingProblem } from "./values.ts";
 
 /** A bad config file: the message names the file, the line and the key. */
 export class ConfigError extends UsageError {
@@ -179,12 +178,13 @@ function comment(text: string): string {
 function exampleLines(row: Setting): string {
   if (row.kind === "records") {
     const fields = Object.entries(row.fields ?? {});
+    const width = Math.max(...fields.map(([name]) => name.length * 2 + 2));
     return [
       `# ${row.name}:`,
       ...fields.map(([name, field], index) =>
-        `#   ${index === 0 ? "- " : "  "}${name}: ${
-          field.required ? "" : "(optional) "
-        }${field.help}`
+        `#   ${index === 0 ? "- " : "  "}${
+          `${name}: ${name.toUpperCase()}`.padEnd(width)
+        }  # ${field.required ? "" : "(optional) "}${field.help}`
       ),
     ].join("\n");
   }

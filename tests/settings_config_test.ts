@@ -148,7 +148,7 @@ Deno.test("config file: a records list (opers) is checked field by field", () =>
   );
   assertIncludes(
     defaultConfigText(table, { title: "t", notes: [] }),
-    "#   - name: OPER name",
+    "#   - name: NAME        # OPER name",
   );
 });
 
