@@ -15,6 +15,7 @@ import {
 } from "../accounts/throttle.ts";
 import { isPasswordHash } from "../accounts/passwords.ts";
 import {
+  ConfigError,
   defaultConfigText,
   mergeValues,
   readConfigFile,
@@ -247,6 +248,8 @@ export function parseServerArgs(args: string[]): ParsedArgs {
     return { help: false, writeConfig, options: {} };
   }
   if (flags.config === undefined) return serverOptionsFrom(flags);
+  // The flags' own conflicts are the command line's; what is left, the file's.
+  checkExclusions(SERVER_SETTINGS, flags);
   const { parsed, config } = loadServerConfig({ file: flags.config, flags });
   return { ...parsed, config };
 }
@@ -262,10 +265,17 @@ export function loadServerConfig(source: ConfigSource): {
 } {
   const file = readConfigFile(SERVER_SETTINGS, source.file);
   const values = mergeValues(SERVER_SETTINGS, file, source.flags);
-  return {
-    parsed: serverOptionsFrom(values),
-    config: { ...source, values },
-  };
+  try {
+    return {
+      parsed: serverOptionsFrom(values),
+      config: { ...source, values },
+    };
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new ConfigError(
+      `${source.file}: ${error.message.replaceAll("--", "")}`,
+    );
+  }
 }
 
 /** The commented default config file `--write-config` writes. */

@@ -191,7 +191,7 @@ Deno.test("the --write-config file loads as all defaults, and uncommented it giv
   assertOk(Object.keys(values).length > 15, Object.keys(values).join());
 });
 
-Deno.test("server.ts --config: a bad file exits 2 naming file, line and key; a missing one names --config", async () => {
+Deno.test("server.ts --config: a bad file exits 2 naming file, line and key (or file and conflict); a missing one names --config", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/bad.yaml`;
@@ -201,6 +201,30 @@ Deno.test("server.ts --config: a bad file exits 2 naming file, line and key; a m
     assertIncludes(
       bad.stderr,
       `${file}, line 2: port must be an integer 0-65535, got 70000`,
+    );
+    await Deno.writeTextFile(file, "no-history: true\ndb: x.db\n");
+    const conflict = await runServerToExit(["--config", file]);
+    assertEquals(conflict.code, 2);
+    assertIncludes(
+      conflict.stderr,
+      `${file}: no-history cannot be combined with db`,
+    );
+    const flags = await runServerToExit([
+      "--config",
+      file,
+      "--no-web",
+      "--web-port",
+      "1",
+    ]);
+    assertIncludes(flags.stderr, "--no-web cannot be combined with --web-port");
+    const split = `${dir}/split.yaml`;
+    await Deno.writeTextFile(split, "no-web: true\nkey: k.pem\n");
+    const parsed = parseServerArgs(["--config", split, "--cert", "c.pem"]);
+    assertOk(!parsed.help);
+    assertEquals(
+      parsed.options.tls?.certFile,
+      "c.pem",
+      "cert flag + key in the file",
     );
     const missing = await runServerToExit(["--config", `${dir}/none.yaml`]);
     assertEquals(missing.code, 2);
