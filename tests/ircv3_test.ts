@@ -525,3 +525,32 @@ Deno.test("account extban (a:) bans a logged-in account, not a guest; WHOX shows
   await op.send("WHO bob %na");
   assertEquals((await op.waitFor("354")).params, ["op", "bob", "bob"]);
 });
+
+Deno.test("LIST C< and T> filter by channel and topic age in minutes", async () => {
+  let now = Date.parse("2026-12-01T12:00:00Z");
+  await using t = await startTestServer();
+  t.server.context.now = () => now;
+  const alice = await t.client("alice");
+  await alice.send("JOIN #old");
+  await alice.send("TOPIC #old :ancient");
+  await alice.sync();
+  now += 10 * 60_000;
+  await alice.send("JOIN #new");
+  await alice.sync();
+  const listed = async (filter: string) => {
+    await alice.send(`LIST ${filter}`);
+    await alice.waitFor("321");
+    const names: string[] = [];
+    for (;;) {
+      const m = await alice.waitFor((m) =>
+        m.command === "322" || m.command === "323"
+      );
+      if (m.command === "323") return names;
+      names.push(m.params[1]);
+    }
+  };
+  assertEquals(await listed("C<5"), ["#new"]);
+  assertEquals(await listed("C>5"), ["#old"]);
+  assertEquals(await listed("T>5"), ["#old"]);
+  assertEquals(await listed("T<5"), []);
+});

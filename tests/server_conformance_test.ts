@@ -306,7 +306,7 @@ Deno.test("ISUPPORT: at most 13 tokens per 005 line, TARGMAX, ELIST, bans in CHA
       const token of [
         "CHANMODES=beI,k,l,Cimnst",
         "CHANLIMIT=#:50",
-        "ELIST=MNU",
+        "ELIST=CMNTU",
         "MAXLIST=beI:100",
         "TARGMAX=JOIN:,KICK:,LIST:,NAMES:1,NOTICE:8,PART:,PRIVMSG:8," +
         "TAGMSG:8,WHOIS:10,WHOWAS:10",

@@ -73,7 +73,7 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
     isupport = {
         "BOT": "B",
         "CASEMAPPING": "ascii",
-        "ELIST": "MNU",
+        "ELIST": "CMNTU",
         "MONITOR": "100",
         "PREFIX": "(ov)@+",
         "STATUSMSG": "@+",
@@ -94,8 +94,10 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
             OptionalBehaviors.MULTI_KICK,
             OptionalBehaviors.MULTI_PRIVMSG,
             OptionalBehaviors.NO_CTCP,
+            OptionalBehaviors.ELIST_C,
             OptionalBehaviors.ELIST_M,
             OptionalBehaviors.ELIST_N,
+            OptionalBehaviors.ELIST_T,
             OptionalBehaviors.ELIST_U,
         )
     )

@@ -281,18 +281,34 @@ function topic(
 }
 
 /**
- * The LIST filter for comma-separated `terms` (ISUPPORT `ELIST=MNU`): `<n`
- * and `>n` bound the member count, `!mask` excludes matching names, and any
- * other term is a mask of which a listed channel must match at least one.
+ * The LIST filter for comma-separated `terms` (ISUPPORT `ELIST=CMNTU`):
+ * `<n` and `>n` bound the member count, `C<n`/`C>n` the channel's age and
+ * `T<n`/`T>n` its topic's age in minutes (at `now`), `!mask` excludes
+ * matching names, and any other term is a mask of which a listed channel
+ * must match at least one.
  */
 function listFilter(
   terms: readonly string[],
+  now: number,
 ): (channel: Channel) => boolean {
   const tests: ((channel: Channel) => boolean)[] = [];
   const wanted: ((name: string) => boolean)[] = [];
+  const minutesSince = (time: number) => (now - time) / 60_000;
   for (const term of terms) {
     const bound = /^([<>])([0-9]+)$/.exec(term);
-    if (bound !== null) {
+    const age = /^([CT])([<>])([0-9]+)$/.exec(term);
+    if (age !== null) {
+      const limit = Number(age[3]);
+      const of = age[1] === "C"
+        ? (channel: Channel) => minutesSince(channel.createdAt)
+        : (channel: Channel) =>
+          channel.topic === undefined ? NaN : minutesSince(channel.topic.setAt);
+      tests.push(
+        age[2] === "<"
+          ? (channel) => of(channel) < limit
+          : (channel) => of(channel) > limit,
+      );
+    } else if (bound !== null) {
       const limit = Number(bound[2]);
       tests.push(
         bound[1] === "<"
@@ -317,7 +333,9 @@ function list(server: ServerContext, session: Session, params: string[]): void {
     terms.every((term) => isChannelName(term) && !hasWildcards(term));
   const channels = byName
     ? terms.map((name) => findChannel(server.state, name))
-    : [...server.state.channels.values()].filter(listFilter(terms));
+    : [...server.state.channels.values()].filter(
+      listFilter(terms, server.now()),
+    );
   for (const channel of new Set(channels)) {
     if (channel === undefined || !canSee(channel, user)) continue;
     reply(

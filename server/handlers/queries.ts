@@ -72,7 +72,7 @@ export function isupportTokens(server: ServerContext): string[] {
     `CHANMODES=${LIST_MODES},k,l,${FLAG_MODES}`,
     `CHANNELLEN=${CHANNELLEN}`,
     `CHANTYPES=${CHANTYPES}`,
-    "ELIST=MNU",
+    "ELIST=CMNTU",
     "EXCEPTS=e",
     `EXTBAN=,${EXTBAN_TYPES}`,
     "INVEX=I",
