@@ -17,14 +17,24 @@ function cell(text: string): string {
   return text.replaceAll("|", "\\|");
 }
 
-function where(row: Setting): string {
+function where(row: Setting, reloads: boolean): string {
   if (!inConfigFile(row)) return "flag only";
-  if (!onCommandLine(row)) return "file only";
-  return row.live ? "live" : "restart";
+  const reload = reloads ? (row.live ? "live" : "restart") : "";
+  if (!onCommandLine(row)) {
+    return reload === "" ? "file only" : `file only, ${reload}`;
+  }
+  return reload === "" ? "flag, file" : reload;
 }
 
-/** One Markdown table per section of `table`: setting, value, default, reload, description. */
-export function settingsMarkdown(table: readonly Setting[]): string {
+/**
+ * One Markdown table per section of `table`: setting, value, default,
+ * where it may be given (and, for a program that reloads its file, whether
+ * a reload applies it), description.
+ */
+export function settingsMarkdown(
+  table: readonly Setting[],
+  options: { reloads: boolean } = { reloads: true },
+): string {
   const out: string[] = [];
   let section: string | undefined;
   for (const row of table) {
@@ -34,7 +44,9 @@ export function settingsMarkdown(table: readonly Setting[]): string {
         "",
         `### ${section}`,
         "",
-        "| Setting | Value | Default | Reload | Description |",
+        `| Setting | Value | Default | ${
+          options.reloads ? "Reload" : "Where"
+        } | Description |`,
         "| --- | --- | --- | --- | --- |",
       );
     }
@@ -48,7 +60,7 @@ export function settingsMarkdown(table: readonly Setting[]): string {
     out.push(
       `| \`${row.name}\` | ${cell(expected(row))}${fields} | ${
         cell(describeDefault(row) ?? "")
-      } | ${where(row)} | ${cell(row.help)} |`,
+      } | ${where(row, options.reloads)} | ${cell(row.help)} |`,
     );
   }
   return out.join("\n").trimStart() + "\n";

@@ -42,7 +42,7 @@ nick: ana
 channel: [general, rust]
 \`\`\`
 
-${settingsMarkdown(CLIENT_SETTINGS)}`;
+${settingsMarkdown(CLIENT_SETTINGS, { reloads: false })}`;
 }
 
 if (import.meta.main) {
