@@ -159,6 +159,17 @@ Deno.test("SIGHUP rotates the TLS certificate and key: a connected TLS client st
         refused = true;
       }
       assertOk(refused, "the old CA no longer verifies new handshakes");
+      // The HTTPS web listener serves the new certificate too.
+      const client = Deno.createHttpClient({ caCerts: [second.ca.cert] });
+      try {
+        const page = await fetch(`https://127.0.0.1:${server.webPort}/`, {
+          client,
+        });
+        assertEquals(page.status, 200);
+        await page.body?.cancel();
+      } finally {
+        client.close();
+      }
       await Promise.all([old.close(), fresh.close()]);
     }, "both");
   } finally {
