@@ -10,7 +10,7 @@ const encoder = new TextEncoder();
 
 /** Options for {@link spawnClient}. */
 export interface ClientProcessOptions {
-  /** Extra environment; `NO_COLOR=1` is always set. Default none. */
+  /** Extra environment; `NO_COLOR=1` is always set, and `XDG_CONFIG_HOME` points nowhere unless given. Default none. */
   env?: Record<string, string>;
   /** Default timeout for {@link ClientProcess.waitForOutput} and `exited`, in ms. Default 10 000. */
   timeoutMs?: number;
@@ -60,7 +60,12 @@ export function spawnClient(
   const defaultTimeout = options.timeoutMs ?? 10_000;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLIENT, ...args],
-    env: { NO_COLOR: "1", ...options.env },
+    // No user config file (~/.config/tertulia/client.yaml) changes what a test runs.
+    env: {
+      NO_COLOR: "1",
+      XDG_CONFIG_HOME: "/nonexistent-tertulia-test-config",
+      ...options.env,
+    },
     cwd: options.cwd,
     stdin: "piped",
     stdout: "piped",
