@@ -7,7 +7,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError, usageText } from "../settings/flags.ts";
+import type { Setting } from "../settings/setting.ts";
 import { DEV_SERVER_NAMES } from "./certificates.ts";
 import {
   DEFAULT_CERTS_DIR,
@@ -15,33 +16,53 @@ import {
   ensureDevCertificates,
 } from "./dev_certs.ts";
 
+/** The command's settings table (see `settings/setting.ts`). */
+const CERTS_SETTINGS = [
+  {
+    section: "Options",
+    name: "dir",
+    kind: "path",
+    arg: "DIR",
+    default: DEFAULT_CERTS_DIR,
+    help: "directory to write to",
+    live: false,
+  },
+  {
+    section: "Options",
+    name: "name",
+    kind: "list",
+    arg: "NAME",
+    default: DEV_SERVER_NAMES,
+    help:
+      "DNS names or IP addresses the server certificate covers (repeatable)",
+    live: false,
+  },
+  {
+    section: "Options",
+    name: "help",
+    short: "h",
+    kind: "boolean",
+    place: "flags",
+    help: "show this help",
+    live: false,
+  },
+] as const satisfies readonly Setting[];
+
 /** The usage text printed for `--help` and after a bad flag. */
-export const USAGE = `Usage: deno task certs [--dir DIR] [--name NAME]...
-
-Creates a new development certificate authority and a server certificate it
-signs, replacing any that exist. Private keys are readable by their owner only.
-
-  --dir DIR     directory to write to (default: ${DEFAULT_CERTS_DIR})
-  --name NAME   a DNS name or IP address the server certificate covers; repeat
-                for several (default: ${DEV_SERVER_NAMES.join(", ")})
-  -h, --help    show this help`;
+export const USAGE = usageText(CERTS_SETTINGS, {
+  usage: "Usage: deno task certs [--dir DIR] [--name NAME]...",
+  description:
+    "Creates a new development certificate authority and a server certificate it\nsigns, replacing any that exist. Private keys are readable by their owner only.",
+}).trimEnd();
 
 /** Runs the command with `args`; gives the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        dir: { type: "string", default: DEFAULT_CERTS_DIR },
-        name: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseFlags(CERTS_SETTINGS, args);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -49,8 +70,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const certs = await ensureDevCertificates({
-    dir: values.dir,
-    names: values.name ?? DEV_SERVER_NAMES,
+    dir: values.dir ?? DEFAULT_CERTS_DIR,
+    names: values.name ?? [...DEV_SERVER_NAMES],
     force: true,
   });
   for (const line of describeDevCertificates(certs)) console.log(line);
