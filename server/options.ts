@@ -360,8 +360,9 @@ function operEntries(records: readonly Record<string, string>[]): OperEntry[] {
       throw new UsageError(`${where}: needs a name without spaces`);
     }
     if (!hash || !isPasswordHash(hash)) {
+      const hasher = `${commandFor("server")} hash-password`;
       throw new UsageError(
-        `${where}: hash must be an argon2id hash from \`deno run -A server.ts hash-password\``,
+        `${where}: hash must be an argon2id hash from \`${hasher}\``,
       );
     }
     return account ? { name, hash, account } : { name, hash };
