@@ -6,34 +6,19 @@
  */
 
 import { join } from "node:path";
-import { type ChatState, createChatState } from "../client/chat_state.ts";
+import { createChatState } from "../client/chat_state.ts";
 import { plainPayload } from "../client/handlers/accounts.ts";
 import { type ClientEvent, renderEvent } from "../client/render.ts";
-import {
-  handleServerMessage,
-  type Outcome,
-} from "../client/server_messages.ts";
+import type { Outcome } from "../client/server_messages.ts";
 import { planLine } from "../client/typed_commands.ts";
-import { parseMessage, serializeMessage } from "../protocol.ts";
+import { serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { feed, FEED_NOW } from "./helpers/client_feed.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { peerAvailable, peerTestOptions } from "./helpers/peer_servers.ts";
 import { withServer } from "./helpers/server.ts";
 import { startTmux } from "./helpers/tmux.ts";
-
-const now = new Date(2026, 0, 2, 9, 5);
-
-function feed(state: ChatState, ...lines: string[]): Outcome {
-  const total: Outcome = { events: [], replies: [], signals: [] };
-  for (const line of lines) {
-    const outcome = handleServerMessage(state, parseMessage(line), now);
-    total.events.push(...outcome.events);
-    total.replies.push(...outcome.replies);
-    total.signals.push(...outcome.signals);
-  }
-  return total;
-}
 
 const wire = (outcome: Outcome) => outcome.replies.map(serializeMessage);
 const screen = (events: ClientEvent[]) =>
@@ -90,7 +75,7 @@ Deno.test("the PLAIN payload comes in 400-byte pieces, with + after a full last 
 Deno.test("/register and /login ask for a password and send it, never showing it", () => {
   const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome");
-  const register = planLine(state, "/register ana@example.org", now);
+  const register = planLine(state, "/register ana@example.org", FEED_NOW);
   assertEquals(register.messages, []);
   assertOk(register.secret !== undefined);
   assertEquals(register.secret.prompt, "Password for the new account ana: ");
@@ -102,7 +87,7 @@ Deno.test("/register and /login ask for a password and send it, never showing it
     ["The account ana is registered."],
   );
   // Without the sasl capability, /login identifies to NickServ.
-  const login = planLine(state, "/login", now);
+  const login = planLine(state, "/login", FEED_NOW);
   assertEquals(login.secret!.use("pw").map(serializeMessage), [
     "PRIVMSG NickServ :IDENTIFY ana pw",
   ]);
@@ -113,7 +98,7 @@ Deno.test("/register and /login ask for a password and send it, never showing it
   );
   // With it, /login authenticates with SASL and keeps the login for reconnections.
   state.caps.add("sasl");
-  const sasl = planLine(state, "/login cuenta", now);
+  const sasl = planLine(state, "/login cuenta", FEED_NOW);
   assertEquals(sasl.secret!.use("pw").map(serializeMessage), [
     "AUTHENTICATE PLAIN",
   ]);

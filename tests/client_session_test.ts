@@ -10,26 +10,9 @@ import {
   registrationMessages,
   resetConnection,
 } from "../client/chat_state.ts";
-import {
-  handleServerMessage,
-  type Outcome,
-} from "../client/server_messages.ts";
-import { type Message, parseMessage, serializeMessage } from "../protocol.ts";
+import { type Message, serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-
-const now = new Date(2026, 0, 2, 9, 5);
-
-/** Feeds server lines to the session and collects what it produced. */
-function feed(state: ChatState, ...lines: string[]): Outcome {
-  const total: Outcome = { events: [], replies: [], signals: [] };
-  for (const line of lines) {
-    const outcome = handleServerMessage(state, parseMessage(line), now);
-    total.events.push(...outcome.events);
-    total.replies.push(...outcome.replies);
-    total.signals.push(...outcome.signals);
-  }
-  return total;
-}
+import { feed, FEED_NOW } from "./helpers/client_feed.ts";
 
 const screen = (events: ClientEvent[]) =>
   events.flatMap((event) => renderEvent(event));
@@ -183,7 +166,7 @@ Deno.test("client session: a taken nick during registration is reported, after i
 
 Deno.test("client session: typed lines become messages, with own messages echoed once", () => {
   const state = joined();
-  const plan = (line: string) => planLine(state, line, now);
+  const plan = (line: string) => planLine(state, line, FEED_NOW);
   const say = plan("hola a todos");
   assertEquals(wire(say.messages), ["PRIVMSG #general :hola a todos"]);
   assertEquals(screen(say.events), ["[09:05] ana: hola a todos"]);
@@ -220,7 +203,7 @@ Deno.test("client session: typed lines become messages, with own messages echoed
 
 Deno.test("client session: /join, /query and /part move the active target", () => {
   const state = joined();
-  const plan = (line: string) => planLine(state, line, now);
+  const plan = (line: string) => planLine(state, line, FEED_NOW);
   assertEquals(wire(plan("/join #rust").messages), ["JOIN #rust"]);
   assertEquals(
     state.activeTarget,
@@ -268,7 +251,7 @@ Deno.test("client session: /join, /query and /part move the active target", () =
 Deno.test("client session: reconnecting keeps nick, target and channels to rejoin", () => {
   const state = joined();
   feed(state, ":ana!a@h JOIN #rust", ":srv 366 ana #rust :End");
-  planLine(state, "/join #general", now);
+  planLine(state, "/join #general", FEED_NOW);
   resetConnection(state);
   assertOk(!state.registered && !state.ready && state.channels.size === 0);
   assertEquals(state.activeTarget, "#general");
@@ -285,7 +268,7 @@ Deno.test("client session: long text is split on spaces within the line limit", 
   assertEquals(pieces, ["ññ", "ññ", "ñ"], "never splits a character");
   const state = joined();
   const long = "palabra ".repeat(200).trim();
-  const plan = planLine(state, long, now);
+  const plan = planLine(state, long, FEED_NOW);
   assertOk(plan.messages.length > 1);
   for (const line of wire(plan.messages)) {
     assertOk(new TextEncoder().encode(`:ana!a@h ${line}\r\n`).length <= 512);
@@ -308,7 +291,7 @@ Deno.test("client session: Tab completion offers nicks, channels and commands", 
   assertEquals(completeWord(state, "#gen"), "#general");
   assertEquals(completeWord(state, "/wh"), "/whois");
   assertEquals(completeWord(state, "zz"), null);
-  planLine(state, "/query dora", now);
+  planLine(state, "/query dora", FEED_NOW);
   assertEquals(
     completeWord(state, "d"),
     "dora",
