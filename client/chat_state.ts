@@ -68,6 +68,10 @@ export interface ChatState {
    * shown is not shown again. Bounded by {@link SEEN_LIMIT}.
    */
   seen: Set<string>;
+  /** Away messages of users we share a channel with, by casefolded nick (from `away-notify`). */
+  away: Map<string, string>;
+  /** Nicks the user asked to be told about (`/notify`), by casefolded nick; sent again on every connection. */
+  notify: Map<string, string>;
 }
 
 /**
@@ -76,15 +80,18 @@ export interface ChatState {
  * `msgid` (so a replayed line already shown is recognised), our own
  * lines come back from the server with theirs, and NAMES lists every
  * prefix a member holds (an operator who loses `@` may still be `+`);
- * `sasl` lets the user log in to an account.
+ * `sasl` lets the user log in to an account; `away-notify` marks away
+ * users in the user list; `setname` lets `/setname` change the real name.
  */
 export const CLIENT_CAPS = [
+  "away-notify",
   "batch",
   "echo-message",
   "message-tags",
   "multi-prefix",
   "sasl",
   "server-time",
+  "setname",
 ] as const;
 
 /** How many shown lines' ids are remembered for skipping replays. */
@@ -121,6 +128,8 @@ export function createChatState(
     offeredCaps: [],
     historyBatches: new Map(),
     seen: new Set(),
+    away: new Map(),
+    notify: new Map(),
   };
 }
 
@@ -136,6 +145,7 @@ export function resetConnection(state: ChatState): void {
   state.caps.clear();
   state.authenticating = false;
   state.historyBatches.clear();
+  state.away.clear();
 }
 
 /** The messages that register a connection: PASS (if a password is set), CAP LS, NICK, USER. */
@@ -210,6 +220,7 @@ export function usersEvent(
     users: rankedMembers(channel, state.prefixes).map((member) => ({
       nick: member.nick,
       prefix: member.prefixes.slice(0, 1),
+      away: state.away.has(casefold(member.nick)),
     })),
   };
 }

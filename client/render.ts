@@ -56,9 +56,16 @@ export type ClientEvent =
   | {
     kind: "users";
     channel: string;
-    /** Highest rank first; `prefix` is the member's highest prefix (`@`, `+`) or `""`. */
-    users: { nick: string; prefix: string }[];
+    /**
+     * Highest rank first; `prefix` is the member's highest prefix (`@`, `+`)
+     * or `""`; `away` when they marked themselves away.
+     */
+    users: { nick: string; prefix: string; away: boolean }[];
   }
+  /** Someone went away (with their reason) or came back (no reason). */
+  | { kind: "away"; time: Date; nick: string; reason?: string }
+  /** A nick the user watches with /notify came online or went offline. */
+  | { kind: "presence"; time: Date; nick: string; online: boolean }
   | { kind: "mode"; time: Date; by: string; channel: string; modes: string }
   /** Where replayed history of `target` starts or ends. */
   | { kind: "history"; edge: "start" | "end"; target: string }
@@ -365,9 +372,28 @@ function renderLines(event: ClientEvent, color: boolean): string[] {
       return [
         `Users online (${sanitize(event.channel)}): ${
           event.users.map((user) =>
-            sanitize(user.prefix) + nickText(color, user.nick)
+            sanitize(user.prefix) + nickText(color, user.nick) +
+            (user.away ? " (away)" : "")
           ).join(", ")
         }`,
+      ];
+    case "away":
+      return [
+        system(
+          color,
+          event.time,
+          event.reason === undefined
+            ? `${sanitize(event.nick)} is back`
+            : `${sanitize(event.nick)} is away: ${sanitize(event.reason)}`,
+        ),
+      ];
+    case "presence":
+      return [
+        system(
+          color,
+          event.time,
+          `${sanitize(event.nick)} is ${event.online ? "online" : "offline"}`,
+        ),
       ];
     case "mode":
       return [

@@ -18,6 +18,7 @@ import {
 } from "./handlers/channels.ts";
 import { connectionHandlers } from "./handlers/connection.ts";
 import { messageHandlers } from "./handlers/messages.ts";
+import { presenceHandlers } from "./handlers/presence.ts";
 import type { ClientEvent } from "./render.ts";
 
 /** Something the connection code must act on, beyond showing events and sending replies. */
@@ -67,6 +68,7 @@ export const SERVER_MESSAGE_HANDLERS: ReadonlyMap<string, ServerHandler> =
       ...channelHandlers,
       ...messageHandlers,
       ...accountHandlers,
+      ...presenceHandlers,
     }),
   );
 

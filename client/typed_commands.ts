@@ -86,6 +86,13 @@ function badNick(nick: string): Mistake {
   return new Mistake(`"${nick}" is not a valid nickname. ${NICK_RULES}`);
 }
 
+/** Reads nicks separated by spaces or commas, each checked; none is an empty list. */
+function nickList(rest: string): { nicks: string[] } | Mistake {
+  const nicks = rest.split(/[\s,]+/).filter((nick) => nick !== "");
+  const bad = nicks.find((nick) => !isValidNick(nick));
+  return bad === undefined ? { nicks } : badNick(bad);
+}
+
 const NOT_IN_CHANNEL =
   "You are not talking in a channel. Type /join #channel first.";
 
@@ -283,6 +290,44 @@ export const TYPED_COMMANDS = {
     parse: optionalText,
     run: ({ text }) =>
       send(text === undefined ? ircMessage("AWAY") : ircMessage("AWAY", text)),
+  }),
+  notify: command<{ nicks: string[] }>({
+    aliases: [],
+    args: "[nick ...]",
+    summary: "be told when nick comes online or goes offline (alone: list)",
+    parse: nickList,
+    run({ nicks }, { state }) {
+      if (nicks.length === 0) {
+        return status(
+          state.notify.size === 0
+            ? "You are not watching anyone. Type /notify nick."
+            : `Watching: ${[...state.notify.values()].join(", ")}.`,
+        );
+      }
+      for (const nick of nicks) state.notify.set(casefold(nick), nick);
+      return send(ircMessage("MONITOR", "+", nicks.join(",")));
+    },
+  }),
+  unnotify: command<{ nicks: string[] }>({
+    aliases: [],
+    args: "nick ...",
+    summary: "stop being told about nick",
+    parse: (rest) => rest.trim() === "" ? usage("unnotify") : nickList(rest),
+    run({ nicks }, { state }) {
+      for (const nick of nicks) state.notify.delete(casefold(nick));
+      return send(ircMessage("MONITOR", "-", nicks.join(",")));
+    },
+  }),
+  setname: command<{ name: string }>({
+    aliases: [],
+    args: "real name",
+    summary: "change your real name",
+    parse: (rest) =>
+      rest.trim() === "" ? usage("setname") : { name: rest.trim() },
+    run: ({ name }, { state }) =>
+      state.caps.has("setname")
+        ? send(ircMessage("SETNAME", name))
+        : fail("This server cannot change your real name (no setname)."),
   }),
   raw: command<{ line: string }>({
     aliases: ["quote"],

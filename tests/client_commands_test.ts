@@ -19,11 +19,12 @@ import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 
 const now = new Date(2026, 0, 2, 9, 5);
 
-/** Registered as ana, in #general with bob, talking there. */
+/** Registered as ana (with `setname`), in #general with bob, talking there. */
 function joined(): ChatState {
   const state = createChatState("ana", ["#general"]);
   for (
     const line of [
+      ":srv CAP * ACK :setname",
       ":srv 001 ana :Welcome",
       ":ana!a@h JOIN #general",
       ":srv 353 ana = #general :@ana bob",
@@ -85,6 +86,20 @@ const CASES: Record<CommandName, Case[]> = {
   away: [
     { line: "/away", sent: ["AWAY"] },
     { line: "/away a comer", sent: ["AWAY :a comer"] },
+  ],
+  notify: [
+    { line: "/notify bob", sent: ["MONITOR + bob"] },
+    { line: "/notify bob, carla dan", sent: ["MONITOR + bob,carla,dan"] },
+    { line: "/notify", sent: [], shows: "You are not watching anyone." },
+    { line: "/notify 9x", sent: [], shows: '"9x" is not a valid nickname.' },
+  ],
+  unnotify: [
+    { line: "/unnotify bob carla", sent: ["MONITOR - bob,carla"] },
+    { line: "/unnotify", sent: [], shows: "Usage: /unnotify nick ..." },
+  ],
+  setname: [
+    { line: "/setname Ana María", sent: ["SETNAME :Ana María"] },
+    { line: "/setname", sent: [], shows: "Usage: /setname real name" },
   ],
   raw: [
     { line: "/quote MODE #general +t", sent: ["MODE #general +t"] },

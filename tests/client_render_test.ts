@@ -95,12 +95,25 @@ Deno.test("client render: chat lines without colour", () => {
         kind: "users",
         channel: "#general",
         users: [
-          { nick: "ana", prefix: "@" },
-          { nick: "bob", prefix: "+" },
-          { nick: "carla", prefix: "" },
+          { nick: "ana", prefix: "@", away: false },
+          { nick: "bob", prefix: "+", away: true },
+          { nick: "carla", prefix: "", away: false },
         ],
       },
-      "Users online (#general): @ana, +bob, carla",
+      "Users online (#general): @ana, +bob (away), carla",
+    ],
+    [
+      { kind: "away", time, nick: "bob", reason: "lunch" },
+      "[09:05] bob is away: lunch",
+    ],
+    [{ kind: "away", time, nick: "bob" }, "[09:05] bob is back"],
+    [
+      { kind: "presence", time, nick: "bob", online: true },
+      "[09:05] bob is online",
+    ],
+    [
+      { kind: "presence", time, nick: "bob", online: false },
+      "[09:05] bob is offline",
     ],
     [
       { kind: "topic", time, channel: "#general", by: "bob", text: "Rust" },

@@ -85,6 +85,8 @@ export const channelHandlers: Record<string, ServerHandler> = {
     if (!isSelf(state, from)) {
       const channel = state.channels.get(key);
       if (channel === undefined) return;
+      // An away joiner's AWAY follows the JOIN; a stale mark must not.
+      state.away.delete(casefold(from));
       channel.users.set(casefold(from), { nick: from, prefixes: "" });
       outcome.events.push(
         { kind: "join", time, nick: from, channel: channel.name, self: false },
@@ -115,6 +117,7 @@ export const channelHandlers: Record<string, ServerHandler> = {
     const changed = [...state.channels.values()].filter((channel) =>
       channel.users.delete(casefold(from))
     );
+    state.away.delete(casefold(from));
     if (changed.length === 0) return;
     outcome.events.push({ kind: "quit", time, nick: from, reason: params[0] });
     outcome.events.push(
@@ -125,6 +128,11 @@ export const channelHandlers: Record<string, ServerHandler> = {
     const to = params[0] ?? "";
     const self = isSelf(state, from);
     if (self) state.nick = to;
+    const away = state.away.get(casefold(from));
+    if (away !== undefined) {
+      state.away.delete(casefold(from));
+      state.away.set(casefold(to), away);
+    }
     if (state.activeTarget !== null && isActive(state, from)) {
       state.activeTarget = to;
     }

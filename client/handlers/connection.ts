@@ -100,6 +100,12 @@ export const connectionHandlers: Record<string, ServerHandler> = {
       state.awaitingJoins.add(key);
       outcome.replies.push(ircMessage("JOIN", channel));
     }
+    // MONITOR lists last only as long as the connection.
+    if (state.notify.size > 0) {
+      outcome.replies.push(
+        ircMessage("MONITOR", "+", [...state.notify.values()].join(",")),
+      );
+    }
     joinAnswered(state, null, outcome);
   },
   [Numeric.RPL_ISUPPORT]: ({ state, params }) => {
