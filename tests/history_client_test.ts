@@ -51,7 +51,7 @@ Deno.test("the client asks for batch and server-time when offered, and ends CAP 
   assertEquals(feed(other, ":srv CAP * LS * :away-notify").replies, []);
   assertEquals(
     feed(other, ":srv CAP * LS :sasl=PLAIN").replies.map(serializeMessage),
-    ["CAP REQ sasl"],
+    ["CAP REQ :away-notify sasl"],
   );
   const old = createChatState("cai");
   assertEquals(feed(old, ":srv 421 cai CAP :Unknown command").events, []);
