@@ -273,3 +273,34 @@ Deno.test("client e2e: output piped into a reader that goes away (| head -1) doe
     assertEquals(code, 0);
   });
 });
+
+Deno.test("client e2e: away users are marked, /notify reports online/offline, /setname changes the real name", async () => {
+  await withServer({}, async (server) => {
+    await using ana = await joinedClient(server.port, "ana", "@ana");
+    const bob = await server.client("bob");
+    await bob.send("JOIN #general");
+    await bob.waitFor("366");
+    await ana.waitForOutput("Users online (#general): @ana, bob\n");
+    await bob.send("AWAY :lunch");
+    await ana.waitForOutput("bob is away: lunch\n");
+    await ana.waitForOutput("Users online (#general): @ana, bob (away)\n");
+    await bob.send("AWAY");
+    await ana.waitForOutput("bob is back\n");
+    await ana.waitForOutput("Users online (#general): @ana, bob\n");
+
+    await ana.send("/notify carla");
+    await ana.waitForOutput("carla is offline\n");
+    const carla = await server.client("carla");
+    await ana.waitForOutput("carla is online\n");
+    await carla.send("QUIT :bye");
+    await ana.waitForOutput("carla is offline\n");
+    await ana.send("/unnotify carla");
+    await ana.send("/setname Ana María");
+    await ana.waitForOutput("Your real name is now Ana María.\n");
+    await bob.send("WHOIS ana");
+    const whois = await bob.waitFor("311");
+    assertEquals(whois.params.at(-1), "Ana María");
+    await ana.endInput();
+    assertEquals(await ana.exited(), 0);
+  });
+});
