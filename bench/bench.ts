@@ -201,6 +201,42 @@ async function withServer<T>(
   }
 }
 
+/**
+ * Runs one fan-out over `clients` and measures it: what the load delivered,
+ * the server's CPU and peak RSS, and the share of a core the load generator
+ * itself used (a figure near 100 % means the load, not the server, bound it).
+ */
+async function measureFanout(
+  serverPid: number,
+  clients: BenchClient[],
+  options: Parameters<typeof runFanout>[1],
+): Promise<Omit<RunMetrics, "clients">> {
+  const before = await sampleProcess(serverPid);
+  const loadBefore = await sampleProcess(Deno.pid);
+  const result = await runFanout(clients, options);
+  const after = await sampleProcess(serverPid);
+  const loadAfter = await sampleProcess(Deno.pid);
+  const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
+  return {
+    seconds: result.seconds,
+    deliveries: result.deliveries,
+    deliveriesPerSecond: result.deliveriesPerSecond,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    maxMs: result.maxMs,
+    lost: result.lost,
+    anomalies: result.anomalies,
+    disconnects: result.disconnects,
+    cpuSeconds,
+    cpuPerMillion: result.deliveries > 0
+      ? cpuSeconds / result.deliveries * 1e6
+      : NaN,
+    peakRssKiB: after.peakRssKiB,
+    loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
+      result.seconds,
+  };
+}
+
 function fanoutRun(
   kind: ServerKind,
   load: Loads["small"],
@@ -220,36 +256,13 @@ function fanoutRun(
       readBytes: 65536,
     });
     try {
-      const before = await sampleProcess(server.pid);
-      const loadBefore = await sampleProcess(Deno.pid);
-      const result = await runFanout(clients, {
+      const measured = await measureFanout(server.pid, clients, {
         channel,
         senders: load.senders,
         messages: load.messages,
         window: settings.window,
       });
-      const after = await sampleProcess(server.pid);
-      const loadAfter = await sampleProcess(Deno.pid);
-      const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
-      return {
-        clients: load.clients,
-        seconds: result.seconds,
-        deliveries: result.deliveries,
-        deliveriesPerSecond: result.deliveriesPerSecond,
-        p50Ms: result.p50Ms,
-        p99Ms: result.p99Ms,
-        maxMs: result.maxMs,
-        lost: result.lost,
-        anomalies: result.anomalies,
-        disconnects: result.disconnects,
-        cpuSeconds,
-        cpuPerMillion: result.deliveries > 0
-          ? cpuSeconds / result.deliveries * 1e6
-          : NaN,
-        peakRssKiB: after.peakRssKiB,
-        loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
-          result.seconds,
-      };
+      return { clients: load.clients, ...measured };
     } finally {
       closeClients(clients);
     }
@@ -297,38 +310,14 @@ function burstRun(
           3.6e6,
         )
           .then(() => stalledDropped = 1, () => {});
-        const before = await sampleProcess(server.pid);
-        const loadBefore = await sampleProcess(Deno.pid);
-        const result = await runFanout(clients, {
+        const measured = await measureFanout(server.pid, clients, {
           channel,
           senders: load.senders,
           messages: load.messages,
           window: 0,
           lineBytes: load.lineBytes,
         });
-        const after = await sampleProcess(server.pid);
-        const loadAfter = await sampleProcess(Deno.pid);
-        const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
-        return {
-          clients: load.clients + 1,
-          seconds: result.seconds,
-          deliveries: result.deliveries,
-          deliveriesPerSecond: result.deliveriesPerSecond,
-          p50Ms: result.p50Ms,
-          p99Ms: result.p99Ms,
-          maxMs: result.maxMs,
-          lost: result.lost,
-          anomalies: result.anomalies,
-          disconnects: result.disconnects,
-          stalledDropped,
-          cpuSeconds,
-          cpuPerMillion: result.deliveries > 0
-            ? cpuSeconds / result.deliveries * 1e6
-            : NaN,
-          peakRssKiB: after.peakRssKiB,
-          loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
-            result.seconds,
-        };
+        return { clients: load.clients + 1, ...measured, stalledDropped };
       } finally {
         closeClients(clients);
         stalled.close();
