@@ -8,12 +8,11 @@
 import { join } from "node:path";
 import { createChatState } from "../client/chat_state.ts";
 import { plainPayload } from "../client/handlers/accounts.ts";
-import { type ClientEvent, renderEvent } from "../client/render.ts";
 import type { Outcome } from "../client/server_messages.ts";
 import { planLine } from "../client/typed_commands.ts";
 import { serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { feed, FEED_NOW } from "./helpers/client_feed.ts";
+import { feed, FEED_NOW, screen } from "./helpers/client_feed.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { peerAvailable, peerTestOptions } from "./helpers/peer_servers.ts";
@@ -21,8 +20,6 @@ import { withServer } from "./helpers/server.ts";
 import { startTmux } from "./helpers/tmux.ts";
 
 const wire = (outcome: Outcome) => outcome.replies.map(serializeMessage);
-const screen = (events: ClientEvent[]) =>
-  events.flatMap((event) => renderEvent(event));
 
 Deno.test("SASL PLAIN at connect: REQ sasl, AUTHENTICATE, then CAP END after 903", () => {
   const state = createChatState("ana", ["#general"]);

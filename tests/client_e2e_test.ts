@@ -16,7 +16,7 @@ import {
 } from "./helpers/client_scenarios.ts";
 import { freePort } from "./helpers/peer_servers.ts";
 import { startTestServer, withServer } from "./helpers/server.ts";
-import { createTestPki } from "./helpers/tls.ts";
+import { createTestPki, serverTlsOptions } from "./helpers/tls.ts";
 
 Deno.test("client e2e: two people chat, see each other come and go, and leave", async () => {
   await withServer({}, (server) => twoPeopleChat(server.port));
@@ -200,11 +200,7 @@ Deno.test("client e2e: --tls with --ca connects; an untrusted or missing CA is e
   const pki = await createTestPki();
   try {
     await withServer({
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
+      tls: serverTlsOptions(pki),
     }, async (server) => {
       const tlsPort = server.server.addresses[1].port;
       await using ana = spawnClient([

@@ -3,20 +3,14 @@
  * `setname`: pure handler tests fed server lines, no socket.
  */
 
-import { type ClientEvent, renderEvent } from "../client/render.ts";
 import { planLine } from "../client/typed_commands.ts";
 import {
   type ChatState,
   createChatState,
   resetConnection,
 } from "../client/chat_state.ts";
-import { type Message, serializeMessage } from "../protocol.ts";
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { feed, FEED_NOW } from "./helpers/client_feed.ts";
-
-const screen = (events: ClientEvent[]) =>
-  events.flatMap((event) => renderEvent(event));
-const wire = (messages: Message[]) => messages.map(serializeMessage);
+import { feed, FEED_NOW, screen, wire } from "./helpers/client_feed.ts";
 
 /** Registered as ana, in #general with bob and carla. */
 function joined(): ChatState {

@@ -14,7 +14,7 @@ import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { startTestServer, withServer } from "./helpers/server.ts";
-import { withPki } from "./helpers/tls.ts";
+import { serverTlsOptions, withPki } from "./helpers/tls.ts";
 
 const now = new Date(Date.UTC(2026, 10, 25, 15, 0, 0));
 
@@ -90,11 +90,7 @@ Deno.test(
   "defect 2: a piped TLS client whose first line is /quit exits 0",
   withPki(async (pki) => {
     await using server = await startTestServer({
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
+      tls: serverTlsOptions(pki),
       tlsOnly: true,
     });
     await using ana = spawnClient([

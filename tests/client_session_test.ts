@@ -1,4 +1,3 @@
-import { type ClientEvent, renderEvent } from "../client/render.ts";
 import { splitText } from "../client/say.ts";
 import { completeWord, planLine } from "../client/typed_commands.ts";
 import {
@@ -10,13 +9,8 @@ import {
   registrationMessages,
   resetConnection,
 } from "../client/chat_state.ts";
-import { type Message, serializeMessage } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { feed, FEED_NOW } from "./helpers/client_feed.ts";
-
-const screen = (events: ClientEvent[]) =>
-  events.flatMap((event) => renderEvent(event));
-const wire = (messages: Message[]) => messages.map(serializeMessage);
+import { feed, FEED_NOW, screen, wire } from "./helpers/client_feed.ts";
 
 /** A session registered as ana and in #general with bob. */
 function joined(): ChatState {

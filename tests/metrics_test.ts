@@ -12,7 +12,7 @@ import { disconnectCause } from "../metrics/traffic.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import type { IrcClient } from "./helpers/irc_client.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { createTestPki } from "./helpers/tls.ts";
+import { createTestPki, serverTlsOptions } from "./helpers/tls.ts";
 
 /**
  * Scrapes `/metrics` (over HTTPS when `init.client` trusts the server's CA)
@@ -173,11 +173,7 @@ Deno.test("GET /metrics over HTTPS counts TLS clients apart", async () => {
   try {
     await using server = await startTestServer({
       web: { port: 0 },
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
+      tls: serverTlsOptions(pki),
     });
     using client = Deno.createHttpClient({ caCerts: [pki.ca.cert] });
     const secure = await server.connect({

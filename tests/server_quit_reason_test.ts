@@ -7,17 +7,13 @@ import { assertEquals } from "./helpers/assert.ts";
 import { spawnClient } from "./helpers/client_process.ts";
 import { clientArgs } from "./helpers/client_scenarios.ts";
 import { startTestServer } from "./helpers/server.ts";
-import { withPki } from "./helpers/tls.ts";
+import { serverTlsOptions, withPki } from "./helpers/tls.ts";
 
 Deno.test(
   'a TLS client that vanishes without close_notify quits with "Connection closed"',
   withPki(async (pki) => {
     await using server = await startTestServer({
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
+      tls: serverTlsOptions(pki),
     });
     const tlsPort = server.server.addresses[1].port;
     const watcher = await server.client("watcher");

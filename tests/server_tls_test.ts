@@ -6,7 +6,12 @@ import {
 } from "./helpers/assert.ts";
 import { connectClient } from "./helpers/irc_client.ts";
 import { startTestServer, waitUntil } from "./helpers/server.ts";
-import { closedWithin, createTestPki, type TestPki } from "./helpers/tls.ts";
+import {
+  closedWithin,
+  createTestPki,
+  serverTlsOptions,
+  type TestPki,
+} from "./helpers/tls.ts";
 
 let pki: TestPki;
 
@@ -20,11 +25,7 @@ Deno.test.afterAll(async () => {
 
 Deno.test("TLS listener: clients register over TLS, are marked secure (WHOIS 671) and talk to plain-text users", async () => {
   await using t = await startTestServer({
-    tls: {
-      port: 0,
-      certFile: pki.server.certFile,
-      keyFile: pki.server.keyFile,
-    },
+    tls: serverTlsOptions(pki),
   });
   assertEquals(t.server.addresses.length, 2);
   const tlsPort = t.server.addresses[1].port;
@@ -64,11 +65,7 @@ Deno.test("a stalled TLS handshake does not block other clients and is dropped a
   await using t = await startTestServer({
     tlsOnly: true,
     tlsHandshakeTimeout: 1,
-    tls: {
-      port: 0,
-      certFile: pki.server.certFile,
-      keyFile: pki.server.keyFile,
-    },
+    tls: serverTlsOptions(pki),
   });
   assertEquals(
     t.server.addresses.length,
@@ -98,11 +95,7 @@ Deno.test("a stalled TLS handshake does not block other clients and is dropped a
 
 Deno.test("a plain-text client on the TLS port fails its handshake, which is logged, and the server keeps serving", async () => {
   await using t = await startTestServer({
-    tls: {
-      port: 0,
-      certFile: pki.server.certFile,
-      keyFile: pki.server.keyFile,
-    },
+    tls: serverTlsOptions(pki),
   });
   const wrong = await connectClient({ port: t.server.addresses[1].port });
   await wrong.send("NICK plain");

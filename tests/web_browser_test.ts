@@ -18,7 +18,7 @@ import {
   type TestServer,
   waitUntil,
 } from "./helpers/server.ts";
-import { withPki } from "./helpers/tls.ts";
+import { serverTlsOptions, withPki } from "./helpers/tls.ts";
 
 const unavailable = browserUnavailable();
 if (unavailable !== undefined) {
@@ -482,11 +482,7 @@ browserTest(
       const server = await startTestServer({
         web: { port: 0 },
         db: `${dir}/history.db`,
-        tls: {
-          port: 0,
-          certFile: pki.server.certFile,
-          keyFile: pki.server.keyFile,
-        },
+        tls: serverTlsOptions(pki),
       });
       try {
         // The development CA is not one Chromium trusts.

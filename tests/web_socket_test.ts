@@ -12,7 +12,7 @@ import {
   waitUntil,
   withServer,
 } from "./helpers/server.ts";
-import { withPki } from "./helpers/tls.ts";
+import { serverTlsOptions, withPki } from "./helpers/tls.ts";
 import {
   clientTextFrame,
   rawRequest,
@@ -343,11 +343,7 @@ Deno.test("GET / serves the page; other paths are its files or 404, never outsid
 Deno.test(
   "with TLS the web listener serves HTTPS and WSS with the same certificate",
   withPki(async (pki) => {
-    const tls = {
-      port: 0,
-      certFile: pki.server.certFile,
-      keyFile: pki.server.keyFile,
-    };
+    const tls = serverTlsOptions(pki);
     await withServer({ ...WEB, tls }, async (server) => {
       assertMatch(server.server.web!.url, /^https:\/\//);
       const client = Deno.createHttpClient({ caCerts: [pki.ca.cert] });

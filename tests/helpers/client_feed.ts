@@ -6,11 +6,16 @@
  */
 
 import type { ChatState } from "../../client/chat_state.ts";
+import { type ClientEvent, renderEvent } from "../../client/render.ts";
 import {
   handleServerMessage,
   type Outcome,
 } from "../../client/server_messages.ts";
-import { parseMessage } from "../../protocol.ts";
+import {
+  type Message,
+  parseMessage,
+  serializeMessage,
+} from "../../protocol.ts";
 
 /** The fixed clock the fed lines are handled at, so rendered times are stable. */
 export const FEED_NOW = new Date(2026, 0, 2, 9, 5);
@@ -25,4 +30,14 @@ export function feed(state: ChatState, ...lines: string[]): Outcome {
     total.signals.push(...outcome.signals);
   }
   return total;
+}
+
+/** The lines `events` put on the screen, as the terminal renders them. */
+export function screen(events: ClientEvent[]): string[] {
+  return events.flatMap((event) => renderEvent(event));
+}
+
+/** `messages` as the IRC lines the client would send. */
+export function wire(messages: Message[]): string[] {
+  return messages.map(serializeMessage);
 }

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { StartOptions } from "../../server.ts";
 import { type TestServer, withServer } from "./server.ts";
-import { type TestPki, withPki } from "./tls.ts";
+import { serverTlsOptions, type TestPki, withPki } from "./tls.ts";
 
 /**
  * Runs `fn` against a fresh tertulia server on port 0 with history kept in a
@@ -38,11 +38,7 @@ export function withDeployedTlsServer(
 ): Promise<void> {
   return withPki((pki) =>
     withDeployedServer((server) => fn(server, pki), {
-      tls: {
-        port: 0,
-        certFile: pki.server.certFile,
-        keyFile: pki.server.keyFile,
-      },
+      tls: serverTlsOptions(pki),
     })
   )();
 }

@@ -12,6 +12,7 @@ import {
   createCertificateAuthority,
   issueServerCertificate,
 } from "../../tls/certificates.ts";
+import type { TlsOptions } from "../../server/options.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -153,6 +154,15 @@ export async function closedWithin(conn: Deno.Conn, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** TLS listener options for a test server: a free port and the PKI's `localhost` certificate. */
+export function serverTlsOptions(pki: TestPki): TlsOptions {
+  return {
+    port: 0,
+    certFile: pki.server.certFile,
+    keyFile: pki.server.keyFile,
+  };
 }
 
 /** Wraps a test body so it gets a fresh {@link TestPki}, removed afterwards. */
