@@ -10,6 +10,7 @@ import { ChannelPrivacy } from "./accounts/channel_privacy.ts";
 import { openAccountsDatabase } from "./accounts/database.ts";
 import { hashPassword, passwordProblem } from "./accounts/passwords.ts";
 import { Accounts } from "./accounts/service.ts";
+import { ClusterNode } from "./cluster/node.ts";
 import {
   type Connection,
   openConnection,
@@ -145,6 +146,21 @@ export async function startServer(
     log: options.log,
   };
 
+  const cluster = options.redis === undefined ? undefined : new ClusterNode(
+    context,
+    { url: options.redis, node: options.name, network: options.network },
+  );
+  if (cluster !== undefined) {
+    context.network = cluster;
+    context.now = () => cluster.now();
+    try {
+      await cluster.start();
+    } catch (error) {
+      closeStores();
+      throw error;
+    }
+  }
+
   const listeners: ConnectionSource[] = [];
   try {
     if (!options.tlsOnly) {
@@ -174,6 +190,7 @@ export async function startServer(
     }
   } catch (error) {
     for (const listener of listeners) listener.close();
+    await cluster?.stop();
     closeStores();
     throw error;
   }
@@ -293,6 +310,7 @@ export async function startServer(
       }
     }
     await Promise.all(loops);
+    await cluster?.stop();
     ownedHistory?.store.flush();
     const open = [...connections];
     for (const connection of open) {

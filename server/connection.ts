@@ -18,18 +18,12 @@ import { plainQuitReason } from "../tls/errors.ts";
 import { looksLikeClientHello } from "../tls/sniff.ts";
 import { dispatchLine } from "./commands.ts";
 import type { ServerContext, Session } from "./context.ts";
-import { createRelay, encodeLine, sendToNeighbours } from "./delivery.ts";
+import { departUser } from "./departure.ts";
+import { encodeLine } from "./delivery.ts";
 import { formatAddress } from "./listener.ts";
-import { announceOffline, removeMonitors } from "./monitor.ts";
 import { reply } from "./replies.ts";
 import { MAX_WRITE_BYTES, WriteBuffers } from "./write_buffers.ts";
-import {
-  createUser,
-  type Outbox,
-  prefixOf,
-  removeUser,
-  type User,
-} from "./state.ts";
+import { createUser, type Outbox, type User } from "./state.ts";
 
 /** Read buffer of a quiet connection: small, since every idle connection holds one. */
 const SMALL_READ_BYTES = 512;
@@ -250,22 +244,15 @@ class ClientConnection implements Connection, Session, Outbox {
     if (this.#closing) return;
     const server = this.#server;
     const { user } = this;
-    if (user.registered) {
-      if (quit.announce ?? true) {
-        sendToNeighbours(
-          user,
-          createRelay(prefixOf(user), "QUIT", [reason], { time: server.now() }),
-          false,
-        );
-      }
-      server.counts.registered--;
-      if (user.invisible) server.counts.invisible--;
-    } else {
-      server.counts.unregistered--;
+    const announce = quit.announce ?? true;
+    // On a network, a departure the log did not bring is applied when the
+    // log brings it back, on every node in the same place.
+    if (
+      !(user.registered &&
+        server.network?.departLater(this, reason, announce) === true)
+    ) {
+      departUser(server, user, reason, announce, true);
     }
-    removeUser(server.state, user);
-    if (user.registered) announceOffline(server, user.nick);
-    removeMonitors(server.state, user);
     this.#closing = true;
     this.#releaseHeldBack();
     server.traffic.disconnects[disconnectCause(reason)]++;
@@ -522,14 +509,29 @@ class ClientConnection implements Connection, Session, Outbox {
     this.#refilledAt = now;
   }
 
-  /** Runs one line with this connection as the source of what it sends. */
+  /** Runs one line, or on a network hands a registered user's line to its log. */
   #dispatch(entry: string | InvalidUtf8Line): void {
+    this.#server.traffic.linesIn++;
+    const line = typeof entry === "string" ? entry : entry.line;
+    const invalidUtf8 = typeof entry !== "string";
+    const network = this.#server.network;
+    if (network !== undefined && this.user.registered) {
+      network.submit(this, line, invalidUtf8);
+    } else {
+      this.runLine(line, invalidUtf8);
+    }
+  }
+
+  /**
+   * Runs one line with this connection as the source of what it sends (so
+   * backpressure reaches it); a network runs it so when its log brings it
+   * back, even if the connection is closing by then.
+   */
+  runLine(line: string, invalidUtf8: boolean): void {
     const outer = ClientConnection.#dispatching;
     ClientConnection.#dispatching = this;
-    this.#server.traffic.linesIn++;
     try {
-      if (typeof entry === "string") dispatchLine(this.#server, this, entry);
-      else dispatchLine(this.#server, this, entry.line, true);
+      dispatchLine(this.#server, this, line, invalidUtf8);
     } finally {
       ClientConnection.#dispatching = outer;
     }

@@ -63,6 +63,31 @@ export interface Session {
   quit(reason: string, error?: string): void;
   /** Holds the client's later lines back until the returned function is called (absent: lines are never held). */
   hold?(): () => void;
+  /** Runs one of the client's lines now, as its own input (absent for a user on another node). */
+  runLine?(line: string, invalidUtf8: boolean): void;
+}
+
+/**
+ * What a server that is one node of a network (`--redis`, `cluster/`) hands
+ * over so that every node sees the same things in the same order. Handlers
+ * stay as they are: each node runs every line the log brings, and only the
+ * node holding a user's connection has its socket.
+ */
+export interface NetworkLink {
+  /** Whether a line or event from the log is being applied right now (then departures happen at once). */
+  readonly applying: boolean;
+  /** Takes a line from a registered local user, to run on every node in the log's order. */
+  submit(session: Session, line: string, invalidUtf8: boolean): void;
+  /** Registration passed every local check; the log decides whether the nick is still free network-wide. */
+  admit(session: Session): void;
+  /**
+   * A registered local user's connection ends for a reason the log did not
+   * bring (end of input, ping timeout, sendq): true when the network takes
+   * the departure, to apply it from the log; false when the caller must now.
+   */
+  departLater(session: Session, reason: string, announce: boolean): boolean;
+  /** `user` has left the state; the network drops its record of it. */
+  forget(user: User): void;
 }
 
 /** Connection counts LUSERS reports. */
@@ -113,6 +138,8 @@ export interface ServerContext {
   channelPrivacy?: ChannelPrivacy;
   /** Accounts, logins, server bans and registered channels; unset, none of them. */
   accounts?: Accounts;
+  /** The network this server is a node of; unset in single-process mode. */
+  network?: NetworkLink;
   /** Clock in ms since the epoch (injectable for tests). */
   now(): number;
   /** Writes one log line (level `info` unless given). */

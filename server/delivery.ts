@@ -121,10 +121,29 @@ function variantOf(relay: Relay, user: User): number {
 
 const msgidPrefix = crypto.randomUUID().slice(0, 8);
 let msgidCounter = 0;
+let msgidSource: (() => string) | undefined = undefined;
 
-/** A message id unique across server runs: a random prefix per process and a counter. */
+/**
+ * A message id unique across server runs: a random prefix per process and a
+ * counter, or the source {@link withMsgids} set.
+ */
 export function nextMsgid(): string {
-  return `${msgidPrefix}-${(++msgidCounter).toString(36)}`;
+  return msgidSource?.() ??
+    `${msgidPrefix}-${(++msgidCounter).toString(36)}`;
+}
+
+/**
+ * Runs `body` with message ids taken from `source`: a network node applying
+ * its log names each message after the log entry, as every node does.
+ */
+export function withMsgids(source: () => string, body: () => void): void {
+  const outer = msgidSource;
+  msgidSource = source;
+  try {
+    body();
+  } finally {
+    msgidSource = outer;
+  }
 }
 
 /** The encoded line `user` should get for `relay`, serialised at most once per variant. */

@@ -77,6 +77,8 @@ export interface ServerOptions {
   network: string;
   /** One-line description of the server, shown by WHOIS (312) and LINKS. Default `<network> chat server`. */
   description?: string;
+  /** Redis holding the network this server is a node of (`cluster/`). Default none: one server alone. */
+  redis?: string;
   /** Path of a text file sent as the message of the day; without it clients get 422. Default none. */
   motd?: string;
   /** Connection password clients must give with PASS. Default none (no password). */

@@ -76,6 +76,21 @@ export const SERVER_SETTINGS = [
   },
   {
     section: "Listening",
+    name: "redis",
+    kind: "string",
+    arg: "URL",
+    defaultText: "none (a network of one server)",
+    help:
+      "join the network this Redis holds (redis://HOST:PORT[/DB]); each node has its own --name, all share --network",
+    live: false,
+    option: "redis",
+    check: (url) =>
+      /^rediss?:\/\/[^\s/]+(\/\d+)?\/?$/.test(url)
+        ? undefined
+        : "must be a URL like redis://127.0.0.1:6379",
+  },
+  {
+    section: "Listening",
     name: "description",
     kind: "string",
     arg: "TEXT",

@@ -12,7 +12,7 @@ import { capLines, capLsTokens, isOffered } from "../capabilities.ts";
 import { announceOffline, announceOnline } from "../monitor.ts";
 import { casefold } from "../../protocol/names.ts";
 import { reply } from "../replies.ts";
-import { claimNick, prefixOf } from "../state.ts";
+import { claimNick, prefixOf, releaseNick, type User } from "../state.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./queries.ts";
 
 /**
@@ -26,7 +26,7 @@ function tryRegister(server: ServerContext, session: Session): void {
     user.registered || user.key === "" || !session.gotUser ||
     session.capNegotiating
   ) return;
-  const { password, name } = server.options;
+  const { password } = server.options;
   if (password !== undefined && session.password !== password) {
     reply(server, user, Numeric.ERR_PASSWDMISMATCH, "Password incorrect");
     session.quit("Bad password", "Password incorrect");
@@ -38,13 +38,41 @@ function tryRegister(server: ServerContext, session: Session): void {
     () => tryRegister(server, session),
   );
   if (gate === "wait" || gate === "stop") return;
+  const { network } = server;
+  if (network !== undefined && !network.applying) {
+    network.admit(session);
+    return;
+  }
+  completeRegistration(server, session);
+}
+
+/**
+ * Makes `user` visible to everyone: registered, counted, announced to its
+ * MONITOR watchers. `local` is false for a user connected to another node.
+ */
+export function enterChat(
+  server: ServerContext,
+  user: User,
+  local: boolean,
+): void {
   user.registered = true;
-  server.counts.unregistered--;
+  if (local) server.counts.unregistered--;
   server.counts.registered++;
   server.counts.peak = Math.max(server.counts.peak, server.counts.registered);
+  announceOnline(server, user);
+}
+
+/** Registers a local client: it enters the chat and gets the welcome burst (001–005, LUSERS, MOTD). */
+export function completeRegistration(
+  server: ServerContext,
+  session: Session,
+): void {
+  const { user } = session;
+  const { name } = server.options;
   server.log(
     `connect ${user.nick} ${session.address}${user.secure ? " (TLS)" : ""}`,
   );
+  enterChat(server, user, true);
   reply(
     server,
     user,
@@ -76,7 +104,28 @@ function tryRegister(server: ServerContext, session: Session): void {
   sendIsupport(server, user);
   sendLusers(server, user);
   sendMotd(server, user);
-  announceOnline(server, user);
+}
+
+/**
+ * Takes the nick from `holder`, a client still registering, because a
+ * registered user elsewhere on the network claimed it first; it is told 433
+ * unless `tell` is false (its own admission, already under way, will be).
+ */
+export function yieldNick(
+  server: ServerContext,
+  holder: User,
+  tell = true,
+): void {
+  const nick = holder.nick;
+  releaseNick(server.state, holder);
+  if (!tell) return;
+  reply(
+    server,
+    holder,
+    Numeric.ERR_NICKNAMEINUSE,
+    nick,
+    "Nickname is already in use",
+  );
 }
 
 function pass(server: ServerContext, session: Session, params: string[]): void {
@@ -115,6 +164,13 @@ function nick(server: ServerContext, session: Session, params: string[]): void {
     return;
   }
   const oldNick = user.nick;
+  // On a network every node runs this; an unregistered claim exists on one
+  // node only, so it must not decide: the registered user takes the nick.
+  const holder = server.state.users.get(casefold(wanted));
+  if (
+    server.network !== undefined && user.registered &&
+    holder !== undefined && !holder.registered
+  ) yieldNick(server, holder);
   switch (claimNick(server.state, user, wanted)) {
     case "invalid":
       reply(

@@ -1,0 +1,50 @@
+/**
+ * Commands that only read the chat state. On a network they still pass
+ * through the log, so they are answered after the user's earlier commands
+ * (JOIN then NAMES sees the JOIN), but only the user's own node runs them;
+ * and while Redis is unreachable they are the ones still answered.
+ *
+ * @module
+ */
+
+/** Verbs run by the origin node alone; everything else runs on every node. */
+export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
+  "PING",
+  "PONG",
+  "NAMES",
+  "LIST",
+  "WHO",
+  "WHOIS",
+  "WHOWAS",
+  "ISON",
+  "USERHOST",
+  "LUSERS",
+  "MOTD",
+  "VERSION",
+  "TIME",
+  "INFO",
+  "LINKS",
+  "HELP",
+  "HELPOP",
+  "CHATHISTORY",
+  // Only the watcher's own node has a socket to tell.
+  "MONITOR",
+  // Each node reloads its own configuration.
+  "REHASH",
+]);
+
+/** The upper-case verb of a raw IRC line (its tags and source skipped), or `""`. */
+export function verbOf(line: string): string {
+  let start = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    while (line[start] === " ") start++;
+    const first = line[start];
+    if (first !== "@" && first !== ":") break;
+    const space = line.indexOf(" ", start);
+    if (space < 0) return "";
+    start = space;
+  }
+  while (line[start] === " ") start++;
+  const end = line.indexOf(" ", start);
+  return line.slice(start, end < 0 ? undefined : end).toUpperCase();
+}
