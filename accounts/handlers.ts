@@ -553,6 +553,7 @@ function oper(server: ServerContext, session: Session, params: string[]) {
       }
       if (user.oper) return;
       user.oper = true;
+      server.network?.userChanged(user);
       reply(server, user, Numeric.RPL_YOUREOPER, "You are now an IRC operator");
       sendRelay(user, relayFrom(server, user, "MODE", [user.nick, "+o"]));
     },

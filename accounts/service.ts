@@ -199,6 +199,7 @@ export function logIn(
   next?.();
   if (!user.registered || before === account) return;
   announceAccount(server, user);
+  server.network?.userChanged(user);
 }
 
 /**
@@ -206,7 +207,7 @@ export function logIn(
  * `account-notify` `user`'s account. (Its `+r` shows in MODE and WHOIS; no
  * MODE line is pushed, as Ergo pushes none.)
  */
-function announceAccount(server: ServerContext, user: User): void {
+export function announceAccount(server: ServerContext, user: User): void {
   const relay = createRelay(prefixOf(user), "ACCOUNT", [user.account ?? "*"], {
     time: server.now(),
   });

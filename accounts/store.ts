@@ -36,6 +36,8 @@ interface AccountRow {
 
 /** Accounts in the server's database. */
 export class AccountStore {
+  /** Told of each account created here (a network node shares it with the others). */
+  onCreated: ((account: Account) => void) | undefined = undefined;
   #get: StatementSync;
   #insert: StatementSync;
 
@@ -73,17 +75,29 @@ export class AccountStore {
 
   /** Creates account `name` with `password`; resolves to false when the name was taken meanwhile. */
   async create(name: string, password: string, now: number): Promise<boolean> {
-    const passwordHash = await hashPassword(password);
-    const scram = await deriveScramCredentials(password);
-    const result = this.#insert.run(
-      casefold(name),
+    const account = {
       name,
-      passwordHash,
+      passwordHash: await hashPassword(password),
+      scram: await deriveScramCredentials(password),
+      createdAt: now,
+    };
+    if (!this.insert(account)) return false;
+    this.onCreated?.(account);
+    return true;
+  }
+
+  /** Stores `account` as it is (hashed elsewhere); false when its name is taken. */
+  insert(account: Account): boolean {
+    const { scram } = account;
+    const result = this.#insert.run(
+      casefold(account.name),
+      account.name,
+      account.passwordHash,
       scram.salt,
       scram.iterations,
       scram.storedKey,
       scram.serverKey,
-      now,
+      account.createdAt,
     );
     return result.changes === 1;
   }

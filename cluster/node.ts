@@ -23,7 +23,10 @@ import {
   yieldNick,
 } from "../server/handlers/registration.ts";
 import { releaseNick, type User } from "../server/state.ts";
-import { ORIGIN_ONLY, verbOf } from "./origin_only.ts";
+import { announceAccount } from "../accounts/service.ts";
+import type { Account } from "../accounts/store.ts";
+import { decodeAccount, encodeAccount } from "./accounts.ts";
+import { ORIGIN_ONLY, READ_ONLY, verbOf } from "./origin_only.ts";
 import { type LogEntry, RedisLog } from "./redis_log.ts";
 import { recordOf, RemoteSession, type UserRecord } from "./remote_session.ts";
 import { channelRecord, restoreChannel, type Snapshot } from "./snapshot.ts";
@@ -73,6 +76,7 @@ export class ClusterNode implements NetworkLink {
   #connections = 0;
   #byId = new Map<string, Known>();
   #byUser = new Map<User, Known>();
+  #remoteUsers = 0;
   #admissions = new Map<string, Admission>();
   #lastId = "0-0";
   #epoch = "";
@@ -100,6 +104,16 @@ export class ClusterNode implements NetworkLink {
     return this.#applying;
   }
 
+  get nodeCount(): number {
+    const nodes = new Set([this.#options.node]);
+    for (const known of this.#byId.values()) nodes.add(known.node);
+    return nodes.size;
+  }
+
+  get remoteUsers(): number {
+    return this.#remoteUsers;
+  }
+
   /** The clock handlers see: the applied entry's time, so every node stamps alike. */
   now(): number {
     return this.#clock ?? Date.now();
@@ -117,6 +131,13 @@ export class ClusterNode implements NetworkLink {
     const others = (await this.#log.liveNodes()).filter((name) =>
       name !== node
     );
+    const store = this.#server.accounts?.store;
+    if (store !== undefined) {
+      for (const json of await this.#log.accounts()) {
+        store.insert(decodeAccount(json));
+      }
+      store.onCreated = (account) => void this.#shareAccount(account);
+    }
     const helloId = await this.#log.append(["t", "hello", "n", node]);
     this.#lastId = helloId;
     if (others.length > 0) {
@@ -193,11 +214,19 @@ export class ClusterNode implements NetworkLink {
     return true;
   }
 
+  userChanged(user: User): void {
+    const known = this.#byUser.get(user);
+    if (this.#applying || !this.#online || known === undefined) return;
+    const data = JSON.stringify({ account: user.account, oper: user.oper });
+    this.#log.append(["t", "user", "c", known.id, "d", data]).catch(() => {});
+  }
+
   forget(user: User): void {
     const known = this.#byUser.get(user);
     if (known === undefined) return;
     this.#byUser.delete(user);
     this.#byId.delete(known.id);
+    if (!known.local) this.#remoteUsers--;
   }
 
   /** Tells `session` that what it asked needs the network, which is unreachable. */
@@ -214,7 +243,7 @@ export class ClusterNode implements NetworkLink {
   /** While Redis is away: lines that only read (and QUIT) run here; the rest are refused. */
   #runUnlinked(session: Session, line: string, invalidUtf8: boolean): void {
     const verb = verbOf(line);
-    if (!ORIGIN_ONLY.has(verb) && verb !== "QUIT") {
+    if (!READ_ONLY.has(verb) && verb !== "QUIT") {
       return this.#refuse(session, verb || "*");
     }
     this.#local(() => session.runLine?.(line, invalidUtf8));
@@ -279,6 +308,10 @@ export class ClusterNode implements NetworkLink {
             if (known !== undefined) this.#depart(known, reason, announce);
             return;
           }
+          case "user":
+            return this.#applyUser(get("c")!, JSON.parse(get("d")!));
+          case "account":
+            return this.#applyAccount(get("d")!);
           case "hello":
             return this.#applyHello(id, get("n")!);
           case "down":
@@ -301,9 +334,22 @@ export class ClusterNode implements NetworkLink {
   #applyLine(id: string, line: string, invalidUtf8: boolean): void {
     const known = this.#byId.get(id);
     if (known === undefined) return;
-    if (known.local) known.session.runLine?.(line, invalidUtf8);
-    else if (!ORIGIN_ONLY.has(verbOf(line))) {
-      dispatchLine(this.#server, known.session, line, invalidUtf8);
+    const originOnly = ORIGIN_ONLY.has(verbOf(line));
+    if (!known.local) {
+      if (!originOnly) {
+        dispatchLine(this.#server, known.session, line, invalidUtf8);
+      }
+    } else if (originOnly) {
+      // Run as local input: what it changes for others goes to the log.
+      this.#applying = false;
+      this.#clock = undefined;
+      try {
+        known.session.runLine?.(line, invalidUtf8);
+      } finally {
+        this.#applying = true;
+      }
+    } else {
+      known.session.runLine?.(line, invalidUtf8);
     }
   }
 
@@ -344,6 +390,22 @@ export class ClusterNode implements NetworkLink {
     this.#addRemote(record);
   }
 
+  /** Another node's user logged in or became an operator. */
+  #applyUser(id: string, change: { account?: string; oper: boolean }): void {
+    const known = this.#byId.get(id);
+    if (known === undefined || known.local) return;
+    const { user } = known.session;
+    user.oper = change.oper;
+    if (user.account === change.account) return;
+    user.account = change.account;
+    announceAccount(this.#server, user);
+  }
+
+  /** An account registered on another node: stored here too, so it logs in here. */
+  #applyAccount(json: string): void {
+    this.#server.accounts?.store.insert(decodeAccount(json));
+  }
+
   /** Adds a user of another node to the state, taking its nick from any unregistered holder here. */
   #addRemote(record: UserRecord): User | undefined {
     const { state } = this.#server;
@@ -368,6 +430,7 @@ export class ClusterNode implements NetworkLink {
 
   #remember(id: string, node: string, session: Session, local: boolean) {
     const known = { id, node, session, local };
+    if (!local) this.#remoteUsers++;
     this.#byId.set(id, known);
     this.#byUser.set(session.user, known);
   }
@@ -474,6 +537,20 @@ export class ClusterNode implements NetworkLink {
       await this.#log.append(["t", "sync", "n", this.#options.node, "d", data]);
     } catch {
       // Redis went away again; the next return syncs.
+    }
+  }
+
+  /** Keeps an account made here in Redis, for nodes that start later, and tells the running ones. */
+  async #shareAccount(account: Account): Promise<void> {
+    const json = encodeAccount(account);
+    try {
+      await this.#log.keepAccount(account.name, json);
+      await this.#log.append(["t", "account", "d", json]);
+    } catch (error) {
+      this.#server.log(
+        `cluster: account ${account.name} is not shared yet (${error}); it is at the next start of the other nodes`,
+        "warn",
+      );
     }
   }
 

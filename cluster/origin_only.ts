@@ -1,14 +1,16 @@
 /**
- * Commands that only read the chat state. On a network they still pass
- * through the log, so they are answered after the user's earlier commands
- * (JOIN then NAMES sees the JOIN), but only the user's own node runs them;
- * and while Redis is unreachable they are the ones still answered.
+ * Commands run by the user's own node alone. They still pass through the
+ * log, so they are answered after the user's earlier commands (JOIN then
+ * NAMES sees the JOIN). Most only read the chat state; the account commands
+ * check passwords (slow, and each node would finish at another point of the
+ * log), so their effects on others reach the other nodes as entries of their
+ * own: a login, `+o`, a GHOSTed user's departure, a new account.
  *
  * @module
  */
 
-/** Verbs run by the origin node alone; everything else runs on every node. */
-export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
+/** Verbs that only read the state: still answered while Redis is unreachable. */
+export const READ_ONLY: ReadonlySet<string> = new Set([
   "PING",
   "PONG",
   "NAMES",
@@ -31,6 +33,16 @@ export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
   "MONITOR",
   // Each node reloads its own configuration.
   "REHASH",
+]);
+
+/** Verbs run by the origin node alone; everything else runs on every node. */
+export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
+  ...READ_ONLY,
+  "REGISTER",
+  "AUTHENTICATE",
+  "NICKSERV",
+  "NS",
+  "OPER",
 ]);
 
 /** The upper-case verb of a raw IRC line (its tags and source skipped), or `""`. */

@@ -8,6 +8,7 @@
  */
 
 import { Redis } from "ioredis";
+import { casefold } from "../protocol/names.ts";
 
 /** One entry read back from the log: its id and its field/value list. */
 export type LogEntry = [id: string, fields: string[]];
@@ -165,6 +166,16 @@ export class RedisLog {
       for (const key of keys) names.push(key.slice(pattern.length - 1));
     } while (cursor !== "0");
     return names;
+  }
+
+  /** Keeps the stored form of account `name` (new names only). */
+  async keepAccount(name: string, json: string): Promise<void> {
+    await this.#writer.hsetnx(`${this.#prefix}accounts`, casefold(name), json);
+  }
+
+  /** Every account kept so far, in stored form. */
+  async accounts(): Promise<string[]> {
+    return await this.#writer.hvals(`${this.#prefix}accounts`);
   }
 
   /** Offers the state as of entry `helloId` to the node that wrote that entry. */

@@ -85,15 +85,23 @@ export class RemoteSession implements Session, Outbox {
       oper: record.oper,
       account: record.account,
       lastSpokeAt: record.lastSpokeAt,
+      server: record.node,
     });
     this.user = user;
   }
 
+  readonly remote = true;
+
   /** Dropped: the user's own node sends it the same line. */
   send(_line: Uint8Array): void {}
 
-  /** The user leaves this node's state; its own node closes the socket. */
+  /**
+   * The user leaves (KILL, GHOST): applied from the log, it leaves this
+   * node's state (its own node closes the socket); asked for here outside
+   * the log, the departure goes to the log first.
+   */
   quit(reason: string): void {
+    if (this.#server.network?.departLater(this, reason, true) === true) return;
     departUser(this.#server, this.user, reason, true, false);
   }
 

@@ -88,6 +88,12 @@ export interface NetworkLink {
   departLater(session: Session, reason: string, announce: boolean): boolean;
   /** `user` has left the state; the network drops its record of it. */
   forget(user: User): void;
+  /** A local user logged in or became an operator outside the log (a password check); the other nodes are told. */
+  userChanged(user: User): void;
+  /** Nodes of the network with users, this one included. */
+  readonly nodeCount: number;
+  /** Registered users connected to other nodes. */
+  readonly remoteUsers: number;
 }
 
 /** Connection counts LUSERS reports. */

@@ -76,7 +76,7 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
       user: User,
       readable?: (time: number) => boolean,
     ): void {
-      if (options.replayLines <= 0) return;
+      if (options.replayLines <= 0 || user.outbox.remote) return;
       let lines: HistoryLine[];
       try {
         lines = store.latest(channel.key, options.replayLines);

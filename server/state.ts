@@ -13,8 +13,10 @@ import { maskMatcher, normalizeBanMask } from "./masks.ts";
 export interface Outbox {
   /** Queues one CR LF-terminated line; never blocks. */
   send(line: Uint8Array): void;
-  /** Ends a local user's connection as `Session.quit` does (for KILL); absent for remote ones. */
+  /** Ends the user's connection as `Session.quit` does (for KILL); for a user of another node, takes it out of this node's state. */
   quit?(reason: string, error?: string): void;
+  /** Set for a user of another node: lines sent here are dropped, so work that only makes output (history replay) is skipped. */
+  readonly remote?: true;
 }
 
 /** One user, registered or still registering. */
@@ -61,6 +63,8 @@ export interface User {
   lastSpokeAt: number;
   /** Where lines for this user go. */
   outbox: Outbox;
+  /** The node holding the user's connection when it is another node of the network; unset for this server's own users. */
+  server?: string;
   /** Scratch stamp used by delivery to visit each user once; owned by delivery. */
   mark: number;
 }

@@ -113,13 +113,15 @@ export function sendIsupport(server: ServerContext, user: User): void {
 /** Sends the LUSERS replies (251, 253, 254, 255, 265, 266). */
 export function sendLusers(server: ServerContext, user: User): void {
   const { registered, unregistered, invisible, peak } = server.counts;
+  const nodes = server.network?.nodeCount ?? 1;
+  const local = registered - (server.network?.remoteUsers ?? 0);
   reply(
     server,
     user,
     Numeric.RPL_LUSERCLIENT,
     `There are ${
       registered - invisible
-    } users and ${invisible} invisible on 1 servers`,
+    } users and ${invisible} invisible on ${nodes} servers`,
   );
   if (unregistered > 0) {
     reply(
@@ -141,24 +143,24 @@ export function sendLusers(server: ServerContext, user: User): void {
     server,
     user,
     Numeric.RPL_LUSERME,
-    `I have ${registered} clients and 0 servers`,
+    `I have ${local} clients and ${nodes - 1} servers`,
   );
-  // One server: the local and global counts are the same.
-  for (
-    const [numeric, scope] of [
-      [Numeric.RPL_LOCALUSERS, "local"],
-      [Numeric.RPL_GLOBALUSERS, "global"],
-    ]
-  ) {
-    reply(
-      server,
-      user,
-      numeric,
-      String(registered),
-      String(peak),
-      `Current ${scope} users ${registered}, max ${peak}`,
-    );
-  }
+  reply(
+    server,
+    user,
+    Numeric.RPL_LOCALUSERS,
+    String(local),
+    String(peak),
+    `Current local users ${local}, max ${peak}`,
+  );
+  reply(
+    server,
+    user,
+    Numeric.RPL_GLOBALUSERS,
+    String(registered),
+    String(peak),
+    `Current global users ${registered}, max ${peak}`,
+  );
 }
 
 /** The server's one-line description (WHOIS 312, LINKS). */
@@ -265,7 +267,7 @@ function who(server: ServerContext, session: Session, params: string[]): void {
         channel,
         target.user,
         target.host,
-        name,
+        target.server ?? name,
         target.nick,
         flags,
         `0 ${target.realname}`,
@@ -278,7 +280,7 @@ function who(server: ServerContext, session: Session, params: string[]): void {
       u: target.user,
       i: target.host,
       h: target.host,
-      s: name,
+      s: target.server ?? name,
       n: target.nick,
       f: flags,
       d: "0",
@@ -370,7 +372,7 @@ function whois(
       user,
       Numeric.RPL_WHOISSERVER,
       target.nick,
-      server.options.name,
+      target.server ?? server.options.name,
       serverDescription(server),
     );
     if (target.away !== undefined) {
