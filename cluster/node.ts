@@ -25,6 +25,7 @@ import {
 import { releaseNick, type User } from "../server/state.ts";
 import { announceAccount } from "../accounts/service.ts";
 import type { Account } from "../accounts/store.ts";
+import type { HistoryLine } from "../server/history.ts";
 import { decodeAccount, encodeAccount } from "./accounts.ts";
 import { ORIGIN_ONLY, READ_ONLY, verbOf } from "./origin_only.ts";
 import { type LogEntry, RedisLog } from "./redis_log.ts";
@@ -85,6 +86,8 @@ export class ClusterNode implements NetworkLink {
   #closed = false;
   #leaving = false;
   #applying = false;
+  /** Whether the entry being applied came from a user of this node. */
+  #fromHere = false;
   #clock: number | undefined = undefined;
   #missing = new Map<string, number>();
   #heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
@@ -138,6 +141,7 @@ export class ClusterNode implements NetworkLink {
       }
       store.onCreated = (account) => void this.#shareAccount(account);
     }
+    await this.#catchUpHistory();
     const helloId = await this.#log.append(["t", "hello", "n", node]);
     this.#lastId = helloId;
     if (others.length > 0) {
@@ -327,6 +331,7 @@ export class ClusterNode implements NetworkLink {
       this.#server.log(`cluster: cannot apply entry ${id}: ${error}`, "error");
     } finally {
       this.#applying = false;
+      this.#fromHere = false;
       this.#clock = undefined;
     }
   }
@@ -335,6 +340,7 @@ export class ClusterNode implements NetworkLink {
     const known = this.#byId.get(id);
     if (known === undefined) return;
     const originOnly = ORIGIN_ONLY.has(verbOf(line));
+    this.#fromHere = known.local;
     if (!known.local) {
       if (!originOnly) {
         dispatchLine(this.#server, known.session, line, invalidUtf8);
@@ -538,6 +544,34 @@ export class ClusterNode implements NetworkLink {
     } catch {
       // Redis went away again; the next return syncs.
     }
+  }
+
+  /**
+   * Stores the lines this node missed while it was down (or before it
+   * first ran) from the network's shared history, and from now on shares
+   * the lines its own users send.
+   */
+  async #catchUpHistory(): Promise<void> {
+    const hook = this.#server.history;
+    if (hook === undefined) return;
+    const { store } = hook;
+    const lines = (await this.#log.history()).map((json) =>
+      JSON.parse(json) as HistoryLine
+    );
+    // Every lookup first, then every write: lookups commit queued writes.
+    const missing = lines.filter((line) =>
+      store.around(line.target, { msgid: line.msgid }, 1).length === 0
+    );
+    for (const line of missing) store.record(line);
+    if (missing.length > 0) {
+      this.#server.log(
+        `cluster: stored ${missing.length} history lines sent while this node was away`,
+      );
+    }
+    hook.onRecorded = (line) => {
+      if (!this.#fromHere) return;
+      this.#log.keepHistory(JSON.stringify(line)).catch(() => {});
+    };
   }
 
   /** Keeps an account made here in Redis, for nodes that start later, and tells the running ones. */

@@ -15,6 +15,8 @@ export type LogEntry = [id: string, fields: string[]];
 
 /** Entries kept in the stream; older ones are trimmed (approximately). */
 const STREAM_LENGTH = 100_000;
+/** Channel lines kept in the shared history, for nodes that were away (approximately). */
+const HISTORY_LENGTH = 10_000;
 /** How long a starting node waits for a running node's snapshot, in seconds. */
 const SNAPSHOT_WAIT_SECONDS = 5;
 
@@ -166,6 +168,29 @@ export class RedisLog {
       for (const key of keys) names.push(key.slice(pattern.length - 1));
     } while (cursor !== "0");
     return names;
+  }
+
+  /** Adds one channel line to the network's shared history (the newest lines are kept). */
+  async keepHistory(json: string): Promise<void> {
+    await this.#writer.xadd(
+      `${this.#prefix}history`,
+      "MAXLEN",
+      "~",
+      HISTORY_LENGTH,
+      "*",
+      "d",
+      json,
+    );
+  }
+
+  /** The shared history, oldest first. */
+  async history(): Promise<string[]> {
+    const entries = await this.#writer.xrange(
+      `${this.#prefix}history`,
+      "-",
+      "+",
+    );
+    return entries.map(([, fields]) => fields[1]);
   }
 
   /** Keeps the stored form of account `name` (new names only). */

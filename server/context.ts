@@ -12,7 +12,7 @@ import type { TrafficCounts } from "../metrics/traffic.ts";
 import type { Message } from "../protocol/message.ts";
 import type { LogLevel } from "./log.ts";
 import type { Relay } from "./delivery.ts";
-import type { History } from "./history.ts";
+import type { History, HistoryLine } from "./history.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Channel, ChatState, User } from "./state.ts";
 
@@ -41,6 +41,8 @@ export interface HistoryHook {
   restoreTopic?(channel: Channel, readable?: (time: number) => boolean): void;
   /** The store behind the hook, which CHATHISTORY queries. */
   readonly store: History;
+  /** Told of each line {@link HistoryHook.record} stored (a network node shares the ones its users sent). */
+  onRecorded?: (line: HistoryLine) => void;
   /** A `BATCH` reference not used before on this server. */
   nextBatchRef(): string;
 }

@@ -55,14 +55,14 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
       }`,
     );
 
-  return {
+  const hook: HistoryHook = {
     store,
     nextBatchRef,
     record(channel: Channel, relay: Relay): void {
       if (relay.command !== "PRIVMSG" && relay.command !== "NOTICE") return;
       const text = relay.params[relay.params.length - 1] ?? "";
       if (isCtcpQuery(text)) return;
-      store.record({
+      const line = store.record({
         msgid: relay.msgid,
         time: relay.time,
         target: channel.name,
@@ -70,6 +70,7 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
         command: relay.command as HistoryCommand,
         text,
       });
+      hook.onRecorded?.(line);
     },
     replay(
       channel: Channel,
@@ -123,6 +124,7 @@ export function createHistoryHook(options: HistoryHookOptions): HistoryHook {
       };
     },
   };
+  return hook;
 }
 
 /**
