@@ -10,51 +10,38 @@
  * @module
  */
 
+import { announceAccount } from "../accounts/service.ts";
 import { casefold } from "../protocol/names.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import { dispatchLine } from "../server/commands.ts";
 import type { NetworkLink, ServerContext, Session } from "../server/context.ts";
-import { departUser } from "../server/departure.ts";
-import { relayFrom, reply } from "../server/replies.ts";
 import { sendToChannel, withMsgids } from "../server/delivery.ts";
+import { departUser } from "../server/departure.ts";
 import {
   completeRegistration,
   enterChat,
   yieldNick,
 } from "../server/handlers/registration.ts";
+import { relayFrom, reply } from "../server/replies.ts";
 import { releaseNick, type User } from "../server/state.ts";
-import { announceAccount } from "../accounts/service.ts";
-import type { Account } from "../accounts/store.ts";
-import type { HistoryLine } from "../server/history.ts";
-import { decodeAccount, encodeAccount } from "./accounts.ts";
+import { decodeAccount } from "./accounts.ts";
+import { Directory, type Known } from "./directory.ts";
+import { decodeEntry, encodeEntry, type Entry } from "./entries.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { ORIGIN_ONLY, READ_ONLY, verbOf } from "./origin_only.ts";
 import { type LogEntry, RedisLog } from "./redis_log.ts";
 import { recordOf, RemoteSession, type UserRecord } from "./remote_session.ts";
+import { shareAccounts, shareHistory } from "./shared_stores.ts";
 import { channelRecord, restoreChannel, type Snapshot } from "./snapshot.ts";
 
 /** The QUIT reason of users lost with their node, as netsplits look. */
 export const NETSPLIT_REASON = "*.net *.split";
-/** How long a node's lease lives without renewal, in ms. */
-const LEASE_MS = 8000;
-/** How often leases are renewed and other nodes' checked, in ms. */
-const HEARTBEAT_MS = 2000;
-/** After (re)connecting, how long before others' missing leases count, in ms. */
-const SETTLE_MS = 6000;
 /** The longest one blocking read waits, in ms (then it is simply repeated). */
 const READ_BLOCK_MS = 5000;
-
-/** A user known to the network: its connection id, its node, its session here. */
-interface Known {
-  id: string;
-  node: string;
-  session: Session;
-  local: boolean;
-}
 
 /** A local registration waiting for its admit entry to come back. */
 interface Admission {
   session: Session;
-  nick: string;
   release: () => void;
 }
 
@@ -70,27 +57,23 @@ export interface ClusterOptions {
 
 /** This server's membership of a network; see the module comment. */
 export class ClusterNode implements NetworkLink {
+  readonly incarnation = crypto.randomUUID().slice(0, 8);
   #server: ServerContext;
   #options: ClusterOptions;
   #log: RedisLog;
-  #incarnation = crypto.randomUUID().slice(0, 8);
-  #connections = 0;
-  #byId = new Map<string, Known>();
-  #byUser = new Map<User, Known>();
-  #remoteUsers = 0;
+  #heartbeat: Heartbeat;
+  #users = new Directory();
   #admissions = new Map<string, Admission>();
+  #connections = 0;
   #lastId = "0-0";
   #epoch = "";
   #online = false;
-  #onlineSince = 0;
-  #closed = false;
   #leaving = false;
+  #closed = false;
   #applying = false;
   /** Whether the entry being applied came from a user of this node. */
   #fromHere = false;
   #clock: number | undefined = undefined;
-  #missing = new Map<string, number>();
-  #heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
   #wakeReader: (() => void) | undefined = undefined;
   #reading: Promise<void> | undefined = undefined;
 
@@ -101,6 +84,17 @@ export class ClusterNode implements NetworkLink {
       down: (reason) => this.#lost(reason),
       up: () => void this.#back(),
     });
+    this.#heartbeat = new Heartbeat(this.#log, this);
+  }
+
+  /** This node's name. */
+  get node(): string {
+    return this.#options.node;
+  }
+
+  /** Whether Redis is reachable now. */
+  get online(): boolean {
+    return this.#online;
   }
 
   get applying(): boolean {
@@ -108,13 +102,11 @@ export class ClusterNode implements NetworkLink {
   }
 
   get nodeCount(): number {
-    const nodes = new Set([this.#options.node]);
-    for (const known of this.#byId.values()) nodes.add(known.node);
-    return nodes.size;
+    return this.#users.nodes(this.node).size;
   }
 
   get remoteUsers(): number {
-    return this.#remoteUsers;
+    return this.#users.remoteCount;
   }
 
   /** The clock handlers see: the applied entry's time, so every node stamps alike. */
@@ -123,34 +115,32 @@ export class ClusterNode implements NetworkLink {
   }
 
   /**
-   * Connects, announces this node, takes the running nodes' state if there
-   * are any, and starts applying the log.
+   * Connects, fills in accounts and history kept in Redis, announces this
+   * node, takes the running nodes' state if there are any, and starts
+   * applying the log.
    */
   async start(): Promise<void> {
     const { node, network, url } = this.#options;
     await this.#log.connect(url);
     this.#epoch = await this.#log.epoch();
-    await this.#log.renewLease(node, this.#incarnation, LEASE_MS);
+    await this.#heartbeat.renew();
     const others = (await this.#log.liveNodes()).filter((name) =>
       name !== node
     );
-    const store = this.#server.accounts?.store;
-    if (store !== undefined) {
-      for (const json of await this.#log.accounts()) {
-        store.insert(decodeAccount(json));
-      }
-      store.onCreated = (account) => void this.#shareAccount(account);
-    }
-    await this.#catchUpHistory();
-    const helloId = await this.#log.append(["t", "hello", "n", node]);
+    await shareAccounts(
+      this.#server,
+      this.#log,
+      (account) => this.#append({ kind: "account", account }),
+    );
+    await shareHistory(this.#server, this.#log, () => this.#fromHere);
+    const helloId = await this.#append({ kind: "hello", node });
     this.#lastId = helloId;
     if (others.length > 0) {
       const json = await this.#log.takeSnapshot(helloId);
       if (json !== undefined) this.#restore(JSON.parse(json) as Snapshot);
     }
     this.#online = true;
-    this.#onlineSince = Date.now();
-    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat.connected();
     this.#reading = this.#readLoop();
     this.#server.log(
       `cluster: ${node} joined network ${network} (${url}, ${others.length} other nodes)`,
@@ -160,12 +150,12 @@ export class ClusterNode implements NetworkLink {
   /** Leaves the network: others see this node's users split off; stops reading. */
   async stop(): Promise<void> {
     if (this.#closed) return;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     this.#leaving = true;
     if (this.#online) {
       try {
-        await this.#log.append(["t", "down", "n", this.#options.node]);
-        await this.#log.dropLease(this.#options.node);
+        await this.#append({ kind: "down", node: this.node });
+        await this.#log.dropLease(this.node);
       } catch {
         // Redis went away too: the lease runs out by itself.
       }
@@ -178,13 +168,11 @@ export class ClusterNode implements NetworkLink {
   }
 
   submit(session: Session, line: string, invalidUtf8: boolean): void {
-    const known = this.#byUser.get(session.user);
+    const known = this.#users.of(session.user);
     if (known === undefined) return session.runLine?.(line, invalidUtf8);
     if (!this.#online) return this.#runUnlinked(session, line, invalidUtf8);
-    const fields = ["c", known.id, "l", line];
-    if (invalidUtf8) fields.push("u", "1");
-    this.#log.append(fields).catch(() =>
-      this.#refuse(session, verbOf(line) || "*")
+    this.#append({ kind: "line", conn: known.id, line, invalidUtf8 }).catch(
+      () => this.#refuse(session, verbOf(line) || "*"),
     );
   }
 
@@ -194,43 +182,52 @@ export class ClusterNode implements NetworkLink {
       releaseNick(this.#server.state, user);
       return this.#refuse(session, "NICK");
     }
-    const id = `${this.#options.node}/${this.#incarnation}/${++this
-      .#connections}`;
+    const id = `${this.node}/${this.incarnation}/${++this.#connections}`;
     const release = session.hold?.() ?? (() => {});
-    this.#admissions.set(id, { session, nick: user.nick, release });
-    const record = recordOf(user, id, this.#options.node);
-    this.#log.append(["t", "admit", "d", JSON.stringify(record)]).catch(() => {
-      this.#admissions.delete(id);
-      releaseNick(this.#server.state, user);
-      this.#refuse(session, "NICK");
-      release();
-    });
+    this.#admissions.set(id, { session, release });
+    this.#append({ kind: "admit", user: recordOf(user, id, this.node) })
+      .catch(() => {
+        this.#admissions.delete(id);
+        releaseNick(this.#server.state, user);
+        this.#refuse(session, "NICK");
+        release();
+      });
   }
 
   departLater(session: Session, reason: string, announce: boolean): boolean {
-    const known = this.#byUser.get(session.user);
+    const known = this.#users.of(session.user);
     if (this.#applying || !this.#online || known === undefined) return false;
-    const data = JSON.stringify({ reason, announce });
-    this.#log.append(["t", "quit", "c", known.id, "d", data]).catch(() =>
+    this.#append({ kind: "quit", conn: known.id, reason, announce }).catch(
       // Not in the log: it leaves here now; the others hear at the resync.
-      this.#local(() => this.#depart(known, reason, announce))
+      () => this.#asApplied(() => this.#depart(known, reason, announce)),
     );
     return true;
   }
 
   userChanged(user: User): void {
-    const known = this.#byUser.get(user);
+    const known = this.#users.of(user);
     if (this.#applying || !this.#online || known === undefined) return;
-    const data = JSON.stringify({ account: user.account, oper: user.oper });
-    this.#log.append(["t", "user", "c", known.id, "d", data]).catch(() => {});
+    const { account, oper } = user;
+    this.#append({ kind: "user", conn: known.id, account, oper })
+      .catch(() => {});
   }
 
   forget(user: User): void {
-    const known = this.#byUser.get(user);
-    if (known === undefined) return;
-    this.#byUser.delete(user);
-    this.#byId.delete(known.id);
-    if (!known.local) this.#remoteUsers--;
+    this.#users.forget(user);
+  }
+
+  /** Nodes this node holds users of (for the heartbeat). */
+  nodesWithUsers(): Set<string> {
+    return this.#users.nodes(this.node);
+  }
+
+  /** `node`'s lease ran out: its users split off everywhere. */
+  async nodeLost(node: string): Promise<void> {
+    await this.#append({ kind: "down", node });
+  }
+
+  #append(entry: Entry): Promise<string> {
+    return this.#log.append(encodeEntry(entry));
   }
 
   /** Tells `session` that what it asked needs the network, which is unreachable. */
@@ -250,11 +247,11 @@ export class ClusterNode implements NetworkLink {
     if (!READ_ONLY.has(verb) && verb !== "QUIT") {
       return this.#refuse(session, verb || "*");
     }
-    this.#local(() => session.runLine?.(line, invalidUtf8));
+    this.#asApplied(() => session.runLine?.(line, invalidUtf8));
   }
 
-  /** Runs `body` as if applied from the log, at the local clock. */
-  #local(body: () => void): void {
+  /** Runs `body` as if applied from the log (departures happen at once), at the local clock. */
+  #asApplied(body: () => void): void {
     const outer = this.#applying;
     this.#applying = true;
     try {
@@ -283,50 +280,19 @@ export class ClusterNode implements NetworkLink {
       }
       for (const [id, fields] of entries) {
         this.#lastId = id;
-        this.#apply(id, fields);
+        const entry = decodeEntry(fields);
+        if (entry !== undefined) this.#apply(id, entry);
       }
     }
   }
 
   /** Applies one entry, with its time as the clock and message ids made from its id. */
-  #apply(id: string, fields: string[]): void {
-    const get = (name: string) => {
-      for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] === name) return fields[i + 1];
-      }
-      return undefined;
-    };
+  #apply(id: string, entry: Entry): void {
     let count = 0;
     this.#applying = true;
     this.#clock = Number(id.slice(0, id.indexOf("-")));
     try {
-      withMsgids(() => `${id}-${++count}`, () => {
-        switch (get("t")) {
-          case undefined:
-            return this.#applyLine(get("c")!, get("l")!, get("u") === "1");
-          case "admit":
-            return this.#applyAdmit(JSON.parse(get("d")!) as UserRecord);
-          case "quit": {
-            const known = this.#byId.get(get("c")!);
-            const { reason, announce } = JSON.parse(get("d")!);
-            if (known !== undefined) this.#depart(known, reason, announce);
-            return;
-          }
-          case "user":
-            return this.#applyUser(get("c")!, JSON.parse(get("d")!));
-          case "account":
-            return this.#applyAccount(get("d")!);
-          case "hello":
-            return this.#applyHello(id, get("n")!);
-          case "down":
-            return this.#applyDown(get("n")!);
-          case "sync":
-            return this.#applySync(
-              get("n")!,
-              JSON.parse(get("d")!) as Snapshot,
-            );
-        }
-      });
+      withMsgids(() => `${id}-${++count}`, () => this.#applyEntry(id, entry));
     } catch (error) {
       this.#server.log(`cluster: cannot apply entry ${id}: ${error}`, "error");
     } finally {
@@ -336,8 +302,35 @@ export class ClusterNode implements NetworkLink {
     }
   }
 
+  #applyEntry(id: string, entry: Entry): void {
+    switch (entry.kind) {
+      case "line":
+        return this.#applyLine(entry.conn, entry.line, entry.invalidUtf8);
+      case "admit":
+        return this.#applyAdmit(entry.user);
+      case "quit": {
+        const known = this.#users.byId(entry.conn);
+        if (known !== undefined) {
+          this.#depart(known, entry.reason, entry.announce);
+        }
+        return;
+      }
+      case "user":
+        return this.#applyUser(entry.conn, entry.account, entry.oper);
+      case "account":
+        this.#server.accounts?.store.insert(decodeAccount(entry.account));
+        return;
+      case "hello":
+        return this.#applyHello(id, entry.node);
+      case "down":
+        return this.#applyDown(entry.node);
+      case "sync":
+        return this.#applySync(entry.node, entry.snapshot);
+    }
+  }
+
   #applyLine(id: string, line: string, invalidUtf8: boolean): void {
-    const known = this.#byId.get(id);
+    const known = this.#users.byId(id);
     if (known === undefined) return;
     const originOnly = ORIGIN_ONLY.has(verbOf(line));
     this.#fromHere = known.local;
@@ -360,62 +353,44 @@ export class ClusterNode implements NetworkLink {
   }
 
   #applyAdmit(record: UserRecord): void {
-    const { state } = this.#server;
     const key = casefold(record.nick);
-    const holder = state.users.get(key);
+    const holder = this.#server.state.users.get(key);
     const admission = this.#admissions.get(record.id);
-    if (admission !== undefined) {
-      this.#admissions.delete(record.id);
-      const { session } = admission;
-      if (holder === session.user && session.user.key === key) {
-        this.#remember(record.id, this.#options.node, session, true);
-        completeRegistration(this.#server, session);
-      } else if (!holder?.registered) {
-        // Gone while waiting (its connection closed): the others took it in.
-        const data = JSON.stringify({
-          reason: "Connection closed",
-          announce: true,
-        });
-        this.#log.append(["t", "quit", "c", record.id, "d", data]).catch(
-          () => {},
-        );
-      } else {
-        reply(
-          this.#server,
-          session.user,
-          Numeric.ERR_NICKNAMEINUSE,
-          record.nick,
-          "Nickname is already in use",
-        );
-      }
-      admission.release();
+    if (admission === undefined) {
+      // The first claim in the log wins; its own node answers a loser 433.
+      if (!holder?.registered) this.#addRemote(record);
       return;
     }
-    // The first claim in the log wins; its own node answers a loser 433.
-    if (holder?.registered) return;
-    this.#addRemote(record);
-  }
-
-  /** Another node's user logged in or became an operator. */
-  #applyUser(id: string, change: { account?: string; oper: boolean }): void {
-    const known = this.#byId.get(id);
-    if (known === undefined || known.local) return;
-    const { user } = known.session;
-    user.oper = change.oper;
-    if (user.account === change.account) return;
-    user.account = change.account;
-    announceAccount(this.#server, user);
-  }
-
-  /** An account registered on another node: stored here too, so it logs in here. */
-  #applyAccount(json: string): void {
-    this.#server.accounts?.store.insert(decodeAccount(json));
+    this.#admissions.delete(record.id);
+    const { session } = admission;
+    if (holder === session.user && session.user.key === key) {
+      this.#users.add({ id: record.id, node: this.node, session, local: true });
+      completeRegistration(this.#server, session);
+    } else if (!holder?.registered) {
+      // Gone while waiting (its connection closed): the others took it in.
+      this.#append({
+        kind: "quit",
+        conn: record.id,
+        reason: "Connection closed",
+        announce: true,
+      }).catch(() => {});
+    } else {
+      reply(
+        this.#server,
+        session.user,
+        Numeric.ERR_NICKNAMEINUSE,
+        record.nick,
+        "Nickname is already in use",
+      );
+    }
+    admission.release();
   }
 
   /** Adds a user of another node to the state, taking its nick from any unregistered holder here. */
   #addRemote(record: UserRecord): User | undefined {
     const { state } = this.#server;
-    const holder = state.users.get(casefold(record.nick));
+    const key = casefold(record.nick);
+    const holder = state.users.get(key);
     if (holder?.registered) return undefined;
     if (holder !== undefined) {
       const waiting = [...this.#admissions.values()].some((admission) =>
@@ -426,19 +401,28 @@ export class ClusterNode implements NetworkLink {
     const session = new RemoteSession(this.#server, record);
     const { user } = session;
     user.nick = record.nick;
-    user.key = casefold(record.nick);
-    state.users.set(user.key, user);
-    this.#remember(record.id, record.node, session, false);
+    user.key = key;
+    state.users.set(key, user);
+    this.#users.add({
+      id: record.id,
+      node: record.node,
+      session,
+      local: false,
+    });
     enterChat(this.#server, user, false);
     if (user.invisible) this.#server.counts.invisible++;
     return user;
   }
 
-  #remember(id: string, node: string, session: Session, local: boolean) {
-    const known = { id, node, session, local };
-    if (!local) this.#remoteUsers++;
-    this.#byId.set(id, known);
-    this.#byUser.set(session.user, known);
+  /** Another node's user logged in or became an operator. */
+  #applyUser(id: string, account: string | undefined, oper: boolean): void {
+    const known = this.#users.byId(id);
+    if (known === undefined || known.local) return;
+    const { user } = known.session;
+    user.oper = oper;
+    if (user.account === account) return;
+    user.account = account;
+    announceAccount(this.#server, user);
   }
 
   /** Takes a user out of the state (a local one's connection is closing already). */
@@ -448,29 +432,25 @@ export class ClusterNode implements NetworkLink {
 
   /** A node (re)starting: whatever it had before is gone; it gets our state if it asks. */
   #applyHello(id: string, node: string): void {
-    if (node === this.#options.node) return;
+    if (node === this.node) return;
     this.#splitOff(node);
     const json = JSON.stringify(this.#snapshot());
     this.#log.offerSnapshot(id, json).catch(() => {});
   }
 
   #applyDown(node: string): void {
-    if (node === this.#options.node) {
-      // The others think we died (a partition, a stall): tell them who is here.
-      if (!this.#leaving) void this.#sync();
-      return;
-    }
-    this.#splitOff(node);
+    if (node !== this.node) return this.#splitOff(node);
+    // The others think we died (a partition, a stall): tell them who is here.
+    if (!this.#leaving) void this.#sync();
   }
 
   /** Every user of `node` quits, as in a netsplit. */
   #splitOff(node: string): void {
-    for (const known of [...this.#byId.values()]) {
+    for (const known of this.#users.all()) {
       if (known.node === node && !known.local) {
         this.#depart(known, NETSPLIT_REASON, true);
       }
     }
-    this.#missing.delete(node);
   }
 
   /**
@@ -478,21 +458,21 @@ export class ClusterNode implements NetworkLink {
    * it no longer has quit, those it has that we lack join.
    */
   #applySync(node: string, snapshot: Snapshot): void {
-    if (node === this.#options.node) return;
+    if (node === this.node) return;
     const announced = new Set(snapshot.users.map((record) => record.id));
-    for (const known of [...this.#byId.values()]) {
+    for (const known of this.#users.all()) {
       if (known.node === node && !announced.has(known.id)) {
         this.#depart(known, NETSPLIT_REASON, true);
       }
     }
     for (const record of snapshot.users) {
-      if (!this.#byId.has(record.id)) this.#addRemote(record);
+      if (this.#users.byId(record.id) === undefined) this.#addRemote(record);
     }
     for (const channelData of snapshot.channels) {
       const { channel, joined } = restoreChannel(
         this.#server.state,
         channelData,
-        (id) => this.#byId.get(id)?.session.user,
+        (id) => this.#users.byId(id)?.session.user,
       );
       for (const user of joined) {
         sendToChannel(
@@ -506,16 +486,14 @@ export class ClusterNode implements NetworkLink {
   /** The state as a snapshot (all of it, or only this node's users and their channels). */
   #snapshot(onlyLocal = false): Snapshot {
     const idOf = (user: User) => {
-      const known = this.#byUser.get(user);
+      const known = this.#users.of(user);
       return known === undefined || (onlyLocal && !known.local)
         ? undefined
         : known.id;
     };
-    const users: UserRecord[] = [];
-    for (const known of this.#byId.values()) {
-      if (onlyLocal && !known.local) continue;
-      users.push(recordOf(known.session.user, known.id, known.node));
-    }
+    const users = this.#users.all()
+      .filter((known) => !onlyLocal || known.local)
+      .map((known) => recordOf(known.session.user, known.id, known.node));
     const channels = [...this.#server.state.channels.values()]
       .map((channel) => channelRecord(channel, idOf))
       .filter((record) => !onlyLocal || record.members.length > 0);
@@ -524,90 +502,25 @@ export class ClusterNode implements NetworkLink {
 
   /** Takes a running node's snapshot as this node's state, before applying anything. */
   #restore(snapshot: Snapshot): void {
-    const { state } = this.#server;
+    const { state, counts } = this.#server;
     state.channels.clear();
     for (const record of snapshot.users) this.#addRemote(record);
     for (const record of snapshot.channels) {
-      restoreChannel(state, record, (id) => this.#byId.get(id)?.session.user);
+      restoreChannel(state, record, (id) => this.#users.byId(id)?.session.user);
     }
-    this.#server.counts.peak = Math.max(
-      this.#server.counts.peak,
-      snapshot.peak,
-    );
+    counts.peak = Math.max(counts.peak, snapshot.peak);
   }
 
   /** Appends this node's own users and their channels, so others can mend their view. */
   async #sync(): Promise<void> {
-    const data = JSON.stringify(this.#snapshot(true));
     try {
-      await this.#log.append(["t", "sync", "n", this.#options.node, "d", data]);
+      await this.#append({
+        kind: "sync",
+        node: this.node,
+        snapshot: this.#snapshot(true),
+      });
     } catch {
       // Redis went away again; the next return syncs.
-    }
-  }
-
-  /**
-   * Stores the lines this node missed while it was down (or before it
-   * first ran) from the network's shared history, and from now on shares
-   * the lines its own users send.
-   */
-  async #catchUpHistory(): Promise<void> {
-    const hook = this.#server.history;
-    if (hook === undefined) return;
-    const { store } = hook;
-    const lines = (await this.#log.history()).map((json) =>
-      JSON.parse(json) as HistoryLine
-    );
-    // Every lookup first, then every write: lookups commit queued writes.
-    const missing = lines.filter((line) =>
-      store.around(line.target, { msgid: line.msgid }, 1).length === 0
-    );
-    for (const line of missing) store.record(line);
-    if (missing.length > 0) {
-      this.#server.log(
-        `cluster: stored ${missing.length} history lines sent while this node was away`,
-      );
-    }
-    hook.onRecorded = (line) => {
-      if (!this.#fromHere) return;
-      this.#log.keepHistory(JSON.stringify(line)).catch(() => {});
-    };
-  }
-
-  /** Keeps an account made here in Redis, for nodes that start later, and tells the running ones. */
-  async #shareAccount(account: Account): Promise<void> {
-    const json = encodeAccount(account);
-    try {
-      await this.#log.keepAccount(account.name, json);
-      await this.#log.append(["t", "account", "d", json]);
-    } catch (error) {
-      this.#server.log(
-        `cluster: account ${account.name} is not shared yet (${error}); it is at the next start of the other nodes`,
-        "warn",
-      );
-    }
-  }
-
-  /** Renews this node's lease and reports nodes whose lease ran out. */
-  async #beat(): Promise<void> {
-    if (!this.#online) return;
-    const { node } = this.#options;
-    try {
-      await this.#log.renewLease(node, this.#incarnation, LEASE_MS);
-      if (Date.now() - this.#onlineSince < SETTLE_MS) return;
-      const live = new Set(await this.#log.liveNodes());
-      const known = new Set([...this.#byId.values()].map((k) => k.node));
-      for (const other of known) {
-        if (other === node || live.has(other)) {
-          this.#missing.delete(other);
-          continue;
-        }
-        const misses = (this.#missing.get(other) ?? 0) + 1;
-        this.#missing.set(other, misses);
-        if (misses >= 2) await this.#log.append(["t", "down", "n", other]);
-      }
-    } catch {
-      // Redis is away; `#lost` has said so.
     }
   }
 
@@ -629,17 +542,12 @@ export class ClusterNode implements NetworkLink {
         this.#epoch = epoch;
         this.#lastId = "0-0";
       }
-      await this.#log.renewLease(
-        this.#options.node,
-        this.#incarnation,
-        LEASE_MS,
-      );
+      await this.#heartbeat.renew();
     } catch {
       return;
     }
     this.#online = true;
-    this.#onlineSince = Date.now();
-    this.#missing.clear();
+    this.#heartbeat.connected();
     this.#server.log(`cluster: Redis is back; resyncing`);
     await this.#sync();
     this.#wakeReader?.();

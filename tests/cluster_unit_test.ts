@@ -6,6 +6,7 @@
 
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { decodeAccount, encodeAccount } from "../cluster/accounts.ts";
+import { decodeEntry, encodeEntry } from "../cluster/entries.ts";
 import { ORIGIN_ONLY, READ_ONLY, verbOf } from "../cluster/origin_only.ts";
 import { channelRecord, restoreChannel } from "../cluster/snapshot.ts";
 import { COMMANDS } from "../server/commands.ts";
@@ -104,4 +105,30 @@ Deno.test("an account survives its shared form byte for byte", () => {
     },
   };
   assertEquals(decodeAccount(encodeAccount(account)), account);
+});
+
+Deno.test("log entries survive their stream form; a user's line stays two short fields", () => {
+  const line = {
+    kind: "line",
+    conn: "n1/ab/3",
+    line: "PRIVMSG #a :hola",
+    invalidUtf8: false,
+  } as const;
+  assertEquals(encodeEntry(line), ["c", "n1/ab/3", "l", "PRIVMSG #a :hola"]);
+  assertEquals(decodeEntry(encodeEntry(line)), line);
+  const bad = { ...line, invalidUtf8: true };
+  assertEquals(decodeEntry(encodeEntry(bad)), bad);
+  const quit = {
+    kind: "quit",
+    conn: "n2/cd/1",
+    reason: "Ping timeout",
+    announce: true,
+  } as const;
+  assertEquals(decodeEntry(encodeEntry(quit)), quit);
+  assertEquals(decodeEntry(encodeEntry({ kind: "down", node: "n3" })), {
+    kind: "down",
+    node: "n3",
+  });
+  assertEquals(decodeEntry(["x", "y"]), undefined);
+  assertEquals(decodeEntry(["t", "hello", "d", "{not json"]), undefined);
 });
