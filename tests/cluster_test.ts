@@ -12,7 +12,7 @@
 import type { Message } from "../protocol.ts";
 import { assertEquals, assertMatch, assertOk } from "./helpers/assert.ts";
 import { startCluster, type TestCluster } from "./helpers/cluster.ts";
-import type { IrcClient } from "./helpers/irc_client.ts";
+import { type IrcClient, nickOf } from "./helpers/irc_client.ts";
 import { redisTestOptions } from "./helpers/redis.ts";
 
 /** Longest wait for something that crosses nodes, generous for a loaded machine. */
@@ -37,11 +37,6 @@ function next(
       m.command === command && (target === undefined || m.params[0] === target),
     { timeout },
   );
-}
-
-/** The nick part of a message's source. */
-function nickOf(message: Message): string {
-  return (message.source ?? "").split("!")[0];
 }
 
 /** Joins `channel` and waits for the end of its NAMES reply. */

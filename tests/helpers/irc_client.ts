@@ -131,6 +131,11 @@ function matcher(match: Match): (message: Message) => boolean {
     : match;
 }
 
+/** The nick part of a message's source (`ana` of `ana!ana@host`), or `""` without one. */
+export function nickOf(message: Message): string {
+  return (message.source ?? "").split("!")[0];
+}
+
 /** Connects to a server and starts reading. */
 export async function connectClient(
   options: ConnectOptions,
