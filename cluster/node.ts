@@ -28,7 +28,12 @@ import { decodeAccount } from "./accounts.ts";
 import { Directory, type Known } from "./directory.ts";
 import { decodeEntry, encodeEntry, type Entry } from "./entries.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import { ORIGIN_ONLY, READ_ONLY, verbOf } from "./origin_only.ts";
+import {
+  ORIGIN_ONLY,
+  PASSWORD_CHECKS,
+  READ_ONLY,
+  verbOf,
+} from "./origin_only.ts";
 import { type LogEntry, RedisLog } from "./redis_log.ts";
 import { recordOf, RemoteSession, type UserRecord } from "./remote_session.ts";
 import { shareAccounts, shareHistory } from "./shared_stores.ts";
@@ -64,6 +69,8 @@ export class ClusterNode implements NetworkLink {
   #heartbeat: Heartbeat;
   #users = new Directory();
   #admissions = new Map<string, Admission>();
+  /** Input holds taken when a password check was sent to the log, by connection, oldest first. */
+  #held = new Map<string, (() => void)[]>();
   #connections = 0;
   #lastId = "0-0";
   #epoch = "";
@@ -171,9 +178,28 @@ export class ClusterNode implements NetworkLink {
     const known = this.#users.of(session.user);
     if (known === undefined) return session.runLine?.(line, invalidUtf8);
     if (!this.#online) return this.#runUnlinked(session, line, invalidUtf8);
+    const verb = verbOf(line);
+    // The lines after a password check wait for its answer; they are not
+    // even sent to the log until it is in.
+    const release = PASSWORD_CHECKS.has(verb) ? session.hold?.() : undefined;
+    if (release !== undefined) {
+      const held = this.#held.get(known.id) ?? [];
+      held.push(release);
+      this.#held.set(known.id, held);
+    }
     this.#append({ kind: "line", conn: known.id, line, invalidUtf8 }).catch(
-      () => this.#refuse(session, verbOf(line) || "*"),
+      () => {
+        this.#refuse(session, verb || "*");
+        this.#releaseOldest(known.id);
+      },
     );
+  }
+
+  /** Lets go of the oldest input hold of connection `id`. */
+  #releaseOldest(id: string): void {
+    const held = this.#held.get(id);
+    held?.shift()?.();
+    if (held?.length === 0) this.#held.delete(id);
   }
 
   admit(session: Session): void {
@@ -213,6 +239,8 @@ export class ClusterNode implements NetworkLink {
   }
 
   forget(user: User): void {
+    const known = this.#users.of(user);
+    if (known !== undefined) this.#held.delete(known.id);
     this.#users.forget(user);
   }
 
@@ -346,6 +374,8 @@ export class ClusterNode implements NetworkLink {
         known.session.runLine?.(line, invalidUtf8);
       } finally {
         this.#applying = true;
+        // A check still running holds the input itself from here on.
+        if (PASSWORD_CHECKS.has(verbOf(line))) this.#releaseOldest(id);
       }
     } else {
       known.session.runLine?.(line, invalidUtf8);

@@ -35,14 +35,22 @@ export const READ_ONLY: ReadonlySet<string> = new Set([
   "REHASH",
 ]);
 
-/** Verbs run by the origin node alone; everything else runs on every node. */
-export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
-  ...READ_ONLY,
+/**
+ * Verbs that may check a password, answering later: the user's next lines
+ * wait for the answer, as they do on a single server.
+ */
+export const PASSWORD_CHECKS: ReadonlySet<string> = new Set([
   "REGISTER",
   "AUTHENTICATE",
   "NICKSERV",
   "NS",
   "OPER",
+]);
+
+/** Verbs run by the origin node alone; everything else runs on every node. */
+export const ORIGIN_ONLY: ReadonlySet<string> = new Set([
+  ...READ_ONLY,
+  ...PASSWORD_CHECKS,
 ]);
 
 /** The upper-case verb of a raw IRC line (its tags and source skipped), or `""`. */

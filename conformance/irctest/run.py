@@ -17,15 +17,20 @@ import os
 from pathlib import Path
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from typing import Tuple
 import xml.etree.ElementTree as ET
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DEFAULT_IRCTEST = REPO.parent / "shared" / "conformance" / "irctest"
 DEFAULT_GAPS = REPO / "conformance" / "irctest-known-gaps.txt"
+#: Further gaps of a server that is a node of a network (``--cluster``).
+CLUSTER_GAPS = REPO / "conformance" / "irctest-cluster-known-gaps.txt"
 
 #: irctest's Makefile selection for servers like tertulia (see its INSPIRCD_MARKERS).
 MARKERS = "not implementation-specific and not deprecated and not strict"
@@ -91,6 +96,32 @@ def read_results(junit: Path) -> dict:
     return results
 
 
+def start_redis() -> Tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a free loopback port, once it answers PING."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return redis, f"redis://127.0.0.1:{port}"
+        except OSError:
+            redis.poll()
+            if redis.returncode is not None:
+                break
+            time.sleep(0.05)
+    redis.kill()
+    raise SystemExit("error: redis-server did not start (is it installed?)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description="Run irctest against tertulia.",
@@ -102,6 +133,9 @@ def main() -> int:
                         help="known-gaps file (default: %(default)s)")
     parser.add_argument("-n", "--workers", type=int, default=2,
                         help="parallel pytest-xdist workers, 0 for none (default: 2)")
+    parser.add_argument("--cluster", action="store_true",
+                        help="run each server as a node of a network, over a "
+                             "redis-server started for the run (docs/cluster.md)")
     parser.add_argument("--junit", type=Path,
                         help="also keep the junit XML report here")
     parser.add_argument("--keep", action="store_true",
@@ -115,6 +149,8 @@ def main() -> int:
     if args.workers < 0:
         parser.error("--workers must be 0 or more")
     gaps = read_gaps(args.gaps)
+    if args.cluster:
+        gaps |= read_gaps(CLUSTER_GAPS)
     deno = os.environ.get("TERTULIA_DENO") or shutil.which("deno") or "deno"
     # Fetches and compiles the server's modules once, not in every test.
     warm = subprocess.run([deno, "cache", "--quiet", str(HERE / "serve.ts")], cwd=REPO)
@@ -139,6 +175,9 @@ def main() -> int:
         # The server tests only: irctest's self-tests never start a server.
         pytest_args.append("irctest/server_tests/")
     env = {**os.environ, "TERTULIA_REPO": str(REPO), "TERTULIA_DENO": deno}
+    redis = None
+    if args.cluster:
+        redis, env["TERTULIA_IRCTEST_REDIS"] = start_redis()
     try:
         subprocess.run(command + pytest_args, cwd=copy, env=env, check=False)
         if not junit.is_file():
@@ -148,6 +187,8 @@ def main() -> int:
         if args.junit:
             shutil.copy(junit, args.junit)
     finally:
+        if redis is not None:
+            redis.kill()
         if args.keep:
             print(f"private irctest copy kept in {copy}")
         else:
@@ -167,7 +208,7 @@ def main() -> int:
     for test in unexpected:
         print(f"UNEXPECTED FAILURE: {test}")
     print(
-        f"irctest: {counts['passed']} passed, {counts['failed']} failed "
+        f"irctest{' (cluster node)' if args.cluster else ''}: {counts['passed']} passed, {counts['failed']} failed "
         f"({len(known)} known gaps, {len(unexpected)} unexpected), "
         f"{counts['skipped']} skipped"
     )

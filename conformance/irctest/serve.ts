@@ -31,6 +31,7 @@ const ALLOWED = new Set([
   "opers",
   "registerBeforeConnect",
   "minPasswordLength",
+  "redis",
 ]);
 
 /** Reads and checks the controller's JSON options file. */

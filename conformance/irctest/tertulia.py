@@ -216,6 +216,13 @@ class TertuliaController(BaseServerController, DirectoryBasedController):
             options["tlsOnly"] = True
         if websocket_port is not None:
             options["web"] = {"port": websocket_port, "origins": ["*"]}
+        redis = os.environ.get("TERTULIA_IRCTEST_REDIS")
+        if redis:
+            # A node of a network (docs/cluster.md). Tests run in parallel and
+            # each starts from nothing, as with a fresh server: each gets a
+            # network (a key prefix in Redis) of its own.
+            options["redis"] = redis
+            options["network"] = f"testnet-{port}-{os.getpid()}"
         if self.test_config.chathistory:
             # History is kept for CHATHISTORY but never replayed on JOIN,
             # which would add lines the tests do not expect.
