@@ -178,7 +178,9 @@ export function sendToChannel(
   except?: User,
 ): void {
   for (const member of channel.members.keys()) {
-    if (member !== except) member.outbox.send(relayBytes(relay, member));
+    // A user of another node gets it from its own node.
+    if (member === except || member.outbox.remote) continue;
+    member.outbox.send(relayBytes(relay, member));
   }
 }
 
@@ -200,7 +202,7 @@ export function sendToNeighbours(
     for (const member of channel.members.keys()) {
       if (member.mark === mark) continue;
       member.mark = mark;
-      member.outbox.send(relayBytes(relay, member));
+      if (!member.outbox.remote) member.outbox.send(relayBytes(relay, member));
     }
   }
 }

@@ -64,7 +64,9 @@ function toChannel(
   const tagsOnly = relay.command === "TAGMSG";
   let delivered = 0;
   for (const [member, standing] of channel.members) {
-    if (member === sender || !reaches(standing, status)) continue;
+    // A user of another node gets it from its own node.
+    if (member === sender || member.outbox.remote) continue;
+    if (!reaches(standing, status)) continue;
     if (tagsOnly && !member.caps.has("message-tags")) continue;
     member.outbox.send(relayBytes(relay, member));
     delivered++;
