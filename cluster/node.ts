@@ -69,6 +69,8 @@ export class ClusterNode implements NetworkLink {
   #heartbeat: Heartbeat;
   #users = new Directory();
   #admissions = new Map<string, Admission>();
+  /** Departures sent to the log and not applied yet, by connection: each leaves here at once when run. */
+  #departing = new Map<string, () => void>();
   /** Input holds taken when a password check was sent to the log, by connection, oldest first. */
   #held = new Map<string, (() => void)[]>();
   #connections = 0;
@@ -223,9 +225,12 @@ export class ClusterNode implements NetworkLink {
   departLater(session: Session, reason: string, announce: boolean): boolean {
     const known = this.#users.of(session.user);
     if (this.#applying || !this.#online || known === undefined) return false;
+    const leave = () =>
+      this.#asApplied(() => this.#depart(known, reason, announce));
+    this.#departing.set(known.id, leave);
+    // Not in the log: it leaves here now; the others hear at the resync.
     this.#append({ kind: "quit", conn: known.id, reason, announce }).catch(
-      // Not in the log: it leaves here now; the others hear at the resync.
-      () => this.#asApplied(() => this.#depart(known, reason, announce)),
+      leave,
     );
     return true;
   }
@@ -240,7 +245,10 @@ export class ClusterNode implements NetworkLink {
 
   forget(user: User): void {
     const known = this.#users.of(user);
-    if (known !== undefined) this.#held.delete(known.id);
+    if (known !== undefined) {
+      this.#held.delete(known.id);
+      this.#departing.delete(known.id);
+    }
     this.#users.forget(user);
   }
 
@@ -563,6 +571,26 @@ export class ClusterNode implements NetworkLink {
     );
   }
 
+  /**
+   * Settles what was sent to a log Redis has since lost: departures happen
+   * here now, registrations are refused (the client may try again), and the
+   * input held behind password checks is let go.
+   */
+  #settleLost(): void {
+    for (const leave of [...this.#departing.values()]) leave();
+    this.#departing.clear();
+    for (const [id, { session, release }] of this.#admissions) {
+      this.#admissions.delete(id);
+      releaseNick(this.#server.state, session.user);
+      this.#refuse(session, "NICK");
+      release();
+    }
+    for (const held of this.#held.values()) {
+      for (const release of held) release();
+    }
+    this.#held.clear();
+  }
+
   async #back(): Promise<void> {
     if (this.#closed || this.#online) return;
     try {
@@ -571,6 +599,7 @@ export class ClusterNode implements NetworkLink {
         // Redis lost its data: the new log starts from scratch.
         this.#epoch = epoch;
         this.#lastId = "0-0";
+        this.#settleLost();
       }
       await this.#heartbeat.renew();
     } catch {
