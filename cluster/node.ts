@@ -75,6 +75,7 @@ export class ClusterNode implements NetworkLink {
   #held = new Map<string, (() => void)[]>();
   #connections = 0;
   #lastId = "0-0";
+  #applied = 0;
   #epoch = "";
   #online = false;
   #leaving = false;
@@ -104,6 +105,10 @@ export class ClusterNode implements NetworkLink {
   /** Whether Redis is reachable now. */
   get online(): boolean {
     return this.#online;
+  }
+
+  get applied(): number {
+    return this.#applied;
   }
 
   get applying(): boolean {
@@ -325,6 +330,7 @@ export class ClusterNode implements NetworkLink {
   /** Applies one entry, with its time as the clock and message ids made from its id. */
   #apply(id: string, entry: Entry): void {
     let count = 0;
+    this.#applied++;
     this.#applying = true;
     this.#clock = Number(id.slice(0, id.indexOf("-")));
     try {

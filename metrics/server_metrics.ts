@@ -134,6 +134,31 @@ export function serverMetrics(
       memory.heapUsed,
     ),
   );
+  const { network } = context;
+  if (network !== undefined) {
+    families.push(
+      gauge(
+        "tertulia_cluster_online",
+        "1 while the network's Redis is reachable, 0 while it is not.",
+        network.online ? 1 : 0,
+      ),
+      gauge(
+        "tertulia_cluster_nodes",
+        "Nodes of the network with users, this one included.",
+        network.nodeCount,
+      ),
+      gauge(
+        "tertulia_cluster_remote_users",
+        "Registered users connected to other nodes.",
+        network.remoteUsers,
+      ),
+      counter(
+        "tertulia_cluster_entries_applied_total",
+        "Entries of the network's log applied by this node.",
+        network.applied,
+      ),
+    );
+  }
   const history = context.history?.store.stats();
   if (history !== undefined) {
     families.push(

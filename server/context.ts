@@ -92,6 +92,10 @@ export interface NetworkLink {
   forget(user: User): void;
   /** A local user logged in or became an operator outside the log (a password check); the other nodes are told. */
   userChanged(user: User): void;
+  /** Whether Redis is reachable now. */
+  readonly online: boolean;
+  /** Entries of the log applied here since start. */
+  readonly applied: number;
   /** Nodes of the network with users, this one included. */
   readonly nodeCount: number;
   /** Registered users connected to other nodes. */

@@ -11,11 +11,12 @@
  */
 
 import type { Message } from "../protocol.ts";
-import { assertEquals } from "./helpers/assert.ts";
+import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { startCluster } from "./helpers/cluster.ts";
 import { type IrcClient, nickOf } from "./helpers/irc_client.ts";
-import { redisTestOptions } from "./helpers/redis.ts";
+import { redisTestOptions, startRedis } from "./helpers/redis.ts";
 import { requestSasl, saslPlain } from "./helpers/sasl_client.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
 
 /** Longest wait for something that crosses nodes, generous for a loaded machine. */
 const CROSS_NODE_MS = 20_000;
@@ -146,3 +147,62 @@ Deno.test(
     assertEquals([nickOf(quit), quit.params[0]], ["beto", "*.net *.split"]);
   },
 );
+
+/** `GET /metrics` of `server`'s web port, as sample name to value. */
+async function metrics(server: TestServer): Promise<Map<string, number>> {
+  const response = await fetch(
+    `http://127.0.0.1:${server.webPort}/metrics`,
+  );
+  const samples = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+Deno.test(
+  redisTestOptions(
+    "cluster: GET /metrics tells whether Redis is reachable, how many nodes and users of other nodes there are, and entries applied",
+  ),
+  async () => {
+    await using redis = await startRedis();
+    const node = (name: string) =>
+      startTestServer({ redis: redis.url, name, web: { port: 0 } });
+    await using one = await node("node1");
+    await using two = await node("node2");
+    const ana = await one.client("ana");
+    await join(ana, "#m");
+    const beto = await two.client("beto");
+    await join(beto, "#m");
+    await ana.waitFor((m) => m.command === "JOIN" && nickOf(m) === "beto", {
+      timeout: CROSS_NODE_MS,
+    });
+    const seen = await metrics(one);
+    assertEquals(seen.get("tertulia_cluster_online"), 1);
+    assertEquals(seen.get("tertulia_cluster_nodes"), 2);
+    assertEquals(seen.get("tertulia_cluster_remote_users"), 1);
+    assertEquals(seen.get("tertulia_registered_users"), 2);
+    assertOk((seen.get("tertulia_cluster_entries_applied_total") ?? 0) >= 4);
+
+    await redis.kill();
+    const down = await waitForValue(one, "tertulia_cluster_online", 0);
+    assertEquals(down.get("tertulia_cluster_online"), 0);
+    assertEquals(down.get("tertulia_cluster_remote_users"), 1);
+  },
+);
+
+/** Scrapes `server` until sample `name` has `value` (Redis loss is noticed asynchronously). */
+async function waitForValue(
+  server: TestServer,
+  name: string,
+  value: number,
+): Promise<Map<string, number>> {
+  const deadline = Date.now() + CROSS_NODE_MS;
+  while (true) {
+    const samples = await metrics(server);
+    if (samples.get(name) === value || Date.now() > deadline) return samples;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
