@@ -34,7 +34,7 @@ import {
   READ_ONLY,
   verbOf,
 } from "./origin_only.ts";
-import { type LogEntry, RedisLog } from "./redis_log.ts";
+import { type LogEntry, redactUrl, RedisLog } from "./redis_log.ts";
 import { recordOf, RemoteSession, type UserRecord } from "./remote_session.ts";
 import { shareAccounts, shareHistory } from "./shared_stores.ts";
 import { channelRecord, restoreChannel, type Snapshot } from "./snapshot.ts";
@@ -157,7 +157,9 @@ export class ClusterNode implements NetworkLink {
     this.#heartbeat.connected();
     this.#reading = this.#readLoop();
     this.#server.log(
-      `cluster: ${node} joined network ${network} (${url}, ${others.length} other nodes)`,
+      `cluster: ${node} joined network ${network} (${
+        redactUrl(url)
+      }, ${others.length} other nodes)`,
     );
   }
 

@@ -28,6 +28,11 @@ export interface RedisLogEvents {
   up(): void;
 }
 
+/** `url` without its password (`redis://:secret@host` shows as `redis://:***@host`), for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, "$1***@");
+}
+
 /** The stream, leases and snapshots of one network in one Redis. */
 export class RedisLog {
   #writer: Redis;
@@ -75,7 +80,7 @@ export class RedisLog {
     } catch (error) {
       this.close();
       throw new Error(
-        `cannot reach Redis at ${url} (--redis): ${
+        `cannot reach Redis at ${redactUrl(url)} (--redis): ${
           error instanceof Error ? error.message : String(error)
         }`,
       );

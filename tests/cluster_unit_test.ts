@@ -7,6 +7,7 @@
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { decodeAccount, encodeAccount } from "../cluster/accounts.ts";
 import { decodeEntry, encodeEntry } from "../cluster/entries.ts";
+import { redactUrl } from "../cluster/redis_log.ts";
 import { ORIGIN_ONLY, READ_ONLY, verbOf } from "../cluster/origin_only.ts";
 import { channelRecord, restoreChannel } from "../cluster/snapshot.ts";
 import { COMMANDS } from "../server/commands.ts";
@@ -131,4 +132,16 @@ Deno.test("log entries survive their stream form; a user's line stays two short 
   });
   assertEquals(decodeEntry(["x", "y"]), undefined);
   assertEquals(decodeEntry(["t", "hello", "d", "{not json"]), undefined);
+});
+
+Deno.test("a Redis password never reaches the log", () => {
+  assertEquals(
+    redactUrl("redis://:s3cret@10.0.0.5:6379/2"),
+    "redis://:***@10.0.0.5:6379/2",
+  );
+  assertEquals(
+    redactUrl("rediss://tertulia:s3cret@redis.example:6380"),
+    "rediss://tertulia:***@redis.example:6380",
+  );
+  assertEquals(redactUrl("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
 });
