@@ -84,11 +84,11 @@ Deno.test(
     // Round robin: three connections in a row reach three different nodes.
     const users: Landed[] = [];
     for (const nick of ["ana", "beto", "carla"]) users.push(await land(nick));
-    assertEquals(users.map(({ node }) => node).sort(), [
-      "node1",
-      "node2",
-      "node3",
-    ]);
+    assertEquals(
+      users.map(({ node }) => node).sort(),
+      ["node1", "node2", "node3"],
+      balancer.log(),
+    );
     for (const { client } of users) {
       await client.send(`JOIN ${channel}`);
       await client.waitFor((m) => m.command === "366", {

@@ -44,9 +44,14 @@ export function haproxyConfig(port: number, backends: number[]): string {
   ).join("");
   return `global
   maxconn 1000
+  # One thread: round robin then takes the servers strictly in turn.
+  nbthread 1
+  log stderr format raw local0 info
 
 defaults
   mode tcp
+  log global
+  option tcplog
   timeout connect 1s
   timeout client 1h
   timeout server 1h
