@@ -13,6 +13,7 @@ import {
   type ConnectOptions,
   type IrcClient,
 } from "./irc_client.ts";
+import { type RunningServer, startServer } from "../../server.ts";
 import { startRedis, type TestRedis } from "./redis.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 
@@ -246,4 +247,68 @@ export async function startCluster(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Two in-process nodes over a fresh Redis, each holding a member of `#peers`, for a test server to join. */
+export interface ClusterPeers {
+  /** The Redis URL the test server joins with `redis`. */
+  readonly url: string;
+  /** Closes the members, both nodes and Redis. */
+  close(): Promise<void>;
+}
+
+/** The channel where the peer nodes' members sit while a test runs. */
+export const PEERS_CHANNEL = "#peers";
+
+/**
+ * Starts a Redis and two in-process nodes (`peer1.test`, `peer2.test`), and
+ * on each a member (`peer1`, `peer2`) that joins {@link PEERS_CHANNEL}.
+ * They keep out of the way of tests written for a lone server as far as
+ * IRC lets them: the members are invisible (+i), the channel secret (+s),
+ * so WHO and LIST do not show them to strangers. A
+ * server started with `redis: url` afterwards takes their state from its
+ * snapshot, so it holds both members from its first client on: the test
+ * then runs on a node of a three-node network.
+ */
+export async function startClusterPeers(): Promise<ClusterPeers> {
+  const redis = await startRedis();
+  const nodes: RunningServer[] = [];
+  const members: IrcClient[] = [];
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await Promise.all(members.map((member) => member.close()));
+      await Promise.all(nodes.map((node) => node.close()));
+      await redis.close();
+    })();
+    return closing;
+  };
+  try {
+    for (const peer of ["peer1", "peer2"]) {
+      const logs: string[] = [];
+      const node = await startServer({
+        host: "127.0.0.1",
+        port: 0,
+        floodRate: 0,
+        name: `${peer}.test`,
+        redis: redis.url,
+        log: (line) => logs.push(line),
+      });
+      nodes.push(node);
+      const member = await connectClient({ port: node.addresses[0].port });
+      members.push(member);
+      await member.register(peer);
+      await member.send(`MODE ${peer} +i`);
+      await member.send(`JOIN ${PEERS_CHANNEL}`);
+      await member.waitFor("366", { timeout: NODE_TIMEOUT_MS });
+      if (peer === "peer1") {
+        await member.send(`MODE ${PEERS_CHANNEL} +s`);
+        await member.waitFor("MODE", { timeout: NODE_TIMEOUT_MS });
+      }
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { url: redis.url, close };
 }

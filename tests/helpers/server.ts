@@ -10,6 +10,7 @@ import {
   type StartOptions,
   startServer,
 } from "../../server.ts";
+import { startClusterPeers } from "./cluster.ts";
 import {
   connectClient,
   type ConnectOptions,
@@ -42,26 +43,46 @@ export interface TestServer {
 }
 
 /**
+ * Whether every test server is a node of a three-node network
+ * (`TERTULIA_TEST_CLUSTER=1`, as `deno task test:cluster` runs the server
+ * tests): see {@link startClusterPeers}.
+ */
+const CLUSTER_MODE = Deno.env.get("TERTULIA_TEST_CLUSTER") === "1";
+
+/**
  * Starts a test server on 127.0.0.1 port 0. Flood control is off unless the
- * options set `floodRate`, so tests can send quickly.
+ * options set `floodRate`, so tests can send quickly. In cluster mode (and
+ * unless the options name a Redis) it joins a fresh Redis where two other
+ * nodes each hold a member of `#peers`.
  */
 export async function startTestServer(
   options: StartOptions = {},
 ): Promise<TestServer> {
   const logs: string[] = [];
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    floodRate: 0,
-    log: (line) => logs.push(line),
-    ...options,
-  });
+  const peers = CLUSTER_MODE && options.redis === undefined
+    ? await startClusterPeers()
+    : undefined;
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: "127.0.0.1",
+      port: 0,
+      floodRate: 0,
+      log: (line) => logs.push(line),
+      redis: peers?.url,
+      ...options,
+    });
+  } catch (error) {
+    await peers?.close();
+    throw error;
+  }
   const port = server.addresses[0].port;
   const webPort = server.web?.addr.port;
   const clients: IrcClient[] = [];
   const close = async () => {
     await Promise.all(clients.map((client) => client.close()));
     await server.close();
+    await peers?.close();
   };
   const connect = async (connectOptions: Partial<ConnectOptions> = {}) => {
     const client = await connectClient({ port, ...connectOptions });
