@@ -241,10 +241,20 @@ class ClientConnection implements Connection, Session, Outbox {
   }
 
   end(reason: string, quit: QuitOptions = {}): void {
-    if (this.#closing) return;
     const server = this.#server;
     const { user } = this;
     const announce = quit.announce ?? true;
+    if (this.#closing) {
+      // Closed while its departure waits for the log, which brought a QUIT
+      // it had sent before: it leaves now, with that reason, as it does on
+      // the other nodes at this point of the log.
+      if (
+        server.network?.applying && server.state.users.get(user.key) === user
+      ) {
+        departUser(server, user, reason, announce, true);
+      }
+      return;
+    }
     // On a network, a departure the log did not bring is applied when the
     // log brings it back, on every node in the same place.
     if (
