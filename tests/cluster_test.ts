@@ -394,6 +394,31 @@ Deno.test(
 
 Deno.test(
   redisTestOptions(
+    "cluster: a client that sends QUIT and closes at once leaves with its reason on its own node as on the others",
+  ),
+  async () => {
+    await using cluster = await startCluster({ nodes: 2 });
+    const leaver = await cluster.client(1, "leaver");
+    const here = await cluster.client(1, "here");
+    const there = await cluster.client(2, "there");
+    for (const user of [leaver, here, there]) await join(user, "#bye");
+    for (const user of [leaver, here]) {
+      await user.waitFor((m) => m.command === "JOIN" && nickOf(m) === "there", {
+        timeout: CROSS_NODE_MS,
+      });
+    }
+    // As irc-framework and many clients do: no wait for the server's ERROR.
+    await leaver.send("QUIT :see you");
+    await leaver.close();
+    for (const witness of [here, there]) {
+      const quit = await next(witness, "QUIT");
+      assertEquals([nickOf(quit), quit.params[0]], ["leaver", "Quit: see you"]);
+    }
+  },
+);
+
+Deno.test(
+  redisTestOptions(
     "cluster: with a history file per node, a joiner on node 3 gets the replay of lines sent on node 1, and CHATHISTORY answers alike on every node",
   ),
   async () => {
