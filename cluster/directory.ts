@@ -19,6 +19,10 @@ export interface Known {
   session: Session;
   /** Whether that node is this one. */
   local: boolean;
+  /** A local user's lines sent to the log and not applied yet. */
+  inFlight?: number;
+  /** Resumes a local user's input, held while too many of its lines are in flight. */
+  resume?: () => void;
 }
 
 /** The network's users by connection id and by user record. */
@@ -62,6 +66,11 @@ export class Directory {
   /** The users of other nodes, counted. */
   get remoteCount(): number {
     return this.#remote;
+  }
+
+  /** This node's own users, counted. */
+  get localCount(): number {
+    return this.#byId.size - this.#remote;
   }
 
   /** Names of the nodes with users, `self` included. */

@@ -41,6 +41,12 @@ import { channelRecord, restoreChannel, type Snapshot } from "./snapshot.ts";
 
 /** The QUIT reason of users lost with their node, as netsplits look. */
 export const NETSPLIT_REASON = "*.net *.split";
+/**
+ * Lines of one user that may be on their way through Redis at once; past
+ * it, the user's input waits (backpressure at the source, as a sendq over
+ * its soft limit holds back the sender on a single server).
+ */
+const MAX_IN_FLIGHT = 64;
 /** The longest one blocking read waits, in ms (then it is simply repeated). */
 const READ_BLOCK_MS = 5000;
 
@@ -76,6 +82,7 @@ export class ClusterNode implements NetworkLink {
   #connections = 0;
   #lastId = "0-0";
   #applied = 0;
+  #localPeak = 0;
   #epoch = "";
   #online = false;
   #leaving = false;
@@ -121,6 +128,10 @@ export class ClusterNode implements NetworkLink {
 
   get remoteUsers(): number {
     return this.#users.remoteCount;
+  }
+
+  get localPeak(): number {
+    return this.#localPeak;
   }
 
   /** The clock handlers see: the applied entry's time, so every node stamps alike. */
@@ -196,12 +207,32 @@ export class ClusterNode implements NetworkLink {
       held.push(release);
       this.#held.set(known.id, held);
     }
+    this.#sent(known, session);
     this.#append({ kind: "line", conn: known.id, line, invalidUtf8 }).catch(
       () => {
         this.#refuse(session, verb || "*");
         this.#releaseOldest(known.id);
+        this.#landed(known);
       },
     );
+  }
+
+  /** Counts a line of `known` sent to the log; holds its input when too many are. */
+  #sent(known: Known, session: Session): void {
+    known.inFlight = (known.inFlight ?? 0) + 1;
+    if (known.inFlight >= MAX_IN_FLIGHT && known.resume === undefined) {
+      known.resume = session.hold?.();
+    }
+  }
+
+  /** A line of `known` came back from the log (or never got there). */
+  #landed(known: Known): void {
+    known.inFlight = Math.max(0, (known.inFlight ?? 1) - 1);
+    if (known.resume !== undefined && known.inFlight <= MAX_IN_FLIGHT / 2) {
+      const resume = known.resume;
+      known.resume = undefined;
+      resume();
+    }
   }
 
   /** Lets go of the oldest input hold of connection `id`. */
@@ -378,6 +409,7 @@ export class ClusterNode implements NetworkLink {
     if (known === undefined) return;
     const originOnly = ORIGIN_ONLY.has(verbOf(line));
     this.#fromHere = known.local;
+    if (known.local) this.#landed(known);
     if (!known.local) {
       if (!originOnly) {
         dispatchLine(this.#server, known.session, line, invalidUtf8);
@@ -411,6 +443,7 @@ export class ClusterNode implements NetworkLink {
     const { session } = admission;
     if (holder === session.user && session.user.key === key) {
       this.#users.add({ id: record.id, node: this.node, session, local: true });
+      this.#localPeak = Math.max(this.#localPeak, this.#users.localCount);
       completeRegistration(this.#server, session);
     } else if (!holder?.registered) {
       // Gone while waiting (its connection closed): the others took it in.
@@ -549,7 +582,11 @@ export class ClusterNode implements NetworkLink {
   /** Takes a running node's snapshot as this node's state, before applying anything. */
   #restore(snapshot: Snapshot): void {
     const { state, counts } = this.#server;
-    state.channels.clear();
+    // The network's channels replace this node's; a channel registered in
+    // this node's own database that the network lacks stays.
+    for (const record of snapshot.channels) {
+      state.channels.delete(casefold(record.name));
+    }
     for (const record of snapshot.users) this.#addRemote(record);
     for (const record of snapshot.channels) {
       restoreChannel(state, record, (id) => this.#users.byId(id)?.session.user);

@@ -100,6 +100,8 @@ export interface NetworkLink {
   readonly nodeCount: number;
   /** Registered users connected to other nodes. */
   readonly remoteUsers: number;
+  /** Most users connected to this node at once (`counts.peak` is the network's). */
+  readonly localPeak: number;
 }
 
 /** Connection counts LUSERS reports. */

@@ -115,6 +115,7 @@ export function sendLusers(server: ServerContext, user: User): void {
   const { registered, unregistered, invisible, peak } = server.counts;
   const nodes = server.network?.nodeCount ?? 1;
   const local = registered - (server.network?.remoteUsers ?? 0);
+  const localPeak = server.network?.localPeak ?? peak;
   reply(
     server,
     user,
@@ -150,8 +151,8 @@ export function sendLusers(server: ServerContext, user: User): void {
     user,
     Numeric.RPL_LOCALUSERS,
     String(local),
-    String(peak),
-    `Current local users ${local}, max ${peak}`,
+    String(localPeak),
+    `Current local users ${local}, max ${localPeak}`,
   );
   reply(
     server,
