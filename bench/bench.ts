@@ -231,6 +231,10 @@ async function measureFanout(
     cpuPerMillion: result.deliveries > 0
       ? cpuSeconds / result.deliveries * 1e6
       : NaN,
+    mainThreadCpuPerMillion: result.deliveries > 0
+      ? (after.mainThreadCpuSeconds - before.mainThreadCpuSeconds) /
+        result.deliveries * 1e6
+      : NaN,
     peakRssKiB: after.peakRssKiB,
     loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
       result.seconds,

@@ -12,6 +12,12 @@ export const CLOCK_TICKS_PER_SECOND = 100;
 export interface ProcSample {
   /** User plus system CPU time of every thread so far, in seconds. */
   cpuSeconds: number;
+  /**
+   * User plus system CPU time of the main thread alone (the one whose id is
+   * the PID) so far, in seconds: for tertulia, the thread that runs the chat,
+   * as opposed to workers and V8's helper threads.
+   */
+  mainThreadCpuSeconds: number;
   /** Resident set size now, in KiB (`VmRSS`). */
   rssKiB: number;
   /** Peak resident set size so far, in KiB (`VmHWM`). */
@@ -43,12 +49,14 @@ export function parseStatusKiB(status: string, field: string): number {
 
 /** Samples the CPU time and memory of process `pid`; throws if it is gone. */
 export async function sampleProcess(pid: number): Promise<ProcSample> {
-  const [stat, status] = await Promise.all([
+  const [stat, mainStat, status] = await Promise.all([
     Deno.readTextFile(`/proc/${pid}/stat`),
+    Deno.readTextFile(`/proc/${pid}/task/${pid}/stat`),
     Deno.readTextFile(`/proc/${pid}/status`),
   ]);
   return {
     cpuSeconds: parseStatCpuSeconds(stat),
+    mainThreadCpuSeconds: parseStatCpuSeconds(mainStat),
     rssKiB: parseStatusKiB(status, "VmRSS"),
     peakRssKiB: parseStatusKiB(status, "VmHWM"),
   };

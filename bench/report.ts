@@ -407,11 +407,22 @@ function absoluteTargets(results: BenchResults): string[] {
   );
   const historyCpu = median(tertulia("history"), "cpuPerMillion") /
     median(tertulia("fanout-small"), "cpuPerMillion");
+  // The history store writes from a worker thread, so the chat thread's own
+  // share is reported beside the whole process's.
+  const historyMainCpu =
+    median(tertulia("history"), "mainThreadCpuPerMillion") /
+    median(tertulia("fanout-small"), "mainThreadCpuPerMillion");
   if (Number.isFinite(historyCpu)) {
     lines.push(
       `- History on / off, CPU s per M deliveries (scenario 5 / scenario 1): ${
         num(historyCpu, 2)
-      } (target ≤ 1.03): ${historyCpu <= 1.03 ? "met" : "not met"}.`,
+      } for the whole process (target ≤ 1.03): ${
+        historyCpu <= 1.03 ? "met" : "not met"
+      }${
+        Number.isFinite(historyMainCpu)
+          ? `; ${num(historyMainCpu, 2)} for the main (chat) thread alone`
+          : ""
+      }.`,
     );
   }
   const ours = results.results.filter((r) =>

@@ -72,6 +72,8 @@ export interface RunMetrics {
   cpuSeconds: number;
   /** Fan-out: server CPU seconds per million deliveries. */
   cpuPerMillion?: number;
+  /** Fan-out: the same for the server's main thread alone (tertulia's chat thread, without workers). */
+  mainThreadCpuPerMillion?: number;
   /** Fan-out: the load generator's CPU seconds per second of run (1 = one core saturated). */
   loadCpuShare?: number;
   /** Server peak RSS (VmHWM) at the end of the run, KiB. */
