@@ -4,13 +4,25 @@
  * built-in `node:sqlite`. Independent of sockets: the server records lines and
  * asks for them back; this module owns the file, its schema and durability.
  *
+ * Threads: the writes (inserts, topics, deletions, pruning) run on a writer
+ * thread, a Worker with its own connection to the file
+ * (`server/history_worker.ts`), so their SQLite work and disk syncs stay off
+ * the chat's thread. The store keeps a read connection on the main thread
+ * for the synchronous reads (CHATHISTORY, JOIN replay, topics), and every
+ * write it has accepted but not yet seen committed in memory
+ * (`server/history_pending.ts`), merged into what it reads: a line is
+ * visible as soon as it is recorded.
+ *
  * Durability: the file is in WAL mode with `synchronous=FULL`. Recorded lines
- * wait in memory for at most the group-commit window (default 50 ms) and are
- * then written in one transaction, so storing costs one commit per window, not
- * one per line. A line is also committed, before anything else is recorded,
- * as soon as a later line arrives once its window has passed, so a kill -9
- * loses at most the lines recorded in the last window. `close()` commits
- * everything.
+ * are handed to the writer half a group-commit window (default 50 ms) after
+ * the first of them and committed in one transaction, so storing costs one
+ * commit per half window, not one per line. Before a line is recorded, every
+ * line recorded a full window before it must be committed: the store waits
+ * for the writer then, which only happens if the writer fell behind. So a
+ * kill -9 loses at most the lines recorded in the last window, as it did
+ * when the store wrote on the main thread. With a window of 0 each line is
+ * committed before `record` returns. `close()` commits everything and waits
+ * for the writer to stop.
  *
  * Exclusivity: the store holds an exclusive `flock` on `<path>.lock` while it
  * is open, so a second server on the same file is refused at once. The kernel
@@ -21,17 +33,34 @@
  * its normal locking mode: other programs (`sqlite3`, backups) can read the
  * database while the server runs.
  *
- * Lines are kept in relay order (their row id). Times rise with ids, so a
- * time (for CHATHISTORY or pruning) is turned into an id by binary search
- * and every query runs on the `(channel, id)` index: no index on time slows
- * the inserts down.
+ * Lines are kept in relay order (their row id, given by the store as it
+ * records them). Times rise with ids, so a time (for CHATHISTORY or pruning)
+ * is turned into an id by binary search and every query runs on the
+ * `(channel, id)` index: no index on time slows the inserts down.
  *
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { casefold } from "../protocol/names.ts";
+import {
+  LINE_FIELDS,
+  OUTCOME_RING,
+  type WriteBatch,
+} from "./history_control.ts";
+import { WriterLink } from "./history_link.ts";
+import {
+  type PendingBatch,
+  type PendingLine,
+  PendingWrites,
+} from "./history_pending.ts";
+import {
+  BUSY_TIMEOUT_MS,
+  firstIdFrom,
+  reason,
+  type Row,
+} from "./history_sql.ts";
 
 /** The verbs whose channel lines are stored. */
 export type HistoryCommand = "PRIVMSG" | "NOTICE";
@@ -182,30 +211,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const DEFAULT_GROUP_COMMIT_MS = 50;
 const DEFAULT_MAX_PENDING = 1000;
 const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-/** Rows deleted per step while pruning, so one step never blocks chat for long. */
-const PRUNE_STEP_ROWS = 500;
 /** An id above every stored one, for ranges open at the top. */
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
-/** Longest a write waits for another program that is writing the file, in ms. */
-const BUSY_TIMEOUT_MS = 250;
-/** Lines inserted per statement: one native call per chunk rather than per line. */
-const INSERT_CHUNK = 64;
-
-type PendingWrite =
-  | { kind: "line"; line: HistoryLine }
-  | { kind: "topic"; channel: string; topic: StoredTopic | undefined };
-
-type Row = Record<string, unknown>;
-
-/** The SQLite error text of `error`, or its message. */
-function reason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const errstr = (error as { errstr?: unknown }).errstr;
-  if (typeof errstr === "string") return errstr;
-  // Deno's file errors read "Permission denied (os error 13): open '/x'".
-  const text = error.message.replace(/ \(os error \d+\).*$/, "");
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
 
 /** What a second server in the same folder can do instead of sharing the file. */
 const SECOND_SERVER_HINT =
@@ -385,92 +392,81 @@ function checkIntegrity(db: DatabaseSync, path: string): void {
   );
 }
 
-/** Turns a row of `messages` into a {@link HistoryLine}. */
-function toLine(row: Row): HistoryLine {
+/** Turns a row of `messages` into a {@link HistoryLine} with its row id. */
+function toPendingLine(row: Row): PendingLine {
   return {
-    msgid: String(row.msgid),
-    time: Number(row.time),
-    target: String(row.target),
-    source: String(row.source),
-    command: row.command as HistoryCommand,
-    text: String(row.text),
+    id: Number(row.id),
+    line: {
+      msgid: String(row.msgid),
+      time: Number(row.time),
+      target: String(row.target),
+      source: String(row.source),
+      command: row.command as HistoryCommand,
+      text: String(row.text),
+    },
   };
 }
 
-const COLUMNS = "msgid, time, target, source, command, text";
+const COLUMNS = "id, msgid, time, target, source, command, text";
 
-/** Prepares every statement the store runs, once per open file. */
-function prepareStatements(db: DatabaseSync) {
-  const insertSql = (rows: number) =>
-    `INSERT OR IGNORE INTO messages
-         (msgid, channel, target, time, source, command, text)
-       VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
-  const insertOne = db.prepare(insertSql(1));
-  const insertChunk = db.prepare(insertSql(INSERT_CHUNK));
-  const upsertTopic = db.prepare(
-    `INSERT INTO topics (channel, text, set_by, set_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (channel) DO UPDATE SET
-         text = excluded.text, set_by = excluded.set_by, set_at = excluded.set_at`,
-  );
-  const deleteTopic = db.prepare("DELETE FROM topics WHERE channel = ?");
-  const selectTopic = db.prepare(
-    "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
-  );
+/** Prepares every statement the main thread's read connection runs. */
+function prepareReads(db: DatabaseSync) {
   const range = (order: "ASC" | "DESC") =>
     db.prepare(
       `SELECT ${COLUMNS} FROM messages
        WHERE channel = ? AND id > ? AND id < ? ORDER BY id ${order} LIMIT ?`,
     );
-  const oldestInRange = range("ASC");
-  const newestInRange = range("DESC");
-  const idOfMsgid = db.prepare(
-    "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
-  );
-  const channelRange = db.prepare(
-    "SELECT min(id) AS low, max(id) AS high FROM messages WHERE channel = ?",
-  );
-  const channelFirstFrom = db.prepare(
-    `SELECT id, time FROM messages WHERE channel = ? AND id >= ?
-       ORDER BY id LIMIT 1`,
-  );
-  const idRange = db.prepare(
-    "SELECT min(id) AS low, max(id) AS high FROM messages",
-  );
-  const firstFrom = db.prepare(
-    "SELECT id, time FROM messages WHERE id >= ? ORDER BY id LIMIT 1",
-  );
-  const pruneStep = db.prepare(
-    `DELETE FROM messages WHERE id IN
-         (SELECT id FROM messages WHERE id < ? ORDER BY id LIMIT ?)`,
-  );
-  const deleteLine = db.prepare(
-    "DELETE FROM messages WHERE channel = ? AND msgid = ?",
-  );
-
   return {
-    insertOne,
-    insertChunk,
-    upsertTopic,
-    deleteTopic,
-    selectTopic,
-    oldestInRange,
-    newestInRange,
-    idOfMsgid,
-    channelRange,
-    channelFirstFrom,
-    idRange,
-    firstFrom,
-    pruneStep,
-    deleteLine,
+    selectTopic: db.prepare(
+      "SELECT text, set_by, set_at FROM topics WHERE channel = ?",
+    ),
+    oldestInRange: range("ASC"),
+    newestInRange: range("DESC"),
+    idOfMsgid: db.prepare(
+      "SELECT id FROM messages WHERE msgid = ? AND channel = ?",
+    ),
+    channelRange: db.prepare(
+      "SELECT min(id) AS low, max(id) AS high FROM messages WHERE channel = ?",
+    ),
+    channelFirstFrom: db.prepare(
+      `SELECT id, time FROM messages WHERE channel = ? AND id >= ?
+         ORDER BY id LIMIT 1`,
+    ),
+    lastId: db.prepare("SELECT max(id) AS high FROM messages"),
+  };
+}
+
+/** The form a pending batch travels to the writer in: flat arrays of plain values. */
+function toWriteBatch(batch: PendingBatch): WriteBatch {
+  const lines = new Array<string | number>(batch.lines.length * LINE_FIELDS);
+  let at = 0;
+  for (const line of batch.lines) {
+    lines[at++] = line.msgid;
+    lines[at++] = line.target;
+    lines[at++] = line.time;
+    lines[at++] = line.source;
+    lines[at++] = line.command;
+    lines[at++] = line.text;
+  }
+  return {
+    seq: batch.seq,
+    firstId: batch.firstId,
+    lines,
+    topics: batch.topics.flatMap(({ key, topic }) =>
+      topic === undefined
+        ? [key, null, null, null]
+        : [key, topic.text, topic.setBy, topic.setAt]
+    ),
+    forgets: batch.forgets.flatMap(({ key, msgid }) => [key, msgid]),
   };
 }
 
 /**
  * Opens (creating when needed) the history file at `options.path`, takes its
- * exclusive lock and migrates its schema. Throws a {@link HistoryError} whose
- * message is one sentence naming the path and the cause when the folder
- * cannot be created or the file is corrupt, locked by another server,
- * read-only, of a newer schema, or otherwise unusable.
+ * exclusive lock, migrates its schema and starts its writer thread. Throws a
+ * {@link HistoryError} whose message is one sentence naming the path and the
+ * cause when the folder cannot be created or the file is corrupt, locked by
+ * another server, read-only, of a newer schema, or otherwise unusable.
  */
 export function openHistory(options: HistoryOptions): History {
   const { path } = options;
@@ -490,82 +486,34 @@ export function openHistory(options: HistoryOptions): History {
     releaseLock(lock);
     throw openError(path, error);
   }
+  let link: WriterLink;
   try {
     prepareDatabase(db, path);
-    if (options.maxBytes !== undefined) {
-      const pageSize = Number(
-        (db.prepare("PRAGMA page_size").get() as Row).page_size,
-      );
-      const pages = Math.max(1, Math.floor(options.maxBytes / pageSize));
-      db.exec(`PRAGMA max_page_count = ${pages}`);
-    }
+    link = new WriterLink(path, options.maxBytes, {
+      finished: () => settle(),
+      log,
+    });
   } catch (error) {
     db.close();
     releaseLock(lock);
     throw openError(path, error);
   }
 
-  const sql = prepareStatements(db);
-
-  let pending: PendingWrite[] = [];
-  let pendingSince = 0;
-  let commitTimer: ReturnType<typeof setTimeout> | undefined;
+  const sql = prepareReads(db);
+  const pending = new PendingWrites(
+    Number((sql.lastId.get() as Row).high ?? 0) + 1,
+  );
+  let postTimer: ReturnType<typeof setTimeout> | undefined;
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
   let lostLines = 0;
   let failing = false;
+  /** The writer stopped answering: nothing waits for it any more. */
+  let abandoned = false;
   let closed = false;
-  const timings = { commits: 0, commitSeconds: 0, lastCommitSeconds: 0 };
 
-  function insertLines(lines: HistoryLine[]): void {
-    const values = (line: HistoryLine) => [
-      line.msgid,
-      casefold(line.target),
-      line.target,
-      line.time,
-      line.source,
-      line.command,
-      line.text,
-    ];
-    let start = 0;
-    for (; start + INSERT_CHUNK <= lines.length; start += INSERT_CHUNK) {
-      sql.insertChunk.run(
-        ...lines.slice(start, start + INSERT_CHUNK).flatMap(values),
-      );
-    }
-    for (const line of lines.slice(start)) sql.insertOne.run(...values(line));
-  }
-
-  function writeTopic(item: PendingWrite & { kind: "topic" }): void {
-    if (item.topic === undefined) {
-      sql.deleteTopic.run(item.channel);
-    } else {
-      const { text, setBy, setAt } = item.topic;
-      sql.upsertTopic.run(item.channel, text, setBy, setAt);
-    }
-  }
-
-  function flush(): void {
-    if (commitTimer !== undefined) {
-      clearTimeout(commitTimer);
-      commitTimer = undefined;
-    }
-    if (pending.length === 0 || closed) return;
-    const batch = pending;
-    pending = [];
-    const started = performance.now();
-    try {
-      db.exec("BEGIN");
-      const lines: HistoryLine[] = [];
-      for (const item of batch) {
-        if (item.kind === "line") lines.push(item.line);
-        else writeTopic(item);
-      }
-      insertLines(lines);
-      db.exec("COMMIT");
-      const seconds = (performance.now() - started) / 1000;
-      timings.commits++;
-      timings.commitSeconds += seconds;
-      timings.lastCommitSeconds = seconds;
+  /** Logs the outcome of a batch the writer finished, once per change. */
+  function account(batch: PendingBatch): void {
+    if (link.committed(batch.seq)) {
       if (failing) {
         log(
           `History storage in ${path} works again; ${lostLines} lines were not kept while it failed.`,
@@ -573,71 +521,138 @@ export function openHistory(options: HistoryOptions): History {
         failing = false;
         lostLines = 0;
       }
-    } catch (error) {
-      rollback();
-      lostLines += batch.filter((item) => item.kind === "line").length;
-      if (!failing) {
-        log(
-          `Cannot store history in ${path}: ${
-            reason(error)
-          }; chat goes on without keeping these lines.`,
-        );
-        failing = true;
-      }
+      return;
+    }
+    lostLines += batch.lines.length;
+    if (!failing) {
+      log(
+        `Cannot store history in ${path}: ${link.failure}; chat goes on without keeping these lines.`,
+      );
+      failing = true;
     }
   }
 
-  function rollback(): void {
-    try {
-      if (db.isTransaction) db.exec("ROLLBACK");
-    } catch {
-      // SQLite already rolled back (as it does on a full disk).
-    }
+  const isDone = (seq: number) => link.isDone(seq);
+
+  /** Forgets the batches the writer has finished. */
+  function settle(): void {
+    pending.settle(isDone, account);
   }
 
-  function enqueue(item: PendingWrite, now: number): void {
+  /** Blocks until `batch` is finished; false if the writer is given up on. */
+  function waitFor(batch: PendingBatch): boolean {
+    if (abandoned) return false;
+    if (!link.waitDone(batch.seq)) {
+      abandoned = true;
+      return false;
+    }
+    settle();
+    return true;
+  }
+
+  /** Hands the open batch to the writer. */
+  function post(): void {
+    if (postTimer !== undefined) {
+      clearTimeout(postTimer);
+      postTimer = undefined;
+    }
+    if (pending.open === undefined) return;
+    // The outcome of every batch in flight must fit in the shared ring.
+    const oldest = pending.oldest;
+    if (pending.inFlight >= OUTCOME_RING - 1 && oldest !== undefined) {
+      waitFor(oldest);
+    }
+    link.write(toWriteBatch(pending.take()!));
+  }
+
+  /** Hands the open batch to the writer and waits until all is committed. */
+  function flush(): void {
     if (closed) return;
-    if (pending.length > 0 && now - pendingSince >= groupCommitMs) flush();
-    pending.push(item);
-    if (groupCommitMs === 0 || pending.length >= maxPending) {
-      flush();
-    } else if (pending.length === 1) {
-      pendingSince = now;
-      commitTimer = setTimeout(flush, groupCommitMs);
-    }
-  }
-
-  /** Runs a read, committing queued lines first so they are seen. */
-  function read(
-    statement: StatementSync,
-    ...params: (string | number)[]
-  ): Row[] {
-    flush();
-    return statement.all(...params) as Row[];
+    post();
+    const newest = pending.newestPosted;
+    if (newest !== undefined) waitFor(newest);
   }
 
   /**
-   * The first id whose line is not older than `time`, among all lines or
-   * those of `channel`, found by binary search over ids: lines are stored in
-   * relay order, so their times rise with their ids and no index on time is
-   * needed. One past the last id when every line is older.
+   * Readies the store for one write made at `now`: waits for every batch
+   * that began a full window before it, so the write is never acknowledged
+   * before those are on disk. False once the store is closed.
    */
-  function firstIdFrom(time: number, channel?: string): number {
-    const key = channel === undefined ? [] : [channel];
-    const range = (channel === undefined ? sql.idRange : sql.channelRange).get(
-      ...key,
-    ) as Row;
-    if (range.low === null) return 0;
-    const first = channel === undefined ? sql.firstFrom : sql.channelFirstFrom;
-    let low = Number(range.low);
-    let high = Number(range.high) + 1;
-    while (low < high) {
-      const middle = Math.floor((low + high) / 2);
-      const row = first.get(...key, middle) as Row;
-      if (Number(row.time) >= time) high = middle;
-      else low = Number(row.id) + 1;
+  function beforeWrite(now: number): boolean {
+    if (closed) return false;
+    settle();
+    for (
+      let oldest = pending.oldest;
+      oldest !== undefined && now - oldest.since >= groupCommitMs;
+      oldest = pending.oldest
+    ) {
+      if (oldest === pending.open) post();
+      if (!waitFor(oldest)) break;
     }
-    return low;
+    return true;
+  }
+
+  /**
+   * After a write was queued: starts the open batch's timer, or hands the
+   * batch over at once when it is full, or commits it when the window is 0.
+   */
+  function afterWrite(): void {
+    if (groupCommitMs === 0) {
+      flush();
+    } else if (pending.openSize >= maxPending) {
+      post();
+    } else if (postTimer === undefined) {
+      // Half the window: the writer has the other half to commit, so
+      // beforeWrite only waits when it falls behind.
+      postTimer = setTimeout(post, groupCommitMs / 2);
+    }
+  }
+
+  /**
+   * Up to `limit` lines of `channel` (casefolded) with ids strictly between
+   * `lower` and `upper`, oldest first: the oldest of them, or the newest
+   * when `newest`. Stored and pending lines together.
+   */
+  function linesIn(
+    key: string,
+    lower: number | undefined,
+    upper: number | undefined,
+    limit: number,
+    newest: boolean,
+  ): HistoryLine[] {
+    if (lower === undefined || upper === undefined || limit <= 0) return [];
+    const statement = newest ? sql.newestInRange : sql.oldestInRange;
+    const stored = (statement.all(key, lower, upper, limit) as Row[])
+      .map(toPendingLine);
+    if (newest) stored.reverse();
+    const queued = pending.linesOf(key, lower, upper);
+    if (queued.length === 0) return stored.map(({ line }) => line);
+    // Lines the writer committed since they were queued are in both; a
+    // msgid recorded again is kept under its first id only.
+    const storedIds = new Set(stored.map(({ id }) => id));
+    const storedMsgids = new Set(stored.map(({ line }) => line.msgid));
+    const extra: PendingLine[] = [];
+    for (
+      let index = newest ? queued.length - 1 : 0;
+      index >= 0 && index < queued.length && extra.length < limit;
+      index += newest ? -1 : 1
+    ) {
+      const entry = queued[index];
+      if (storedIds.has(entry.id)) continue;
+      if (storedMsgids.has(entry.line.msgid)) continue;
+      const row = sql.idOfMsgid.get(entry.line.msgid, key) as Row | undefined;
+      if (row !== undefined && Number(row.id) !== entry.id) continue;
+      extra.push(entry);
+    }
+    const merged = [...stored, ...extra].sort((a, b) => a.id - b.id);
+    const kept = newest ? merged.slice(-limit) : merged.slice(0, limit);
+    return kept.map(({ line }) => line);
+  }
+
+  /** The first id whose line of `key`, stored or pending, is not older than `time`; above all ids when none is. */
+  function idFrom(time: number, key: string): number {
+    return firstIdFrom(sql.channelRange, sql.channelFirstFrom, time, [key]) ??
+      pending.firstIdFrom(key, time) ?? pending.nextId;
   }
 
   /**
@@ -646,56 +661,30 @@ export function openHistory(options: HistoryOptions): History {
    * have larger ids. `undefined` for a msgid not in `channel`.
    */
   function boundOf(
-    channel: string,
+    key: string,
     ref: HistoryRef,
     side: "below" | "above",
   ): number | undefined {
     if ("msgid" in ref) {
-      const row = sql.idOfMsgid.get(ref.msgid, channel) as Row | undefined;
-      return row === undefined ? undefined : Number(row.id);
+      const row = sql.idOfMsgid.get(ref.msgid, key) as Row | undefined;
+      return row === undefined ? pending.idOf(key, ref.msgid) : Number(row.id);
     }
     return side === "below"
-      ? firstIdFrom(ref.time, channel)
-      : firstIdFrom(ref.time + 1, channel) - 1;
+      ? idFrom(ref.time, key)
+      : idFrom(ref.time + 1, key) - 1;
   }
 
-  /**
-   * Up to `limit` lines of `channel` with ids strictly between `lower` and
-   * `upper`, oldest first: the oldest of them, or the newest when `newest`.
-   */
-  function linesIn(
-    channel: string,
-    lower: number | undefined,
-    upper: number | undefined,
-    limit: number,
-    newest: boolean,
-  ): HistoryLine[] {
-    if (lower === undefined || upper === undefined || limit <= 0) return [];
-    const statement = newest ? sql.newestInRange : sql.oldestInRange;
-    const rows = (statement.all(channel, lower, upper, limit) as Row[])
-      .map(toLine);
-    return newest ? rows.reverse() : rows;
-  }
-
-  /** Runs `body` on the casefolded `channel` once queued lines are committed, so they are seen. */
+  /** Runs `body` on the casefolded `channel`, with finished batches settled. */
   function reading<T>(channel: string, body: (key: string) => T): T {
-    flush();
+    settle();
     return body(casefold(channel));
   }
 
-  async function prune(olderThan: number): Promise<number> {
-    let total = 0;
-    flush();
-    // A line stamped out of order by a clock step waits for a later pass.
-    const boundary = firstIdFrom(olderThan);
-    while (!closed) {
-      flush();
-      const { changes } = sql.pruneStep.run(boundary, PRUNE_STEP_ROWS);
-      total += Number(changes);
-      if (Number(changes) < PRUNE_STEP_ROWS) break;
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    return total;
+  function prune(olderThan: number): Promise<number> {
+    if (closed) return Promise.resolve(0);
+    // Lines recorded so far are committed first, so they can be pruned too.
+    post();
+    return link.prune(olderThan);
   }
 
   function schedulePruning(retentionMs: number): void {
@@ -729,7 +718,10 @@ export function openHistory(options: HistoryOptions): History {
 
   return {
     path,
-    stats: () => ({ queued: pending.length, ...timings }),
+    stats: () => {
+      settle();
+      return { queued: pending.count, ...link.timings };
+    },
     record(input: NewHistoryLine): HistoryLine {
       const line: HistoryLine = {
         msgid: input.msgid ?? crypto.randomUUID(),
@@ -741,7 +733,10 @@ export function openHistory(options: HistoryOptions): History {
       };
       // The window runs on the line's own (relay) time, so "a line is on
       // disk once a line relayed a window later has been" holds exactly.
-      enqueue({ kind: "line", line }, line.time);
+      if (beforeWrite(line.time)) {
+        pending.addLine(line);
+        afterWrite();
+      }
       return line;
     },
     latest(channel, limit, after) {
@@ -797,36 +792,45 @@ export function openHistory(options: HistoryOptions): History {
       });
     },
     setTopic(channel, topic) {
-      enqueue(
-        { kind: "topic", channel: casefold(channel), topic },
-        Date.now(),
-      );
+      const now = Date.now();
+      if (!beforeWrite(now)) return;
+      pending.addTopic(casefold(channel), topic, now);
+      afterWrite();
     },
     getTopic(channel) {
-      const [row] = read(sql.selectTopic, casefold(channel));
-      if (row === undefined) return undefined;
-      return {
-        text: String(row.text),
-        setBy: String(row.set_by),
-        setAt: Number(row.set_at),
-      };
+      return reading(channel, (key) => {
+        const queued = pending.topicOf(key);
+        if (queued !== undefined) return queued.topic;
+        const row = sql.selectTopic.get(key) as Row | undefined;
+        if (row === undefined) return undefined;
+        return {
+          text: String(row.text),
+          setBy: String(row.set_by),
+          setAt: Number(row.set_at),
+        };
+      });
     },
     prune,
     forget(channel, msgid) {
-      // Queued lines are committed first, so a line just sent is found too.
-      flush();
       if (closed) return false;
-      try {
-        return Number(sql.deleteLine.run(casefold(channel), msgid).changes) > 0;
-      } catch (error) {
-        log(`Cannot delete a redacted line from ${path}: ${reason(error)}`);
-        return false;
-      }
+      return reading(channel, (key) => {
+        const known = pending.idOf(key, msgid) !== undefined ||
+          sql.idOfMsgid.get(msgid, key) !== undefined;
+        if (!known) return false;
+        // Committed before returning, so no read shows the line again.
+        const now = Date.now();
+        beforeWrite(now);
+        pending.addForget(key, msgid, now);
+        flush();
+        return true;
+      });
     },
     flush,
     close() {
       if (closed) return;
-      flush();
+      post();
+      link.close();
+      settle();
       closed = true;
       if (pruneTimer !== undefined) clearTimeout(pruneTimer);
       db.close();

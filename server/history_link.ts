@@ -1,0 +1,174 @@
+/**
+ * The history store's end of its writer thread (`server/history_worker.ts`):
+ * starts the Worker, posts batches and prune requests to it, and reads the
+ * shared {@link WriterControl} block, blocking on it only when the store
+ * must know a batch is on disk.
+ *
+ * @module
+ */
+
+import {
+  type CommitTimings,
+  type WriteBatch,
+  WriterControl,
+  type WriterReply,
+  type WriterRequest,
+  WriterState,
+} from "./history_control.ts";
+
+/** Longest the writer may take to load and open the file, in ms. */
+const START_TIMEOUT_MS = 30_000;
+/** Longest the store blocks on one batch before it gives up on it, in ms. */
+const WAIT_TIMEOUT_MS = 60_000;
+
+/** What the link tells its store. */
+export interface WriterLinkEvents {
+  /** The writer finished a batch (see {@link WriterLink.isDone}); called from the event loop. */
+  finished(): void;
+  /** A problem worth the operator's attention. */
+  log(line: string): void;
+}
+
+/** A running writer thread for one history file. */
+export class WriterLink {
+  #worker: Worker;
+  #control = new WriterControl();
+  #events: WriterLinkEvents;
+  #prunes = new Map<
+    number,
+    { resolve(count: number): void; reject(error: Error): void }
+  >();
+  #nextPrune = 1;
+
+  /**
+   * Starts a writer on `path` (whose schema is up to date) and waits until
+   * it has opened the file. Throws an error naming SQLite's reason if it
+   * cannot, or if it does not start in time.
+   */
+  constructor(
+    path: string,
+    maxBytes: number | undefined,
+    events: WriterLinkEvents,
+  ) {
+    this.#events = events;
+    this.#worker = new Worker(
+      new URL("./history_worker.ts", import.meta.url),
+      { type: "module" },
+    );
+    this.#worker.onmessage = (event: MessageEvent<WriterReply>) =>
+      this.#receive(event.data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#control.setState(WriterState.Failed);
+      events.log(`History writer thread failed: ${event.message}`);
+    };
+    this.#post({
+      kind: "open",
+      path,
+      maxBytes,
+      control: this.#control.buffer,
+    });
+    const state = this.#control.waitState(
+      WriterState.Starting,
+      START_TIMEOUT_MS,
+    );
+    if (state === WriterState.Ready) return;
+    this.#worker.terminate();
+    throw new Error(
+      state === WriterState.Failed
+        ? this.#control.reason
+        : `its writer thread did not start within ${START_TIMEOUT_MS / 1000} s`,
+    );
+  }
+
+  #post(message: WriterRequest): void {
+    this.#worker.postMessage(message);
+  }
+
+  #receive(reply: WriterReply): void {
+    if (reply.kind === "finished") {
+      this.#events.finished();
+      return;
+    }
+    const waiting = this.#prunes.get(reply.request);
+    this.#prunes.delete(reply.request);
+    if (reply.kind === "pruned") waiting?.resolve(reply.count);
+    else waiting?.reject(new Error(reply.reason));
+  }
+
+  /** Hands `batch` to the writer, to commit after those posted before it. */
+  write(batch: WriteBatch): void {
+    this.#post({ kind: "write", batch });
+  }
+
+  /** Whether batch `seq` is finished, committed or not. */
+  isDone(seq: number): boolean {
+    return this.#control.isDone(seq);
+  }
+
+  /**
+   * Blocks until batch `seq` is finished. False, having logged why, if the
+   * writer stopped or took longer than a minute (a disk that hangs).
+   */
+  waitDone(seq: number): boolean {
+    if (this.#control.waitDone(seq, WAIT_TIMEOUT_MS)) return true;
+    this.#events.log(
+      this.#control.state === WriterState.Ready
+        ? `History writer took over ${
+          WAIT_TIMEOUT_MS / 1000
+        } s to commit; chat goes on without waiting for it.`
+        : "History writer thread has stopped; lines are no longer kept.",
+    );
+    return false;
+  }
+
+  /** Whether finished batch `seq` was committed; false means its writes were lost. */
+  committed(seq: number): boolean {
+    return this.#control.committed(seq);
+  }
+
+  /** Why the latest batch that was not committed failed. */
+  get failure(): string {
+    return this.#control.reason;
+  }
+
+  /** The writer's commit timings. */
+  get timings(): CommitTimings {
+    return this.#control.timings;
+  }
+
+  /** Deletes lines older than `olderThan` after the batches posted so far; resolves to the count. */
+  prune(olderThan: number): Promise<number> {
+    const request = this.#nextPrune++;
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    this.#prunes.set(request, { resolve, reject });
+    this.#post({ kind: "prune", request, olderThan });
+    return promise;
+  }
+
+  /**
+   * Lets the writer finish every batch posted, close its connection and
+   * stop. A prune cut short resolves to what it had deleted.
+   */
+  close(): void {
+    if (this.#control.state === WriterState.Ready) {
+      this.#post({ kind: "close" });
+      if (
+        this.#control.waitState(WriterState.Ready, WAIT_TIMEOUT_MS) ===
+          WriterState.Ready
+      ) {
+        this.#events.log(
+          `History writer took over ${
+            WAIT_TIMEOUT_MS / 1000
+          } s to close; stopping it.`,
+        );
+      }
+    }
+    const { request, count } = this.#control.pruning;
+    for (const [waiting, { resolve }] of this.#prunes) {
+      resolve(waiting === request ? count : 0);
+    }
+    this.#prunes.clear();
+    this.#worker.terminate();
+  }
+}
