@@ -45,7 +45,7 @@ import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { casefold } from "../protocol/names.ts";
 import {
-  LINE_FIELDS,
+  LINE_STRINGS,
   OUTCOME_RING,
   type WriteBatch,
 } from "./history_control.ts";
@@ -436,22 +436,32 @@ function prepareReads(db: DatabaseSync) {
   };
 }
 
-/** The form a pending batch travels to the writer in: flat arrays of plain values. */
+/** The form a pending batch travels to the writer in (see {@link WriteBatch}). */
 function toWriteBatch(batch: PendingBatch): WriteBatch {
-  const lines = new Array<string | number>(batch.lines.length * LINE_FIELDS);
+  const count = batch.lines.length;
+  const strings = new Array<string>(count * LINE_STRINGS);
+  const lengths = new Uint32Array(count * LINE_STRINGS);
+  const times = new Float64Array(count);
   let at = 0;
-  for (const line of batch.lines) {
-    lines[at++] = line.msgid;
-    lines[at++] = line.target;
-    lines[at++] = line.time;
-    lines[at++] = line.source;
-    lines[at++] = line.command;
-    lines[at++] = line.text;
+  const add = (text: string) => {
+    strings[at] = text;
+    lengths[at++] = text.length;
+  };
+  for (let index = 0; index < count; index++) {
+    const line = batch.lines[index];
+    times[index] = line.time;
+    add(line.msgid);
+    add(line.target);
+    add(line.source);
+    add(line.command);
+    add(line.text);
   }
   return {
     seq: batch.seq,
     firstId: batch.firstId,
-    lines,
+    strings: strings.join(""),
+    lengths,
+    times,
     topics: batch.topics.flatMap(({ key, topic }) =>
       topic === undefined
         ? [key, null, null, null]

@@ -9,19 +9,15 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { casefold } from "../protocol/names.ts";
-import {
-  LINE_FIELDS,
-  TOPIC_FIELDS,
-  type WriteBatch,
-} from "./history_control.ts";
+import { TOPIC_FIELDS, type WriteBatch } from "./history_control.ts";
 import { BUSY_TIMEOUT_MS, firstIdFrom, type Row } from "./history_sql.ts";
 
 /** Lines inserted per statement: one native call per chunk rather than per line. */
 const INSERT_CHUNK = 64;
 /** Rows deleted per step while pruning, so one step never holds the file for long. */
 export const PRUNE_STEP_ROWS = 500;
-/** Values bound per inserted row: id, msgid, channel key, then the other line fields. */
-const ROW_VALUES = LINE_FIELDS + 2;
+/** Values bound per inserted row: id, msgid, channel, target, time, source, command, text. */
+const ROW_VALUES = 8;
 
 /** Prepares every statement the writer runs, once per connection. */
 function prepareStatements(db: DatabaseSync) {
@@ -111,20 +107,23 @@ export class HistoryWriter {
 
   /** Inserts the batch's lines, a chunk of rows per statement. */
   #insertLines(batch: WriteBatch): void {
-    const { lines, firstId } = batch;
-    const count = lines.length / LINE_FIELDS;
+    const { strings, lengths, times, firstId } = batch;
     const row = this.#row;
     let filled = 0;
-    for (let index = 0; index < count; index++) {
-      const at = index * LINE_FIELDS;
-      const target = lines[at + 1] as string;
+    let field = 0;
+    let offset = 0;
+    const next = () => strings.slice(offset, offset += lengths[field++]);
+    for (let index = 0; index < times.length; index++) {
+      const msgid = next();
+      const target = next();
       row[filled++] = firstId + index;
-      row[filled++] = lines[at];
+      row[filled++] = msgid;
       row[filled++] = casefold(target);
       row[filled++] = target;
-      for (let field = 2; field < LINE_FIELDS; field++) {
-        row[filled++] = lines[at + field];
-      }
+      row[filled++] = times[index];
+      row[filled++] = next(); // source
+      row[filled++] = next(); // command
+      row[filled++] = next(); // text
       if (filled === row.length) {
         this.#sql.insertChunk.run(...row);
         filled = 0;
