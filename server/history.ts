@@ -213,6 +213,13 @@ const DEFAULT_MAX_PENDING = 1000;
 const DEFAULT_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** An id above every stored one, for ranges open at the top. */
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
+/**
+ * How long before its window ends a batch is handed to the writer, as a
+ * multiple of the writer's recent latency (from hand-over to commit), and
+ * at least {@link MIN_LEAD_MS}; never more than half the window.
+ */
+const LEAD_FACTOR = 2;
+const MIN_LEAD_MS = 2;
 
 /** What a second server in the same folder can do instead of sharing the file. */
 const SECOND_SERVER_HINT =
@@ -459,6 +466,7 @@ function toWriteBatch(batch: PendingBatch): WriteBatch {
   return {
     seq: batch.seq,
     firstId: batch.firstId,
+    postedAt: Date.now(),
     strings: strings.join(""),
     lengths,
     times,
@@ -612,9 +620,15 @@ export function openHistory(options: HistoryOptions): History {
     } else if (pending.openSize >= maxPending) {
       post();
     } else if (postTimer === undefined) {
-      // Half the window: the writer has the other half to commit, so
-      // beforeWrite only waits when it falls behind.
-      postTimer = setTimeout(post, groupCommitMs / 2);
+      // As late as the window allows, for the fewest commits (each costs a
+      // disk sync and a rewrite of the pages it touched), with a lead of
+      // twice the writer's recent latency, so beforeWrite only waits when
+      // the writer is slower than usual.
+      const lead = Math.min(
+        groupCommitMs / 2,
+        Math.max(MIN_LEAD_MS, LEAD_FACTOR * link.latencyMs),
+      );
+      postTimer = setTimeout(post, groupCommitMs - lead);
     }
   }
 

@@ -18,6 +18,8 @@ export interface WriteBatch {
   seq: number;
   /** The row id of the batch's first line; the others follow one by one. */
   firstId: number;
+  /** When the store handed it over, ms since the epoch (`Date.now()`, comparable across threads). */
+  postedAt: number;
   /** The lines' {@link LINE_STRINGS} strings each (msgid, target, source, command, text), end to end. */
   strings: string;
   /** The length of each of those strings, in UTF-16 code units. */
@@ -84,7 +86,8 @@ const COMMITS = 0;
 const COMMIT_SECONDS = 1;
 const LAST_COMMIT_SECONDS = 2;
 const PRUNED_SO_FAR = 3;
-const FLOAT_SLOTS = 4;
+const LATENCY = 4;
+const FLOAT_SLOTS = 5;
 
 const FLOAT_OFFSET = INT_SLOTS * 4;
 const OUTCOME_OFFSET = FLOAT_OFFSET + FLOAT_SLOTS * 8;
@@ -100,6 +103,9 @@ export interface CommitTimings {
   /** Seconds the latest commit took. */
   lastCommitSeconds: number;
 }
+
+/** Weight of the newest batch in the running average of {@link WriterControl.latencyMs}. */
+const LATENCY_WEIGHT = 0.2;
 
 /** Whether batch `seq` comes no later than `done`, counting across the wrap of 32-bit numbers. */
 export function notAfter(seq: number, done: number): boolean {
@@ -172,11 +178,24 @@ export class WriterControl {
     return this.#outcomes[seq & (OUTCOME_RING - 1)] === 1;
   }
 
-  /** Writer side: records batch `seq`'s outcome and marks it finished, waking the store. */
-  finish(seq: number, committed: boolean): void {
+  /**
+   * Writer side: records the outcome of the batch `seq` posted at
+   * `postedAt` and marks it finished, waking the store.
+   */
+  finish(seq: number, postedAt: number, committed: boolean): void {
+    const latency = Math.max(0, Date.now() - postedAt);
+    const average = this.#floats[LATENCY];
+    this.#floats[LATENCY] = average === 0
+      ? latency
+      : average + LATENCY_WEIGHT * (latency - average);
     this.#outcomes[seq & (OUTCOME_RING - 1)] = committed ? 1 : 0;
     Atomics.store(this.#ints, DONE_SEQ, seq);
     Atomics.notify(this.#ints, DONE_SEQ);
+  }
+
+  /** A running average of the time from handing a batch over to its commit, ms (0 before the first). */
+  get latencyMs(): number {
+    return this.#floats[LATENCY];
   }
 
   /** The latest failure the writer reported. */

@@ -132,6 +132,11 @@ export class WriterLink {
     return this.#control.reason;
   }
 
+  /** A running average of the time from {@link write} to the batch's commit, ms (0 before the first). */
+  get latencyMs(): number {
+    return this.#control.latencyMs;
+  }
+
   /** The writer's commit timings. */
   get timings(): CommitTimings {
     return this.#control.timings;

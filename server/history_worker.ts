@@ -81,15 +81,15 @@ scope.onmessage = (event) => {
       break;
     case "write": {
       if (writer === undefined || control === undefined || closed) break;
-      const { seq } = message.batch;
+      const { seq, postedAt } = message.batch;
       const started = performance.now();
       try {
         writer.commit(message.batch);
         control.addCommit((performance.now() - started) / 1000);
-        control.finish(seq, true);
+        control.finish(seq, postedAt, true);
       } catch (error) {
         control.setReason(reason(error));
-        control.finish(seq, false);
+        control.finish(seq, postedAt, false);
       }
       scope.postMessage({ kind: "finished" });
       break;
