@@ -14,11 +14,12 @@
  * visible as soon as it is recorded.
  *
  * Durability: the file is in WAL mode with `synchronous=FULL`. Recorded lines
- * are handed to the writer half a group-commit window (default 50 ms) after
- * the first of them and committed in one transaction, so storing costs one
- * commit per half window, not one per line. Before a line is recorded, every
- * line recorded a full window before it must be committed: the store waits
- * for the writer then, which only happens if the writer fell behind. So a
+ * are handed to the writer shortly before the group-commit window (default
+ * 50 ms) of the first of them ends and committed in one transaction, so
+ * storing costs about one commit per window, not one per line. Before a line
+ * is recorded, every line recorded a full window before it must be
+ * committed: the store waits for the writer then, which only happens when a
+ * commit takes longer than the writer's recent ones. So a
  * kill -9 loses at most the lines recorded in the last window, as it did
  * when the store wrote on the main thread. With a window of 0 each line is
  * committed before `record` returns. `close()` commits everything and waits
@@ -525,8 +526,6 @@ export function openHistory(options: HistoryOptions): History {
   let pruneTimer: ReturnType<typeof setTimeout> | undefined;
   let lostLines = 0;
   let failing = false;
-  /** The writer stopped answering: nothing waits for it any more. */
-  let abandoned = false;
   let closed = false;
 
   /** Logs the outcome of a batch the writer finished, once per change. */
@@ -559,11 +558,7 @@ export function openHistory(options: HistoryOptions): History {
 
   /** Blocks until `batch` is finished; false if the writer is given up on. */
   function waitFor(batch: PendingBatch): boolean {
-    if (abandoned) return false;
-    if (!link.waitDone(batch.seq)) {
-      abandoned = true;
-      return false;
-    }
+    if (!link.waitDone(batch.seq)) return false;
     settle();
     return true;
   }
@@ -594,10 +589,11 @@ export function openHistory(options: HistoryOptions): History {
   /**
    * Readies the store for one write made at `now`: waits for every batch
    * that began a full window before it, so the write is never acknowledged
-   * before those are on disk. False once the store is closed.
+   * before those are on disk. False, and the write is not kept, once the
+   * store is closed or its writer was given up on.
    */
   function beforeWrite(now: number): boolean {
-    if (closed) return false;
+    if (closed || !link.usable) return false;
     settle();
     for (
       let oldest = pending.oldest;
@@ -843,7 +839,7 @@ export function openHistory(options: HistoryOptions): History {
         if (!known) return false;
         // Committed before returning, so no read shows the line again.
         const now = Date.now();
-        beforeWrite(now);
+        if (!beforeWrite(now)) return false;
         pending.addForget(key, msgid, now);
         flush();
         return true;

@@ -39,6 +39,8 @@ export class WriterLink {
     { resolve(count: number): void; reject(error: Error): void }
   >();
   #nextPrune = 1;
+  /** The writer stopped, or stopped answering: nothing is handed to it or waited for any more. */
+  #gaveUp = false;
 
   /**
    * Starts a writer on `path` (whose schema is up to date) and waits until
@@ -59,8 +61,11 @@ export class WriterLink {
       this.#receive(event.data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
+      this.#gaveUp = true;
       this.#control.setState(WriterState.Failed);
-      events.log(`History writer thread failed: ${event.message}`);
+      events.log(
+        `History writer thread failed (${event.message}); history is no longer kept until the server restarts.`,
+      );
     };
     this.#post({
       kind: "open",
@@ -96,6 +101,11 @@ export class WriterLink {
     else waiting?.reject(new Error(reply.reason));
   }
 
+  /** Whether the writer takes batches: false once it stopped or was given up on. */
+  get usable(): boolean {
+    return !this.#gaveUp && this.#control.state === WriterState.Ready;
+  }
+
   /** Hands `batch` to the writer, to commit after those posted before it. */
   write(batch: WriteBatch): void {
     this.#post({ kind: "write", batch });
@@ -107,17 +117,21 @@ export class WriterLink {
   }
 
   /**
-   * Blocks until batch `seq` is finished. False, having logged why, if the
-   * writer stopped or took longer than a minute (a disk that hangs).
+   * Blocks until batch `seq` is finished. False if the writer is not
+   * usable, or, having logged it and given up on the writer, if it stopped
+   * or took longer than a minute (a disk that hangs).
    */
   waitDone(seq: number): boolean {
+    if (this.#control.isDone(seq)) return true;
+    if (!this.usable) return false;
     if (this.#control.waitDone(seq, WAIT_TIMEOUT_MS)) return true;
+    this.#gaveUp = true;
     this.#events.log(
       this.#control.state === WriterState.Ready
-        ? `History writer took over ${
+        ? `History writer has not committed for ${
           WAIT_TIMEOUT_MS / 1000
-        } s to commit; chat goes on without waiting for it.`
-        : "History writer thread has stopped; lines are no longer kept.",
+        } s (is the disk hung?); history is no longer kept until the server restarts.`
+        : "History writer thread has stopped; history is no longer kept until the server restarts.",
     );
     return false;
   }
@@ -156,7 +170,7 @@ export class WriterLink {
    * stop. A prune cut short resolves to what it had deleted.
    */
   close(): void {
-    if (this.#control.state === WriterState.Ready) {
+    if (this.usable) {
       this.#post({ kind: "close" });
       if (
         this.#control.waitState(WriterState.Ready, WAIT_TIMEOUT_MS) ===
