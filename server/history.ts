@@ -509,7 +509,7 @@ export function openHistory(options: HistoryOptions): History {
   try {
     prepareDatabase(db, path);
     link = new WriterLink(path, options.maxBytes, {
-      finished: () => settle(),
+      failed: () => settle(),
       log,
     });
   } catch (error) {

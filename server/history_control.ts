@@ -51,7 +51,7 @@ export type WriterRequest =
 
 /** What the writer posts back, besides the shared block. */
 export type WriterReply =
-  | { kind: "finished" }
+  | { kind: "failed" }
   | { kind: "pruned"; request: number; count: number }
   | { kind: "pruneFailed"; request: number; reason: string };
 

@@ -23,8 +23,8 @@ const WAIT_TIMEOUT_MS = 60_000;
 
 /** What the link tells its store. */
 export interface WriterLinkEvents {
-  /** The writer finished a batch (see {@link WriterLink.isDone}); called from the event loop. */
-  finished(): void;
+  /** The writer could not commit a batch (see {@link WriterLink.committed}); called from the event loop. */
+  failed(): void;
   /** A problem worth the operator's attention. */
   log(line: string): void;
 }
@@ -91,8 +91,8 @@ export class WriterLink {
   }
 
   #receive(reply: WriterReply): void {
-    if (reply.kind === "finished") {
-      this.#events.finished();
+    if (reply.kind === "failed") {
+      this.#events.failed();
       return;
     }
     const waiting = this.#prunes.get(reply.request);

@@ -78,7 +78,7 @@ export class PendingWrites {
     return this.#posted[this.#posted.length - 1];
   }
 
-  /** How many batches the writer has and has not finished. */
+  /** Batches handed to the writer and not yet settled. */
   get inFlight(): number {
     return this.#posted.length;
   }

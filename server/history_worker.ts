@@ -3,8 +3,9 @@
  * connection, so SQLite's inserts, commits (and their disk syncs) and
  * pruning run beside the chat instead of on its thread. It takes the
  * messages of {@link WriterRequest} in order and reports each batch in the
- * shared {@link WriterControl} block, then with a `finished` message so the
- * store can settle it without waiting.
+ * shared {@link WriterControl} block, which the store reads when it next
+ * writes or reads; a batch that failed is also posted back, so the store
+ * logs it at once.
  *
  * @module
  */
@@ -90,8 +91,9 @@ scope.onmessage = (event) => {
       } catch (error) {
         control.setReason(reason(error));
         control.finish(seq, postedAt, false);
+        // So the store logs it now, not at its next write or read.
+        scope.postMessage({ kind: "failed" });
       }
-      scope.postMessage({ kind: "finished" });
       break;
     }
     case "prune":
