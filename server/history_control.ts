@@ -108,7 +108,7 @@ export interface CommitTimings {
 const LATENCY_WEIGHT = 0.2;
 
 /** Whether batch `seq` comes no later than `done`, counting across the wrap of 32-bit numbers. */
-export function notAfter(seq: number, done: number): boolean {
+function notAfter(seq: number, done: number): boolean {
   return ((done - seq) | 0) >= 0;
 }
 

@@ -15,7 +15,7 @@ import { BUSY_TIMEOUT_MS, firstIdFrom, type Row } from "./history_sql.ts";
 /** Lines inserted per statement: one native call per chunk rather than per line. */
 const INSERT_CHUNK = 64;
 /** Rows deleted per step while pruning, so one step never holds the file for long. */
-export const PRUNE_STEP_ROWS = 500;
+const PRUNE_STEP_ROWS = 500;
 /** Values bound per inserted row: id, msgid, channel, target, time, source, command, text. */
 const ROW_VALUES = 8;
 
