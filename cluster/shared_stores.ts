@@ -54,7 +54,7 @@ export async function shareHistory(
   const lines = (await log.history()).map((json) =>
     JSON.parse(json) as HistoryLine
   );
-  // Every lookup first, then every write: a lookup commits queued writes.
+  // Lines this node already has, committed or still queued, are skipped.
   const missing = lines.filter((line) =>
     store.around(line.target, { msgid: line.msgid }, 1).length === 0
   );
