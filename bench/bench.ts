@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { renderChart } from "./chart.ts";
 import type { BenchClient } from "./client.ts";
+import { clusterUnavailableReason, startCluster } from "./cluster.ts";
 import {
   closeClients,
   openClients,
@@ -36,6 +37,8 @@ import { openFileLimit, type ProcSample, sampleProcess } from "./procstat.ts";
 import { renderMarkdown } from "./report.ts";
 import {
   type BenchResults,
+  CLUSTER_NODES,
+  type ClusterScenario,
   type MachineInfo,
   type RunMetrics,
   SCENARIO_IDS,
@@ -52,6 +55,7 @@ Options:
   --quick               smaller loads, one repetition (under a minute)
   --servers LIST        comma-separated: ${SERVER_KINDS.join(",")} (default all)
   --scenarios LIST      comma-separated: ${SCENARIO_IDS.join(",")} (default all)
+                        or cluster = fanout-small,cluster-1,cluster-2,cluster-3 (1 is their baseline)
   --repeat N            repetitions per scenario (default 3, quick 1)
   --window N            messages in flight per sender, 0 = TCP backpressure only (default 50)
   --out DIR             where latest.json, latest.md and chart.svg go (default bench/results)
@@ -119,17 +123,26 @@ function usageError(message: string): never {
   Deno.exit(2);
 }
 
+/** Entries of `--scenarios` that stand for several scenarios. */
+const SCENARIO_GROUPS: Record<string, readonly ScenarioId[]> = {
+  cluster: ["fanout-small", ...Object.keys(CLUSTER_NODES) as ScenarioId[]],
+};
+
 function list<T extends string>(
   flag: string,
   text: string | undefined,
   allowed: readonly T[],
+  groups: Record<string, readonly T[]> = {},
 ): T[] {
   if (text === undefined) return [...allowed];
-  const items = text.split(",").map((item) => item.trim()).filter(Boolean);
+  const items = text.split(",").map((item) => item.trim()).filter(Boolean)
+    .flatMap((item) => groups[item] ?? [item]);
   for (const item of items) {
     if (!allowed.includes(item as T)) {
       usageError(
-        `Unknown ${flag} entry "${item}"; expected ${allowed.join(", ")}`,
+        `Unknown ${flag} entry "${item}"; expected ${
+          [...allowed, ...Object.keys(groups)].join(", ")
+        }`,
       );
     }
   }
@@ -174,49 +187,84 @@ interface RunSettings {
   idleWaitMs: Record<ServerKind, number>;
 }
 
+/**
+ * Runs `start` in a fresh directory, then `body` against what it started,
+ * then stops it; the directory is removed unless something failed.
+ */
+async function inFreshDir<S extends { stop(): Promise<void> }, T>(
+  prefix: string,
+  start: (dir: string) => Promise<S>,
+  body: (started: S) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: `tertulia-bench-${prefix}-` });
+  let started: S | undefined;
+  let ok = false;
+  try {
+    started = await start(dir);
+    const result = await body(started);
+    ok = true;
+    return result;
+  } finally {
+    await started?.stop();
+    if (ok) await Deno.remove(dir, { recursive: true });
+    else console.error(`  (server logs kept in ${dir})`);
+  }
+}
+
 /** Runs `body` against a fresh server in a fresh directory, then stops it. */
-async function withServer<T>(
+function withServer<T>(
   kind: ServerKind,
   settings: RunSettings & { history: boolean; limits?: LimitProfile },
   body: (server: BenchServer) => Promise<T>,
 ): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: `tertulia-bench-${kind}-` });
-  let server: BenchServer | undefined;
-  let ok = false;
-  try {
-    server = await startBenchServer(kind, {
+  return inFreshDir(kind, (dir) =>
+    startBenchServer(kind, {
       dir,
       limits: settings.limits,
       history: settings.history,
       cpuProfileDir: settings.cpuProfileDir,
       v8Flags: settings.v8Flags,
-    });
-    const result = await body(server);
-    ok = true;
-    return result;
-  } finally {
-    await server?.stop();
-    if (ok) await Deno.remove(dir, { recursive: true });
-    else console.error(`  (server log kept in ${dir})`);
-  }
+    }), body);
+}
+
+/** The processes whose CPU a run counts: the server's (every node's), and Redis's in a cluster. */
+interface Measured {
+  /** The server processes; their peak RSS is the largest of theirs. */
+  pids: number[];
+  /** A cluster's Redis, counted in the CPU and reported on its own too. */
+  redisPid?: number;
 }
 
 /**
  * Runs one fan-out over `clients` and measures it: what the load delivered,
- * the server's CPU and peak RSS, and the share of a core the load generator
- * itself used (a figure near 100 % means the load, not the server, bound it).
+ * the CPU of every measured process and the servers' peak RSS, and the
+ * share of a core the load generator itself used (a figure near 100 %
+ * means the load, not the server, bound it).
  */
 async function measureFanout(
-  serverPid: number,
+  measured: Measured,
   clients: BenchClient[],
   options: Parameters<typeof runFanout>[1],
 ): Promise<Omit<RunMetrics, "clients">> {
-  const before = await sampleProcess(serverPid);
+  const pids = measured.redisPid === undefined
+    ? measured.pids
+    : [...measured.pids, measured.redisPid];
+  const sampleAll = () => Promise.all(pids.map(sampleProcess));
+  const before = await sampleAll();
   const loadBefore = await sampleProcess(Deno.pid);
   const result = await runFanout(clients, options);
-  const after = await sampleProcess(serverPid);
+  const after = await sampleAll();
   const loadAfter = await sampleProcess(Deno.pid);
-  const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
+  const used = after.map((sample, i) =>
+    sample.cpuSeconds - before[i].cpuSeconds
+  );
+  const cpuSeconds = used.reduce((sum, seconds) => sum + seconds, 0);
+  const mainThreadCpuSeconds = after.reduce(
+    (sum, sample, i) =>
+      sum + sample.mainThreadCpuSeconds - before[i].mainThreadCpuSeconds,
+    0,
+  );
+  const servers = after.slice(0, measured.pids.length);
   return {
     seconds: result.seconds,
     deliveries: result.deliveries,
@@ -232,13 +280,51 @@ async function measureFanout(
       ? cpuSeconds / result.deliveries * 1e6
       : NaN,
     mainThreadCpuPerMillion: result.deliveries > 0
-      ? (after.mainThreadCpuSeconds - before.mainThreadCpuSeconds) /
-        result.deliveries * 1e6
+      ? mainThreadCpuSeconds / result.deliveries * 1e6
       : NaN,
-    peakRssKiB: after.peakRssKiB,
+    peakRssKiB: Math.max(...servers.map((sample) => sample.peakRssKiB)),
     loadCpuShare: (loadAfter.cpuSeconds - loadBefore.cpuSeconds) /
       result.seconds,
+    ...(measured.redisPid === undefined ? {} : {
+      nodes: measured.pids.length,
+      redisCpuSeconds: used[used.length - 1],
+      redisPeakRssKiB: after[after.length - 1].peakRssKiB,
+    }),
   };
+}
+
+/**
+ * Scenarios 1, 2, 5 and 9: `load.clients` clients join one channel, client
+ * `i` on `ports[i % ports.length]` (round-robin over a network's nodes, so
+ * senders and receivers are spread alike), and the first `load.senders`
+ * send.
+ */
+async function fanoutOver(
+  ports: number[],
+  measured: Measured,
+  load: Loads["small"],
+  settings: RunSettings,
+): Promise<RunMetrics> {
+  const channel = "#bench";
+  const { clients } = await openClients({
+    port: ports[0],
+    portOf: (index) => ports[index % ports.length],
+    count: load.clients,
+    channelOf: () => channel,
+    concurrency: Math.min(MAX_CONCURRENCY, await listenBacklog(ports[0])),
+    readBytes: 65536,
+  });
+  try {
+    const result = await measureFanout(measured, clients, {
+      channel,
+      senders: load.senders,
+      messages: load.messages,
+      window: settings.window,
+    });
+    return { clients: load.clients, ...result };
+  } finally {
+    closeClients(clients);
+  }
 }
 
 function fanoutRun(
@@ -247,30 +333,40 @@ function fanoutRun(
   settings: RunSettings,
   history: boolean,
 ): Promise<RunMetrics> {
-  return withServer(kind, { ...settings, history }, async (server) => {
-    const channel = "#bench";
-    const { clients } = await openClients({
-      port: server.port,
-      count: load.clients,
-      channelOf: () => channel,
-      concurrency: Math.min(
-        MAX_CONCURRENCY,
-        await listenBacklog(server.port),
-      ),
-      readBytes: 65536,
-    });
-    try {
-      const measured = await measureFanout(server.pid, clients, {
-        channel,
-        senders: load.senders,
-        messages: load.messages,
-        window: settings.window,
-      });
-      return { clients: load.clients, ...measured };
-    } finally {
-      closeClients(clients);
-    }
-  });
+  return withServer(
+    kind,
+    { ...settings, history },
+    (server) =>
+      fanoutOver([server.port], { pids: [server.pid] }, load, settings),
+  );
+}
+
+/**
+ * Scenario 9: the fan-out of scenario 1 over a network of `nodes` tertulia
+ * nodes and a fresh Redis, the clients spread round-robin over the nodes;
+ * the CPU counted is every node's and Redis's.
+ */
+function clusterRun(
+  nodes: number,
+  load: Loads["small"],
+  settings: RunSettings,
+): Promise<RunMetrics> {
+  return inFreshDir("cluster", (dir) =>
+    startCluster(nodes, {
+      dir,
+      history: false,
+      cpuProfileDir: settings.cpuProfileDir,
+      v8Flags: settings.v8Flags,
+    }), (cluster) =>
+    fanoutOver(
+      cluster.nodes.map((node) => node.port),
+      {
+        pids: cluster.nodes.map((node) => node.pid),
+        redisPid: cluster.redisPid,
+      },
+      load,
+      settings,
+    ));
 }
 
 /**
@@ -314,7 +410,7 @@ function burstRun(
           3.6e6,
         )
           .then(() => stalledDropped = 1, () => {});
-        const measured = await measureFanout(server.pid, clients, {
+        const measured = await measureFanout({ pids: [server.pid] }, clients, {
           channel,
           senders: load.senders,
           messages: load.messages,
@@ -470,6 +566,7 @@ function line(result: ScenarioResult): string {
   add("p99 ms", s.p99Ms?.median, 1);
   add("lost", s.lost?.median, 0);
   add("CPU s/M", s.cpuPerMillion?.median);
+  add("Redis CPU s", s.redisCpuSeconds?.median);
   add("storm s", s.stormSeconds?.median);
   add("KiB/conn", s.rssPerConnectionKiB?.median);
   add("disconnects", s.disconnects?.median, 0);
@@ -530,7 +627,12 @@ async function main(): Promise<void> {
   const quick = values.quick ?? false;
   const loads = { ...(quick ? QUICK : FULL) };
   const servers = list("--servers", values.servers, SERVER_KINDS);
-  const scenarios = list("--scenarios", values.scenarios, SCENARIO_IDS);
+  const scenarios = list(
+    "--scenarios",
+    values.scenarios,
+    SCENARIO_IDS,
+    SCENARIO_GROUPS,
+  );
   const repeat = Math.max(1, integer("repeat", values.repeat, quick ? 1 : 3));
   const window = integer("window", values.window, 50);
   const settings: RunSettings = {
@@ -560,6 +662,10 @@ async function main(): Promise<void> {
   const machine = await machineInfo();
   const hasHistory = servers.includes("tertulia") &&
     scenarios.includes("history") && await tertuliaHasHistory();
+  const noCluster = servers.includes("tertulia") &&
+      scenarios.some((id) => id in CLUSTER_NODES)
+    ? await clusterUnavailableReason()
+    : null;
   const window_ = window === 0
     ? "TCP backpressure only"
     : `at most ${window} messages in flight per sender (sent but not yet received by every other client), 10 per write`;
@@ -569,6 +675,15 @@ async function main(): Promise<void> {
     } messages each (${
       (l.senders * l.messages * (l.clients - 1)).toLocaleString("en-US")
     } deliveries), ${window_}`;
+  const clusterText = (nodes: number) =>
+    `scenario 1 over a network of ${
+      nodes === 1 ? "one tertulia node" : `${nodes} tertulia nodes`
+    } and one Redis (\`--redis\`, a fresh redis-server without persistence)${
+      nodes === 1
+        ? ", every client on the node"
+        : ", client i on node i mod " + nodes +
+          " (senders and receivers spread alike)"
+    }; the CPU counted is every node's and Redis's`;
   const burstText = (l: BurstLoad, limits: string) =>
     `${l.clients} reading clients and one that never reads in one channel; ${l.senders} of the readers each write ${l.messages} messages of ${l.lineBytes} bytes at once, with no window (${
       (l.senders * l.messages * (l.clients - 1)).toLocaleString("en-US")
@@ -605,6 +720,11 @@ async function main(): Promise<void> {
         loads.burstFlood,
         "each server's default flood control and send queues",
       ),
+      ...Object.fromEntries(
+        Object.entries(CLUSTER_NODES).map((
+          [id, nodes],
+        ) => [id, clusterText(nodes)]),
+      ) as Record<ClusterScenario, string>,
     },
     results: [],
   };
@@ -636,6 +756,14 @@ async function main(): Promise<void> {
         failed.history = kind !== "tertulia"
           ? "history persistence is a tertulia feature"
           : "this server.ts has no --db flag yet";
+        continue;
+      }
+      if (
+        scenario in CLUSTER_NODES && (kind !== "tertulia" || noCluster !== null)
+      ) {
+        failed[scenario] = kind !== "tertulia"
+          ? "cluster mode is a tertulia feature"
+          : noCluster!;
         continue;
       }
       for (let rep = 0; rep < repeat && failed[scenario] === undefined; rep++) {
@@ -672,6 +800,18 @@ async function main(): Promise<void> {
               record(
                 scenario,
                 await burstRun(kind, loads.burstFlood, settings, "burst-flood"),
+              );
+              break;
+            case "cluster-1":
+            case "cluster-2":
+            case "cluster-3":
+              record(
+                scenario,
+                await clusterRun(
+                  CLUSTER_NODES[scenario],
+                  loads.small,
+                  settings,
+                ),
               );
               break;
             case "idle":

@@ -1,7 +1,7 @@
 /**
- * Renders the bench chart as a self-contained SVG: deliveries per second and
- * p99 latency per server and fan-out scenario, bars at the median with
- * min–max whiskers.
+ * Renders the bench chart as a self-contained SVG: deliveries per second,
+ * p99 latency and server CPU per delivery per server and fan-out scenario
+ * (CPU for the cluster runs too), bars at the median with min–max whiskers.
  *
  * @module
  */
@@ -22,6 +22,13 @@ const COLORS: Record<ServerKind, string> = {
 };
 
 const SCENARIOS: ScenarioId[] = ["fanout-small", "fanout-large", "history"];
+/** The CPU panel's groups: the fan-outs and the same fan-out over a network of nodes. */
+const CPU_SCENARIOS: ScenarioId[] = [
+  ...SCENARIOS,
+  "cluster-1",
+  "cluster-2",
+  "cluster-3",
+];
 const PANEL_WIDTH = 420;
 const PANEL_HEIGHT = 260;
 const MARGIN = { top: 40, right: 20, bottom: 50, left: 60 };
@@ -43,15 +50,23 @@ function tickStep(max: number): number {
   return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
 }
 
+/** Where a panel goes, how wide it is and which scenarios it groups. */
+interface PanelPlace {
+  x: number;
+  y: number;
+  width: number;
+  scenarios: ScenarioId[];
+}
+
 function panel(
   results: BenchResults,
   servers: ServerKind[],
   metric: keyof RunMetrics,
   title: string,
   scale: number,
-  offsetX: number,
+  place: PanelPlace,
 ): string {
-  const groups = SCENARIOS.map((scenario) => ({
+  const groups = place.scenarios.map((scenario) => ({
     scenario,
     bars: servers.map((server) => ({
       server,
@@ -61,7 +76,7 @@ function panel(
       )?.summary[metric] as Spread | undefined,
     })).filter((bar) => bar.spread !== undefined),
   })).filter((group) => group.bars.length > 0);
-  const plotWidth = PANEL_WIDTH - MARGIN.left - MARGIN.right;
+  const plotWidth = place.width - MARGIN.left - MARGIN.right;
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const top = Math.max(
     1e-9,
@@ -72,9 +87,9 @@ function panel(
   const y = (value: number) =>
     round(MARGIN.top + plotHeight - (value / scale / axisMax) * plotHeight);
   const parts: string[] = [
-    `<g transform="translate(${offsetX},0)">`,
+    `<g transform="translate(${place.x},${place.y})">`,
     `<text x="${
-      PANEL_WIDTH / 2
+      place.width / 2
     }" y="22" text-anchor="middle" font-size="14" font-weight="bold">${
       escapeXml(title)
     }</text>`,
@@ -83,7 +98,7 @@ function panel(
     const ty = y(tick * scale);
     parts.push(
       `<line x1="${MARGIN.left}" x2="${
-        PANEL_WIDTH - MARGIN.right
+        place.width - MARGIN.right
       }" y1="${ty}" y2="${ty}" stroke="#e2e8f0"/>`,
       `<text x="${MARGIN.left - 6}" y="${
         ty + 4
@@ -136,7 +151,7 @@ function panel(
     `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${
       y(0)
     }" stroke="#4a5568"/>`,
-    `<line x1="${MARGIN.left}" x2="${PANEL_WIDTH - MARGIN.right}" y1="${
+    `<line x1="${MARGIN.left}" x2="${place.width - MARGIN.right}" y1="${
       y(0)
     }" y2="${y(0)}" stroke="#4a5568"/>`,
     "</g>",
@@ -144,20 +159,25 @@ function panel(
   return parts.join("\n");
 }
 
-/** The chart for one run: two panels and a legend. */
+/**
+ * The chart for one run: deliveries per second and p99 latency side by
+ * side, CPU per delivery (with the cluster runs) below, and a legend.
+ */
 export function renderChart(results: BenchResults): string {
   const servers = results.servers.filter((s) => s.skipped === undefined).map((
     s,
   ) => s.kind);
   const width = PANEL_WIDTH * 2;
-  const height = PANEL_HEIGHT + 30;
+  const height = PANEL_HEIGHT * 2 + 30;
+  const top = { width: PANEL_WIDTH, scenarios: SCENARIOS };
+  const legendY = PANEL_HEIGHT * 2;
   const legend = servers.map((server, i) => {
     const x = MARGIN.left + i * 130;
-    return `<rect x="${x}" y="${
-      PANEL_HEIGHT + 8
-    }" width="12" height="12" fill="${COLORS[server]}"/><text x="${
-      x + 18
-    }" y="${PANEL_HEIGHT + 18}" font-size="12">${server}</text>`;
+    return `<rect x="${x}" y="${legendY + 8}" width="12" height="12" fill="${
+      COLORS[server]
+    }"/><text x="${x + 18}" y="${
+      legendY + 18
+    }" font-size="12">${server}</text>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
@@ -168,12 +188,27 @@ export function renderChart(results: BenchResults): string {
       "deliveriesPerSecond",
       "Deliveries per second (millions)",
       1e6,
-      0,
+      { x: 0, y: 0, ...top },
     ),
-    panel(results, servers, "p99Ms", "p99 latency (ms)", 1, PANEL_WIDTH),
+    panel(
+      results,
+      servers,
+      "p99Ms",
+      "p99 latency (ms)",
+      1,
+      { x: PANEL_WIDTH, y: 0, ...top },
+    ),
+    panel(
+      results,
+      servers,
+      "cpuPerMillion",
+      "Server CPU s per million deliveries (a cluster: all nodes and Redis)",
+      1,
+      { x: 0, y: PANEL_HEIGHT, width, scenarios: CPU_SCENARIOS },
+    ),
     ...legend,
     `<text x="${width - 10}" y="${
-      PANEL_HEIGHT + 18
+      legendY + 18
     }" text-anchor="end" font-size="11" fill="#4a5568">median, whiskers min–max${
       results.quick ? " · quick run" : ""
     } · ${escapeXml(results.startedAt.slice(0, 10))}</text>`,

@@ -14,6 +14,8 @@ import { percentile } from "./stats.ts";
 export interface OpenOptions {
   /** Server port on 127.0.0.1. */
   port: number;
+  /** The port client `index` connects to (one node of a network each); defaults to `port` for all. */
+  portOf?: (index: number) => number;
   /** How many clients to connect, register and join. */
   count: number;
   /** The channel client `index` joins. */
@@ -55,7 +57,7 @@ export async function openClients(
 
   async function openOne(index: number): Promise<void> {
     const client = await connectClient({
-      port: options.port,
+      port: options.portOf?.(index) ?? options.port,
       readBytes: options.readBytes,
       webSocket: options.webSocket,
     });

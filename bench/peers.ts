@@ -101,6 +101,8 @@ export interface StartOptions {
   v8Flags?: string;
   /** tertulia only: serve the web chat (IRC over WebSocket) on a free port; otherwise `--no-web`. */
   web?: boolean;
+  /** tertulia only: run as one node of the network this Redis holds (`--redis`, `--name`, `--network`). */
+  cluster?: { redis: string; name: string; network: string };
 }
 
 /** A server process started by {@link startBenchServer}. */
@@ -148,17 +150,29 @@ export async function unavailableReason(
       return `${TERTULIA_ENTRY} not found`;
     }
   }
-  if (findBinary(kind) !== undefined) return null;
+  return await binaryUnavailableReason(kind, PACKAGES[kind]);
+}
+
+/**
+ * Returns `null` when the executable `binary` is installed, else why not.
+ * A missing one is installed from the Debian package `aptPackage` with
+ * apt-get when running as root.
+ */
+export async function binaryUnavailableReason(
+  binary: string,
+  aptPackage: string,
+): Promise<string | null> {
+  if (findBinary(binary) !== undefined) return null;
   if (Deno.uid() !== 0) {
-    return `${kind} is not installed and installing it needs root ` +
-      `(apt-get install ${PACKAGES[kind]})`;
+    return `${binary} is not installed and installing it needs root ` +
+      `(apt-get install ${aptPackage})`;
   }
-  console.error(`Installing ${PACKAGES[kind]} with apt-get …`);
+  console.error(`Installing ${aptPackage} with apt-get …`);
   let install = await aptGet([
     "install",
     "-y",
     "--no-install-recommends",
-    PACKAGES[kind],
+    aptPackage,
   ]);
   if (!install.success) {
     // The package lists may be missing (fresh container): update once, retry.
@@ -167,11 +181,11 @@ export async function unavailableReason(
       "install",
       "-y",
       "--no-install-recommends",
-      PACKAGES[kind],
+      aptPackage,
     ]);
   }
-  if (install.success && findBinary(kind) !== undefined) return null;
-  return `apt-get install ${PACKAGES[kind]} failed: ${
+  if (install.success && findBinary(binary) !== undefined) return null;
+  return `apt-get install ${aptPackage} failed: ${
     new TextDecoder().decode(install.stderr).trim().split("\n").pop()
   }`;
 }
@@ -265,6 +279,10 @@ async function commandFor(
       if (webPort !== undefined) args.push("--web-port", String(webPort));
       else if ((await tertuliaHelp()).includes("--no-web")) {
         args.push("--no-web");
+      }
+      if (options.cluster !== undefined) {
+        const { redis, name, network } = options.cluster;
+        args.push("--redis", redis, "--name", name, "--network", network);
       }
       return args;
     }
@@ -418,4 +436,9 @@ function tertuliaHelp(): Promise<string> {
 /** Whether this tertulia accepts `--db` (history persistence), read from its `--help`. */
 export async function tertuliaHasHistory(): Promise<boolean> {
   return (await tertuliaHelp()).includes("--db");
+}
+
+/** Whether this tertulia can join a network over Redis (`--redis`), read from its `--help`. */
+export async function tertuliaHasCluster(): Promise<boolean> {
+  return (await tertuliaHelp()).includes("--redis");
 }

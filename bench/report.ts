@@ -8,6 +8,8 @@
 import type { ServerKind } from "./peers.ts";
 import {
   type BenchResults,
+  CLUSTER_NODES,
+  type ClusterScenario,
   type RunMetrics,
   SCENARIO_TITLES,
   type ScenarioId,
@@ -180,6 +182,66 @@ function connectionTable(results: BenchResults): string[] {
       } | ${cell(s.concurrency, count)} | ${cell(s.cpuSeconds, plain)} | ${
         cell(s.disconnects, count)
       } |`,
+    );
+  }
+  return lines;
+}
+
+/** The cluster scenarios that ran on tertulia, fewest nodes first. */
+function clusterResults(
+  results: BenchResults,
+): [ClusterScenario, ScenarioResult][] {
+  return (Object.keys(CLUSTER_NODES) as ClusterScenario[]).flatMap((id) => {
+    const result = find(results, id, "tertulia");
+    return result === undefined ? [] : [[id, result]];
+  });
+}
+
+/**
+ * Scenario 9: the fan-out over 1 to 3 nodes and Redis, below the same
+ * fan-out on one tertulia process (scenario 1), with its CPU per delivery
+ * as a multiple of that and of the 1-node network's.
+ */
+function clusterTable(results: BenchResults): string[] {
+  const alone = find(results, "fanout-small", "tertulia");
+  const single = median(alone, "cpuPerMillion");
+  const oneNode = median(
+    find(results, "cluster-1", "tertulia"),
+    "cpuPerMillion",
+  );
+  // Scenario, what serves it, and its result.
+  const rows: [ScenarioId, string, ScenarioResult][] = [];
+  if (alone !== undefined && alone.skipped === undefined) {
+    rows.push(["fanout-small", "one process", alone]);
+  }
+  for (const [id, result] of clusterResults(results)) {
+    rows.push([id, String(CLUSTER_NODES[id]), result]);
+  }
+  const lines = [
+    "| Scenario | Nodes | Deliveries/s | p99 ms | Lost | Disconnects | CPU s, nodes + Redis | of which Redis | CPU s per M deliveries | × one process (1.) | × 1 node (9a.) | Peak RSS MiB, largest node | Redis peak RSS MiB | Load generator CPU |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [id, nodes, result] of rows) {
+    const title = SCENARIO_TITLES[id];
+    if (result.skipped !== undefined) {
+      lines.push(
+        `| ${title} | ${nodes} | skipped: ${result.skipped} | | | | | | | | | | | |`,
+      );
+      continue;
+    }
+    const s = result.summary;
+    const perMillion = median(result, "cpuPerMillion");
+    const times = (base: number) => num(perMillion / base, 2);
+    lines.push(
+      `| ${title} | ${nodes} | ${cell(s.deliveriesPerSecond, millions)} | ${
+        cell(s.p99Ms, ms)
+      } | ${cell(s.lost, count)} | ${cell(s.disconnects, count)} | ${
+        cell(s.cpuSeconds, plain)
+      } | ${cell(s.redisCpuSeconds, plain)} | ${
+        cell(s.cpuPerMillion, plain)
+      } | ${times(single)} | ${times(oneNode)} | ${cell(s.peakRssKiB, mib)} | ${
+        cell(s.redisPeakRssKiB, mib)
+      } | ${cell(s.loadCpuShare, percent)} |`,
     );
   }
   return lines;
@@ -425,6 +487,7 @@ function absoluteTargets(results: BenchResults): string[] {
       }.`,
     );
   }
+  lines.push(...clusterTargets(results));
   const ours = results.results.filter((r) =>
     r.server === "tertulia" && r.skipped === undefined
   );
@@ -443,6 +506,45 @@ function absoluteTargets(results: BenchResults): string[] {
       }.`,
     );
   }
+  return lines;
+}
+
+/** Issue 15's bench goal for 3 nodes, and how the cost grows with the nodes. */
+function clusterTargets(results: BenchResults): string[] {
+  const ran = clusterResults(results).filter(([, r]) =>
+    r.skipped === undefined
+  );
+  if (ran.length === 0) return [];
+  const single = median(
+    find(results, "fanout-small", "tertulia"),
+    "cpuPerMillion",
+  );
+  const lines: string[] = [];
+  const three = ran.find(([id]) => id === "cluster-3")?.[1];
+  if (three !== undefined) {
+    const value = median(three, "cpuPerMillion") / single;
+    lines.push(
+      `- Cluster of 3 nodes, CPU s per M deliveries over the nodes and Redis / one tertulia process (scenario 9c / 1): ${
+        num(value, 2)
+      } (target ≤ 2): ${
+        Number.isFinite(value)
+          ? value <= 2 ? "met" : "not met"
+          : "not measured (scenario 1 did not run)"
+      }.`,
+    );
+  }
+  const base = median(ran[0][1], "cpuPerMillion");
+  lines.push(
+    `- Cluster cost by nodes, CPU s per M deliveries over the nodes and Redis: ${
+      ran.map(([id, result]) => {
+        const value = median(result, "cpuPerMillion");
+        const growth = id === ran[0][0] ? "" : ` (×${num(value / base, 2)})`;
+        return `${CLUSTER_NODES[id]} node${
+          CLUSTER_NODES[id] === 1 ? "" : "s"
+        } ${num(value, 2)}${growth}`;
+      }).join(", ")
+    }${Number.isFinite(single) ? `; one process ${num(single, 2)}` : ""}.`,
+  );
   return lines;
 }
 
@@ -480,6 +582,12 @@ export function renderMarkdown(results: BenchResults): string {
     "",
     ...fanoutTable(results),
     "",
+    ...(clusterResults(results).length === 0 ? [] : [
+      "## Cluster",
+      "",
+      ...clusterTable(results),
+      "",
+    ]),
     "## Bursts",
     "",
     ...burstTable(results),

@@ -19,6 +19,9 @@ export const SCENARIO_IDS = [
   "burst",
   "burst-flood",
   "churn",
+  "cluster-1",
+  "cluster-2",
+  "cluster-3",
 ] as const;
 
 /** One of {@link SCENARIO_IDS}. */
@@ -34,7 +37,20 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   burst: "6. burst",
   "burst-flood": "7. burst, flood control on",
   churn: "8. churn",
+  "cluster-1": "9a. cluster, 1 node",
+  "cluster-2": "9b. cluster, 2 nodes",
+  "cluster-3": "9c. cluster, 3 nodes",
 };
+
+/** The nodes of each cluster scenario's network. */
+export const CLUSTER_NODES = {
+  "cluster-1": 1,
+  "cluster-2": 2,
+  "cluster-3": 3,
+} as const satisfies Partial<Record<ScenarioId, number>>;
+
+/** A cluster scenario: a fan-out over a network of tertulia nodes and Redis. */
+export type ClusterScenario = keyof typeof CLUSTER_NODES;
 
 /** One repetition of one scenario against one server; absent fields do not apply. */
 export interface RunMetrics {
@@ -68,15 +84,21 @@ export interface RunMetrics {
   anomalies?: number;
   /** Clients the server disconnected during the run. */
   disconnects: number;
-  /** Server CPU (user + system) during the measured phase, s. */
+  /** Server CPU (user + system) during the measured phase, s; in a cluster, every node's and Redis's. */
   cpuSeconds: number;
   /** Fan-out: server CPU seconds per million deliveries. */
   cpuPerMillion?: number;
-  /** Fan-out: the same for the server's main thread alone (tertulia's chat thread, without workers). */
+  /** Fan-out: the same for the server's main thread alone (tertulia's chat thread, without workers); in a cluster, every node's and Redis's main thread. */
   mainThreadCpuPerMillion?: number;
+  /** Cluster: tertulia nodes in the network. */
+  nodes?: number;
+  /** Cluster: Redis's share of {@link RunMetrics.cpuSeconds}, s. */
+  redisCpuSeconds?: number;
+  /** Cluster: Redis's peak RSS (VmHWM) at the end of the run, KiB. */
+  redisPeakRssKiB?: number;
   /** Fan-out: the load generator's CPU seconds per second of run (1 = one core saturated). */
   loadCpuShare?: number;
-  /** Server peak RSS (VmHWM) at the end of the run, KiB. */
+  /** Server peak RSS (VmHWM) at the end of the run, KiB; in a cluster, the largest node's. */
   peakRssKiB: number;
   /** Storm: seconds until every client registered and joined. */
   stormSeconds?: number;

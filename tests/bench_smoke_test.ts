@@ -4,6 +4,7 @@
  * channel must show up as lost deliveries, and the report must render.
  */
 
+import { startCluster } from "../bench/cluster.ts";
 import { closeClients, openClients, runFanout } from "../bench/load.ts";
 import { startBenchServer, TERTULIA_V8_FLAGS } from "../bench/peers.ts";
 import { parseStatCpuSeconds, sampleProcess } from "../bench/procstat.ts";
@@ -12,6 +13,7 @@ import { renderChart } from "../bench/chart.ts";
 import { type BenchResults, summarise } from "../bench/results.ts";
 import { percentile, spread } from "../bench/stats.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import { redisTestOptions } from "./helpers/redis.ts";
 
 async function withTertulia(
   body: (port: number, pid: number) => Promise<void>,
@@ -88,6 +90,50 @@ Deno.test("bench fan-out: a client that left the channel counts as lost deliveri
   });
 });
 
+Deno.test(
+  redisTestOptions(
+    "bench cluster: Redis and 2 nodes, clients spread over both, every delivery arrives",
+  ),
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tertulia-bench-smoke-" });
+    const cluster = await startCluster(2, { dir });
+    try {
+      assertEquals(
+        (await Deno.readTextFile(`/proc/${cluster.redisPid}/comm`)).trim(),
+        "redis-server",
+      );
+      const ports = cluster.nodes.map((node) => node.port);
+      assertEquals(new Set(ports).size, 2);
+      // Sender 0 is on node 1 and sender 1 on node 2: each one's messages
+      // reach the other node's clients only through Redis.
+      const { clients } = await openClients({
+        port: ports[0],
+        portOf: (index) => ports[index % 2],
+        count: 4,
+        channelOf: () => "#smoke",
+      });
+      try {
+        const result = await runFanout(clients, {
+          channel: "#smoke",
+          senders: 2,
+          messages: 10,
+          window: 4,
+          batch: 2,
+        });
+        assertEquals(result.deliveries, 2 * 10 * 3);
+        assertEquals(result.lost, 0);
+        assertEquals(result.anomalies, 0);
+        assertEquals(result.disconnects, 0);
+      } finally {
+        closeClients(clients);
+      }
+    } finally {
+      await cluster.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
   assertEquals(percentile(Float32Array.of(1, 2, 3, 4), 0.5), 2);
   assertEquals(percentile([], 0.99), 0);
@@ -144,6 +190,9 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
       burst: "",
       "burst-flood": "",
       churn: "",
+      "cluster-1": "",
+      "cluster-2": "",
+      "cluster-3": "",
     },
     results: [
       {
@@ -158,6 +207,23 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
         runs: [run(1e6)],
         summary: summarise([run(1e6)]),
       },
+      ...([["cluster-1", 1, 0.75], ["cluster-3", 3, 1.5]] as const).map((
+        [scenario, nodes, cpuPerMillion],
+      ) => {
+        const runs = [{
+          ...run(1e6),
+          cpuPerMillion,
+          nodes,
+          redisCpuSeconds: 0.1,
+          redisPeakRssKiB: 2048,
+        }];
+        return {
+          server: "tertulia" as const,
+          scenario,
+          runs,
+          summary: summarise(runs),
+        };
+      }),
       {
         server: "tertulia",
         scenario: "burst",
@@ -190,9 +256,23 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
     markdown,
     "| 1. fan-out small | deliveries/s (higher is better) | 2 | ≥ 1 | yes |",
   );
+  assertIncludes(markdown, "| 1. fan-out small | one process | 2 M |");
+  assertIncludes(
+    markdown,
+    "| 9c. cluster, 3 nodes | 3 | 1 M | 2 | 0 | 0 | 0.5 | 0.1 | 1.5 | 3 | 2 | 1 | 2 | – |",
+  );
+  assertIncludes(
+    markdown,
+    "- Cluster of 3 nodes, CPU s per M deliveries over the nodes and Redis / one tertulia process (scenario 9c / 1): 3 (target ≤ 2): not met.",
+  );
+  assertIncludes(
+    markdown,
+    "- Cluster cost by nodes, CPU s per M deliveries over the nodes and Redis: 1 node 0.75, 3 nodes 1.5 (×2); one process 0.5.",
+  );
   const svg = renderChart(results);
   assertIncludes(svg, "<svg");
-  assertEquals(svg.match(/<rect x=/g)?.length, 2 + 2 * 2);
+  // Legend, two bars in each top panel, four in the CPU panel.
+  assertEquals(svg.match(/<rect x=/g)?.length, 2 + 2 * 2 + 4);
 });
 
 Deno.test("the bench runs tertulia with the V8 flags of deno task server and deno task compile", async () => {

@@ -29,6 +29,8 @@ export interface TestRedis {
   readonly url: string;
   /** Whether a `redis-server` process is running now. */
   readonly running: boolean;
+  /** The running process's id (for `/proc`, as the bench reads its CPU), or undefined while stopped. */
+  readonly pid: number | undefined;
   /** Everything the current and earlier processes wrote to stdout and stderr. */
   log(): string;
   /** Kills the process with SIGKILL (its data is gone) and waits for it to exit. */
@@ -230,6 +232,9 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     get running() {
       return current !== undefined;
+    },
+    get pid() {
+      return current?.child.pid;
     },
     log: () => logText,
     kill,
