@@ -61,7 +61,9 @@ export class RedisLog {
       maxRetriesPerRequest: 0,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
     };
-    this.#writer = new Redis(url, options);
+    // The lines of one event-loop turn go out as one pipeline, one socket
+    // write, not one write per XADD (order is kept: one connection).
+    this.#writer = new Redis(url, { ...options, enableAutoPipelining: true });
     this.#reader = new Redis(url, options);
     this.#prefix = `tertulia:${network}:`;
     // Errors are reported through close/ready; this only keeps ioredis quiet.
