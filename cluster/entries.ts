@@ -43,6 +43,35 @@ export function encodeEntry(entry: Entry): string[] {
   return ["t", kind, "d", JSON.stringify(rest)];
 }
 
+/**
+ * The stream fields of several entries written together: one stream entry
+ * (`b`, their field lists as JSON), so a busy node writes one `XADD` per
+ * event-loop turn and every node decodes one reply field, not a few per line.
+ * A lone entry keeps its own form.
+ */
+export function encodeBatch(entries: readonly string[][]): string[] {
+  return entries.length === 1 ? entries[0] : ["b", JSON.stringify(entries)];
+}
+
+/** The entries of one stream entry, in order; those that are not one (another version's) are left out. */
+export function decodeBatch(fields: string[]): Entry[] {
+  if (fields[0] !== "b") {
+    const entry = decodeEntry(fields);
+    return entry === undefined ? [] : [entry];
+  }
+  let lists: unknown;
+  try {
+    lists = JSON.parse(fields[1] ?? "[]");
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(lists)) return [];
+  return lists.flatMap((list) => {
+    const entry = Array.isArray(list) ? decodeEntry(list) : undefined;
+    return entry === undefined ? [] : [entry];
+  });
+}
+
 /** The entry of stream `fields`, or undefined when they are not one (another version's, say). */
 export function decodeEntry(fields: string[]): Entry | undefined {
   const get = (name: string) => {

@@ -11,9 +11,11 @@
  */
 
 import { announceAccount } from "../accounts/service.ts";
+import { MAX_LINE_BYTES } from "../protocol/message.ts";
 import { casefold } from "../protocol/names.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import { dispatchLine } from "../server/commands.ts";
+import { SOFT_SENDQ_BYTES } from "../server/connection.ts";
 import type { NetworkLink, ServerContext, Session } from "../server/context.ts";
 import { sendToChannel, withMsgids } from "../server/delivery.ts";
 import { departUser } from "../server/departure.ts";
@@ -26,7 +28,12 @@ import { relayFrom, reply } from "../server/replies.ts";
 import { releaseNick, type User } from "../server/state.ts";
 import { decodeAccount } from "./accounts.ts";
 import { Directory, type Known } from "./directory.ts";
-import { decodeEntry, encodeEntry, type Entry } from "./entries.ts";
+import {
+  decodeBatch,
+  encodeBatch,
+  encodeEntry,
+  type Entry,
+} from "./entries.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import {
   ORIGIN_ONLY,
@@ -47,6 +54,16 @@ export const NETSPLIT_REASON = "*.net *.split";
  * its soft limit holds back the sender on a single server).
  */
 const MAX_IN_FLIGHT = 64;
+/**
+ * Entries applied before the node lets the event loop turn, so its socket
+ * writes come between them: at most a soft sendq's worth of full lines per
+ * reader keeps backpressure able to act between turns, as it does between
+ * lines on a single server, instead of a burst overflowing the hard sendq of
+ * readers that keep up.
+ */
+const APPLY_BUDGET = Math.floor(SOFT_SENDQ_BYTES / MAX_LINE_BYTES);
+/** Most entries written in one stream entry. */
+const MAX_BATCH = 256;
 /** The longest one blocking read waits, in ms (then it is simply repeated). */
 const READ_BLOCK_MS = 5000;
 
@@ -82,6 +99,15 @@ export class ClusterNode implements NetworkLink {
   #connections = 0;
   #lastId = "0-0";
   #applied = 0;
+  /** Entries waiting for this turn's write, with who waits for their id. */
+  #outgoing: {
+    fields: string[];
+    done: (id: string) => void;
+    failed: (error: unknown) => void;
+  }[] = [];
+  #writeScheduled = false;
+  /** Bumped when Redis lost the log, so a read under way stops applying its old entries. */
+  #logGeneration = 0;
   #localPeak = 0;
   #epoch = "";
   #online = false;
@@ -300,8 +326,26 @@ export class ClusterNode implements NetworkLink {
     await this.#append({ kind: "down", node });
   }
 
+  /** Queues `entry` for this turn's write; resolves with the id of the stream entry holding it. */
   #append(entry: Entry): Promise<string> {
-    return this.#log.append(encodeEntry(entry));
+    return new Promise((done, failed) => {
+      this.#outgoing.push({ fields: encodeEntry(entry), done, failed });
+      if (this.#writeScheduled) return;
+      this.#writeScheduled = true;
+      setTimeout(() => this.#write(), 0);
+    });
+  }
+
+  /** Writes the queued entries, in order, a batch per stream entry. */
+  #write(): void {
+    this.#writeScheduled = false;
+    while (this.#outgoing.length > 0) {
+      const batch = this.#outgoing.splice(0, MAX_BATCH);
+      this.#log.append(encodeBatch(batch.map((queued) => queued.fields))).then(
+        (id) => batch.forEach((queued) => queued.done(id)),
+        (error) => batch.forEach((queued) => queued.failed(error)),
+      );
+    }
   }
 
   /** Tells `session` that what it asked needs the network, which is unreachable. */
@@ -352,22 +396,30 @@ export class ClusterNode implements NetworkLink {
         }
         continue;
       }
+      const generation = this.#logGeneration;
+      let budget = APPLY_BUDGET;
       for (const [id, fields] of entries) {
+        if (generation !== this.#logGeneration) break;
         this.#lastId = id;
-        const entry = decodeEntry(fields);
-        if (entry !== undefined) this.#apply(id, entry);
+        let count = 0;
+        const msgid = () => `${id}-${++count}`;
+        for (const entry of decodeBatch(fields)) {
+          this.#apply(id, entry, msgid);
+          if (--budget > 0) continue;
+          budget = APPLY_BUDGET;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
       }
     }
   }
 
   /** Applies one entry, with its time as the clock and message ids made from its id. */
-  #apply(id: string, entry: Entry): void {
-    let count = 0;
+  #apply(id: string, entry: Entry, msgid: () => string): void {
     this.#applied++;
     this.#applying = true;
     this.#clock = Number(id.slice(0, id.indexOf("-")));
     try {
-      withMsgids(() => `${id}-${++count}`, () => this.#applyEntry(id, entry));
+      withMsgids(msgid, () => this.#applyEntry(id, entry));
     } catch (error) {
       this.#server.log(`cluster: cannot apply entry ${id}: ${error}`, "error");
     } finally {
@@ -644,6 +696,7 @@ export class ClusterNode implements NetworkLink {
         // Redis lost its data: the new log starts from scratch.
         this.#epoch = epoch;
         this.#lastId = "0-0";
+        this.#logGeneration++;
         this.#settleLost();
       }
       await this.#heartbeat.renew();

@@ -8,9 +8,7 @@
  */
 
 import { Redis } from "ioredis";
-import { MAX_LINE_BYTES } from "../protocol/message.ts";
 import { casefold } from "../protocol/names.ts";
-import { SOFT_SENDQ_BYTES } from "../server/connection.ts";
 
 /** One entry read back from the log: its id and its field/value list. */
 export type LogEntry = [id: string, fields: string[]];
@@ -19,14 +17,8 @@ export type LogEntry = [id: string, fields: string[]];
 const STREAM_LENGTH = 100_000;
 /** Channel lines kept in the shared history, for nodes that were away (approximately). */
 const HISTORY_LENGTH = 10_000;
-/**
- * Most entries one read returns. A node applies a read's entries in one
- * event-loop turn, before any socket write: at most a soft sendq's worth of
- * full lines per reader keeps backpressure able to act between reads, as
- * it does between lines in a single server, instead of a burst overflowing
- * the hard sendq of readers that keep up.
- */
-const READ_COUNT = Math.floor(SOFT_SENDQ_BYTES / MAX_LINE_BYTES);
+/** Most stream entries one read returns (the node paces how many it applies per turn). */
+const READ_COUNT = 256;
 /** How long a starting node waits for a running node's snapshot, in seconds. */
 const SNAPSHOT_WAIT_SECONDS = 5;
 

@@ -6,7 +6,13 @@
 
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { decodeAccount, encodeAccount } from "../cluster/accounts.ts";
-import { decodeEntry, encodeEntry } from "../cluster/entries.ts";
+import {
+  decodeBatch,
+  decodeEntry,
+  encodeBatch,
+  encodeEntry,
+  type Entry,
+} from "../cluster/entries.ts";
 import { redactUrl } from "../cluster/redis_log.ts";
 import { ORIGIN_ONLY, READ_ONLY, verbOf } from "../cluster/origin_only.ts";
 import { channelRecord, restoreChannel } from "../cluster/snapshot.ts";
@@ -144,4 +150,29 @@ Deno.test("a Redis password never reaches the log", () => {
     "rediss://tertulia:***@redis.example:6380",
   );
   assertEquals(redactUrl("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+});
+
+Deno.test("a batch of entries is one stream entry and comes back in order; a lone one keeps its own form", () => {
+  const entries: Entry[] = [
+    { kind: "line", conn: "n1/a/1", line: "JOIN #a", invalidUtf8: false },
+    { kind: "quit", conn: "n1/a/2", reason: "Quit", announce: true },
+    { kind: "line", conn: "n1/a/1", line: "PRIVMSG #a :x", invalidUtf8: true },
+  ];
+  const fields = encodeBatch(entries.map((entry) => encodeEntry(entry)));
+  assertEquals(fields[0], "b");
+  assertEquals(fields.length, 2);
+  assertEquals(decodeBatch(fields), entries);
+  const lone = encodeBatch([encodeEntry(entries[0])]);
+  assertEquals(lone, ["c", "n1/a/1", "l", "JOIN #a"]);
+  assertEquals(decodeBatch(lone), [entries[0]]);
+  assertEquals(decodeBatch(["b", "not json"]), []);
+  assertEquals(
+    decodeBatch([
+      "b",
+      JSON.stringify([["x"], ["t", "down", "d", '{"node":"n2"}']]),
+    ]),
+    [
+      { kind: "down", node: "n2" },
+    ],
+  );
 });
