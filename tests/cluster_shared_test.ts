@@ -14,6 +14,7 @@ import type { Message } from "../protocol.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { startCluster } from "./helpers/cluster.ts";
 import { type IrcClient, nickOf } from "./helpers/irc_client.ts";
+import { parseMetrics } from "./helpers/metrics.ts";
 import { redisTestOptions, startRedis } from "./helpers/redis.ts";
 import { requestSasl, saslPlain } from "./helpers/sasl_client.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -153,13 +154,7 @@ async function metrics(server: TestServer): Promise<Map<string, number>> {
   const response = await fetch(
     `http://127.0.0.1:${server.webPort}/metrics`,
   );
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+  return parseMetrics(await response.text());
 }
 
 Deno.test(

@@ -11,6 +11,7 @@ import { isLoopback, mayReadMetrics } from "../metrics/route.ts";
 import { disconnectCause } from "../metrics/traffic.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import type { IrcClient } from "./helpers/irc_client.ts";
+import { parseMetrics } from "./helpers/metrics.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createTestPki, serverTlsOptions } from "./helpers/tls.ts";
 
@@ -29,13 +30,7 @@ async function scrape(
   );
   assertEquals(response.status, 200);
   assertIncludes(response.headers.get("content-type") ?? "", "version=0.0.4");
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
+  return parseMetrics(await response.text());
 }
 
 function value(samples: Map<string, number>, name: string): number {

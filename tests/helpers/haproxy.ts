@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { connectClient, type IrcClient } from "./irc_client.ts";
 import { findBinary, freePort, waitForPort } from "./peer_servers.ts";
+import { collectOutput } from "./child_output.ts";
 
 /** Whether `haproxy` (Debian package `haproxy`) is installed. */
 export const HAPROXY_AVAILABLE = findBinary("haproxy") !== undefined;
@@ -89,16 +90,7 @@ export async function startHaproxy(backends: number[]): Promise<TestBalancer> {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const drain = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        logText += chunk;
-      }
-    };
-    const done = Promise.all([
-      child.status,
-      drain(child.stdout),
-      drain(child.stderr),
-    ]);
+    const done = collectOutput(child, (text) => logText += text);
     const stop = async () => {
       try {
         child.kill("SIGKILL");

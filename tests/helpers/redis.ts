@@ -7,6 +7,7 @@
  */
 
 import { findBinary, freePort, peerTestOptions } from "./peer_servers.ts";
+import { collectOutput } from "./child_output.ts";
 
 /** Whether `redis-server` (Debian package `redis-server`) is installed. */
 export const REDIS_AVAILABLE = findBinary("redis-server") !== undefined;
@@ -159,17 +160,7 @@ function spawnRedis(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      onOutput(chunk);
-    }
-  };
-  const done = Promise.all([
-    child.status,
-    drain(child.stdout),
-    drain(child.stderr),
-  ]).then(() => {});
-  return { child, done };
+  return { child, done: collectOutput(child, onOutput) };
 }
 
 /**
