@@ -401,10 +401,11 @@ export class ClusterNode implements NetworkLink {
       for (const [id, fields] of entries) {
         if (generation !== this.#logGeneration) break;
         this.#lastId = id;
-        let count = 0;
-        const msgid = () => `${id}-${++count}`;
-        for (const entry of decodeBatch(fields)) {
-          this.#apply(id, entry, msgid);
+        for (const [index, entry] of decodeBatch(fields).entries()) {
+          // Each entry names its own messages, so one that runs on its
+          // user's node alone (and may make ids there) shifts no other's.
+          let count = 0;
+          this.#apply(id, entry, () => `${id}-${index}-${++count}`);
           if (--budget > 0) continue;
           budget = APPLY_BUDGET;
           await new Promise((resolve) => setTimeout(resolve, 0));
