@@ -152,6 +152,10 @@ export class ClusterNode implements NetworkLink {
     return this.#users.nodes(this.node).size;
   }
 
+  nodeNames(): string[] {
+    return [...this.#users.nodes(this.node)].sort();
+  }
+
   get remoteUsers(): number {
     return this.#users.remoteCount;
   }

@@ -98,6 +98,8 @@ export interface NetworkLink {
   readonly applied: number;
   /** Nodes of the network with users, this one included. */
   readonly nodeCount: number;
+  /** Their names, sorted. */
+  nodeNames(): string[];
   /** Registered users connected to other nodes. */
   readonly remoteUsers: number;
   /** Most users connected to this node at once (`counts.peak` is the network's). */

@@ -264,7 +264,7 @@ Deno.test(
 
 Deno.test(
   redisTestOptions(
-    "cluster: NAMES, WHO, WHOIS, ISON and LUSERS on any node see the users of all nodes",
+    "cluster: NAMES, WHO, WHOIS, ISON, LUSERS and LINKS on any node see the users and nodes of all nodes",
   ),
   async () => {
     await using cluster = await startCluster();
@@ -303,6 +303,17 @@ Deno.test(
         /^There are 3 users and 0 invisible on 3 servers$/,
       );
       assertEquals((await next(user, "266")).params[1], "3");
+      await user.send("LINKS");
+      const links: string[] = [];
+      while (true) {
+        const m = await user.waitFor(
+          (m) => m.command === "364" || m.command === "365",
+          { timeout: CROSS_NODE_MS },
+        );
+        if (m.command === "365") break;
+        links.push(m.params[1]);
+      }
+      assertEquals(links.sort(), ["node1", "node2", "node3"]);
     }
 
     const replies = await whois(users[0], "carla");

@@ -187,14 +187,14 @@ function info(server: ServerContext, session: Session): void {
 function links(server: ServerContext, session: Session): void {
   const { user } = session;
   const { name } = server.options;
-  reply(
-    server,
-    user,
-    Numeric.RPL_LINKS,
-    name,
-    name,
-    `0 ${serverDescription(server)}`,
-  );
+  const description = serverDescription(server);
+  reply(server, user, Numeric.RPL_LINKS, name, name, `0 ${description}`);
+  // The other nodes of a network, each one hop away through Redis.
+  for (const node of server.network?.nodeNames() ?? []) {
+    if (node !== name) {
+      reply(server, user, Numeric.RPL_LINKS, node, name, `1 ${description}`);
+    }
+  }
   reply(server, user, Numeric.RPL_ENDOFLINKS, "*", "End of /LINKS list");
 }
 
