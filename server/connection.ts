@@ -333,8 +333,8 @@ class ClientConnection implements Connection, Session, Outbox {
 
   /**
    * Takes the next write off the queue: queued lines joined up to
-   * {@link MAX_WRITE_BYTES} in a buffer from {@link WriteBuffers} (a lone
-   * line is written as it is, unjoined).
+   * {@link MAX_WRITE_BYTES} by {@link WriteBuffers.join} (a lone line is
+   * written as it is, unjoined).
    */
   #takeBatch(): Uint8Array {
     const queue = this.#queue;
@@ -346,15 +346,9 @@ class ClientConnection implements Connection, Session, Outbox {
     ) {
       total += queue[end++].length;
     }
-    let batch = first;
-    if (end - this.#queueHead > 1) {
-      batch = WriteBuffers.take(total).subarray(0, total);
-      let offset = 0;
-      for (let i = this.#queueHead; i < end; i++) {
-        batch.set(queue[i], offset);
-        offset += queue[i].length;
-      }
-    }
+    const batch = end - this.#queueHead > 1
+      ? WriteBuffers.join(queue, this.#queueHead, end, total)
+      : first;
     if (end === queue.length) {
       this.#queue = [];
       this.#queueHead = 0;

@@ -1,6 +1,7 @@
 /**
  * Write buffers for joining a connection's queued lines into one socket
- * write, reused rather than allocated per write.
+ * write, reused rather than allocated per write, and shared by connections
+ * that have the same lines queued.
  *
  * @module
  */
@@ -19,6 +20,12 @@ const SPARE_WRITE_BUFFERS = 512;
 /** Spare write buffers are let go this long after the last one came back, so an idle server keeps none. */
 const SPARE_WRITE_BUFFERS_MS = 1000;
 
+/** A joined batch in use: the lines it holds and how many writes of it are pending. */
+interface Joined {
+  lines: Uint8Array[];
+  users: number;
+}
+
 /**
  * Write buffers for joining queued lines, reused rather than allocated per
  * write: under a burst a fresh buffer per write is hundreds of MB a second
@@ -30,6 +37,47 @@ export class WriteBuffers {
   static #made = new WeakSet<ArrayBufferLike>();
   static #released = false;
   static #trimTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Batches from {@link WriteBuffers.join} whose writes are not all done. */
+  static #joined = new Map<Uint8Array, Joined>();
+  /** The latest batch joined, while in use: the one the next join may share. */
+  static #latest: Uint8Array | undefined = undefined;
+
+  /**
+   * `lines[start]` to `lines[end - 1]` (`total` bytes, at most
+   * {@link MAX_WRITE_BYTES}) joined into one buffer, to hand back with
+   * {@link WriteBuffers.release} once written. Members of a channel
+   * usually have the very same lines queued (one shared buffer per line,
+   * in the same order), so when these are the lines of the latest batch,
+   * its bytes are shared instead of copied again: a fan-out to 1,000
+   * members joins each batch once and holds one buffer, not 1,000.
+   */
+  static join(
+    lines: readonly Uint8Array[],
+    start: number,
+    end: number,
+    total: number,
+  ): Uint8Array {
+    const latest = WriteBuffers.#latest;
+    const shared = latest === undefined || latest.length !== total
+      ? undefined
+      : WriteBuffers.#joined.get(latest);
+    if (shared !== undefined && sameLines(shared.lines, lines, start, end)) {
+      shared.users++;
+      return latest!;
+    }
+    const bytes = WriteBuffers.take(total).subarray(0, total);
+    let offset = 0;
+    for (let i = start; i < end; i++) {
+      bytes.set(lines[i], offset);
+      offset += lines[i].length;
+    }
+    WriteBuffers.#joined.set(bytes, {
+      lines: lines.slice(start, end),
+      users: 1,
+    });
+    WriteBuffers.#latest = bytes;
+    return bytes;
+  }
 
   /** A buffer of at least `size` bytes (at most {@link MAX_WRITE_BYTES}), to hand back with {@link WriteBuffers.release}. */
   static take(size: number): Uint8Array {
@@ -44,8 +92,18 @@ export class WriteBuffers {
     return buffer;
   }
 
-  /** Once its write is done: keeps `bytes` for reuse if it is (part of) a buffer from {@link WriteBuffers.take}. */
+  /**
+   * Once its write is done: keeps `bytes` for reuse if it is (part of) a
+   * buffer from {@link WriteBuffers.take}, or a batch from
+   * {@link WriteBuffers.join} that no other write still uses.
+   */
   static release(bytes: Uint8Array): void {
+    const joined = WriteBuffers.#joined.get(bytes);
+    if (joined !== undefined) {
+      if (--joined.users > 0) return;
+      WriteBuffers.#joined.delete(bytes);
+      if (WriteBuffers.#latest === bytes) WriteBuffers.#latest = undefined;
+    }
     if (!WriteBuffers.#made.has(bytes.buffer)) return;
     const index = WRITE_BUFFER_SIZES.indexOf(
       bytes.buffer.byteLength as typeof WRITE_BUFFER_SIZES[number],
@@ -74,4 +132,18 @@ export class WriteBuffers {
     }
     for (const spare of WriteBuffers.#spare) spare.length = 0;
   }
+}
+
+/** Whether `lines[start..end)` are the very buffers of `joined`, in order. */
+function sameLines(
+  joined: readonly Uint8Array[],
+  lines: readonly Uint8Array[],
+  start: number,
+  end: number,
+): boolean {
+  if (joined.length !== end - start) return false;
+  for (let i = start; i < end; i++) {
+    if (lines[i] !== joined[i - start]) return false;
+  }
+  return true;
 }

@@ -27,3 +27,39 @@ Deno.test("write buffers: the smallest size that fits, reused once released (als
   }
   assertOk(error instanceof RangeError);
 });
+
+Deno.test("write buffers: the same queued lines joined for two connections share one buffer, kept until both writes are done", () => {
+  const encoder = new TextEncoder();
+  const hello = encoder.encode(":a PRIVMSG #c :hello\r\n");
+  const bye = encoder.encode(":a PRIVMSG #c :bye\r\n");
+  const total = hello.length + bye.length;
+  const first = WriteBuffers.join([hello, bye], 0, 2, total);
+  assertEquals(
+    new TextDecoder().decode(first),
+    ":a PRIVMSG #c :hello\r\n:a PRIVMSG #c :bye\r\n",
+  );
+  const second = WriteBuffers.join(
+    [encoder.encode("x"), hello, bye],
+    1,
+    3,
+    total,
+  );
+  assertOk(second === first, "the same lines share the joined bytes");
+  const other = WriteBuffers.join([bye, hello], 0, 2, total);
+  assertOk(other.buffer !== first.buffer, "other lines get their own buffer");
+  assertEquals(
+    new TextDecoder().decode(other),
+    ":a PRIVMSG #c :bye\r\n:a PRIVMSG #c :hello\r\n",
+  );
+
+  WriteBuffers.release(first);
+  assertOk(
+    WriteBuffers.take(total).buffer !== first.buffer,
+    "still in use by the second write",
+  );
+  WriteBuffers.release(second);
+  assertOk(
+    WriteBuffers.take(total).buffer === first.buffer,
+    "reused once every write of it is done",
+  );
+});
