@@ -33,15 +33,16 @@ export function addMonitors(
   nicks: readonly string[],
 ): MonitorAdded {
   const added: MonitorAdded = { online: [], offline: [], refused: [] };
+  const monitoring = user.monitoring ??= new Map();
   for (const nick of nicks) {
     if (!isValidNick(nick)) continue;
     const key = casefold(nick);
-    if (!user.monitoring.has(key)) {
-      if (user.monitoring.size >= MONITOR_LIMIT) {
+    if (!monitoring.has(key)) {
+      if (monitoring.size >= MONITOR_LIMIT) {
         added.refused.push(nick);
         continue;
       }
-      user.monitoring.set(key, nick);
+      monitoring.set(key, nick);
       let watchers = state.monitors.get(key);
       if (watchers === undefined) state.monitors.set(key, watchers = new Set());
       watchers.add(user);
@@ -59,11 +60,13 @@ export function removeMonitors(
   user: User,
   nicks?: readonly string[],
 ): void {
+  const { monitoring } = user;
+  if (monitoring === undefined) return;
   const keys = nicks === undefined
-    ? [...user.monitoring.keys()]
+    ? [...monitoring.keys()]
     : nicks.map((nick) => casefold(nick));
   for (const key of keys) {
-    if (!user.monitoring.delete(key)) continue;
+    if (!monitoring.delete(key)) continue;
     const watchers = state.monitors.get(key);
     watchers?.delete(user);
     if (watchers?.size === 0) state.monitors.delete(key);

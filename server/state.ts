@@ -33,8 +33,11 @@ export interface User {
   host: string;
   /** Away message, if the user is away. */
   away: string | undefined;
-  /** IRCv3 capabilities the user has enabled. */
-  caps: Set<string>;
+  /**
+   * IRCv3 capabilities the user has enabled; replaced, never changed in
+   * place ({@link NO_CAPS} is shared by every user that has none).
+   */
+  caps: ReadonlySet<string>;
   /** Whether the user is connected over TLS. */
   secure: boolean;
   /** Whether registration finished (only registered users are visible to others). */
@@ -43,12 +46,12 @@ export interface User {
   invisible: boolean;
   /** User mode `+B`: the user is a bot (WHOIS 335, WHO flag `B`, the `bot` tag). */
   bot: boolean;
-  /** Nicks this user MONITORs, case-folded nick to the nick as given. */
-  monitoring: Map<string, string>;
-  /** Read markers (draft/read-marker) while not logged in: case-folded target to its `timestamp=` value. */
-  readMarkers: Map<string, string>;
-  /** Recipients of this user's latest private messages by msgid, at most {@link RECENT_MESSAGES} (for REDACT). */
-  recentPrivate: Map<string, User>;
+  /** Nicks this user MONITORs, case-folded nick to the nick as given; made on first use. */
+  monitoring?: Map<string, string>;
+  /** Read markers (draft/read-marker) while not logged in: case-folded target to its `timestamp=` value; made on first use. */
+  readMarkers?: Map<string, string>;
+  /** Recipients of this user's latest private messages by msgid, at most {@link RECENT_MESSAGES} (for REDACT); made on first use. */
+  recentPrivate?: Map<string, User>;
   /** User mode `+w`: receives WALLOPS. */
   wallops: boolean;
   /** User mode `+o`: an IRC operator (OPER succeeded). */
@@ -251,7 +254,15 @@ export interface NewUser {
   now: number;
 }
 
-/** Creates an unregistered user without a nickname. */
+/** The capabilities of a user that enabled none, shared by all of them. */
+export const NO_CAPS: ReadonlySet<string> = new Set();
+
+/**
+ * Creates an unregistered user without a nickname. Its tables that most
+ * users never fill (MONITOR list, read markers, recent private messages)
+ * are made on first use and it shares {@link NO_CAPS}: four empty hash
+ * tables are about 0.8 KiB per connection.
+ */
 export function createUser(init: NewUser): User {
   return {
     nick: "*",
@@ -260,14 +271,11 @@ export function createUser(init: NewUser): User {
     realname: "",
     host: init.host,
     away: undefined,
-    caps: new Set(),
+    caps: NO_CAPS,
     secure: init.secure,
     registered: false,
     invisible: false,
     bot: false,
-    monitoring: new Map(),
-    readMarkers: new Map(),
-    recentPrivate: new Map(),
     wallops: false,
     oper: false,
     account: undefined,

@@ -32,7 +32,7 @@ function recorder(
   claimNick(state, user, nick);
   user.registered = true;
   user.user = nick;
-  for (const cap of caps) user.caps.add(cap);
+  user.caps = new Set(caps);
   return {
     user,
     received,

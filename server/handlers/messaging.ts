@@ -170,7 +170,11 @@ function deliver(
       user.outbox.send(relayBytes(relay, user));
       server.traffic.deliveries++;
     }
-    rememberMessage(user.recentPrivate, relay.msgid!, recipient);
+    rememberMessage(
+      user.recentPrivate ??= new Map(),
+      relay.msgid!,
+      recipient,
+    );
     if (command === "PRIVMSG" && recipient.away !== undefined) {
       reply(server, user, Numeric.RPL_AWAY, recipient.nick, recipient.away);
     }

@@ -74,7 +74,7 @@ function monitor(
     case "L":
     case "l":
       sendList(server, user, Numeric.RPL_MONLIST, [
-        ...user.monitoring.values(),
+        ...(user.monitoring?.values() ?? []),
       ]);
       reply(server, user, Numeric.RPL_ENDOFMONLIST, "End of MONITOR list");
       return;
@@ -82,7 +82,7 @@ function monitor(
     case "s": {
       const online: string[] = [];
       const offline: string[] = [];
-      for (const nick of user.monitoring.values()) {
+      for (const nick of user.monitoring?.values() ?? []) {
         const target = findUser(state, nick);
         if (target === undefined) offline.push(nick);
         else online.push(prefixOf(target));

@@ -16,7 +16,7 @@ import type { ChatState, User } from "../state.ts";
 
 /** Where `user`'s markers are kept: its account's (shared by its sessions), or its own while not logged in. */
 function markersOf(state: ChatState, user: User): Map<string, string> {
-  if (user.account === undefined) return user.readMarkers;
+  if (user.account === undefined) return user.readMarkers ??= new Map();
   let markers = state.readMarkers.get(user.account);
   if (markers === undefined) {
     state.readMarkers.set(user.account, markers = new Map());

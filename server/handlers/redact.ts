@@ -36,11 +36,11 @@ function redact(
       fail("INVALID_TARGET", target, "No such nick");
       return;
     }
-    if (user.recentPrivate.get(msgid) !== recipient) {
+    if (user.recentPrivate?.get(msgid) !== recipient) {
       fail("UNKNOWN_MSGID", target, msgid, "No such recent message of yours");
       return;
     }
-    user.recentPrivate.delete(msgid);
+    user.recentPrivate!.delete(msgid);
     const relay = relayFrom(
       server,
       user,

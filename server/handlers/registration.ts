@@ -277,10 +277,12 @@ function cap(server: ServerContext, session: Session, params: string[]): void {
         send("NAK", params[1] ?? "");
         return;
       }
+      const caps = new Set(user.caps);
       for (const cap of wanted) {
-        if (cap.startsWith("-")) user.caps.delete(cap.slice(1));
-        else user.caps.add(cap);
+        if (cap.startsWith("-")) caps.delete(cap.slice(1));
+        else caps.add(cap);
       }
+      user.caps = caps;
       send("ACK", wanted.join(" "));
       return;
     }
