@@ -12,7 +12,7 @@
  */
 
 import { disconnectCause } from "../metrics/traffic.ts";
-import { createLineSplitter } from "../protocol/framer.ts";
+import { LineFramer, type LineSink } from "../protocol/framer.ts";
 import { Numeric } from "../protocol/numerics.ts";
 import { plainQuitReason } from "../tls/errors.ts";
 import { looksLikeClientHello } from "../tls/sniff.ts";
@@ -111,7 +111,7 @@ function lineLength(entry: string | InvalidUtf8Line): number {
   return typeof entry === "string" ? entry.length : entry.line.length;
 }
 
-class ClientConnection implements Connection, Session, Outbox {
+class ClientConnection implements Connection, Session, Outbox, LineSink {
   /** Connections with new output, flushed together after the input at hand is handled. */
   static #pendingFlushes: ClientConnection[] = [];
   static #flushTimerSet = false;
@@ -167,7 +167,8 @@ class ClientConnection implements Connection, Session, Outbox {
   #inboxBytes = 0;
   #drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #endOfInput = false;
-  #split: (chunk: Uint8Array) => void;
+  /** Frames input with this connection as its sink: methods, not closures per connection. */
+  #framer: LineFramer;
 
   constructor(server: ServerContext, init: ConnectionInit) {
     this.#server = server;
@@ -187,20 +188,7 @@ class ClientConnection implements Connection, Session, Outbox {
       outbox: this,
       now,
     });
-    this.#split = createLineSplitter({
-      onLine: (line, invalidUtf8) =>
-        this.#onLine(invalidUtf8 ? new InvalidUtf8Line(line) : line),
-      onOverflow: () => {
-        if (!this.#closing) {
-          reply(
-            server,
-            this.user,
-            Numeric.ERR_INPUTTOOLONG,
-            "Input line was too long",
-          );
-        }
-      },
-    });
+    this.#framer = new LineFramer(this);
   }
 
   get session(): Session {
@@ -572,8 +560,10 @@ class ClientConnection implements Connection, Session, Outbox {
     }
   }
 
-  #onLine(entry: string | InvalidUtf8Line): void {
+  /** A line from the framer: run now, or queued behind flood control or backpressure. */
+  onLine(line: string, invalidUtf8: boolean): void {
     if (this.#closing) return;
+    const entry = invalidUtf8 ? new InvalidUtf8Line(line) : line;
     if (
       this.#holders === 0 && this.#inboxHead >= this.#inbox.length &&
       this.#takeToken()
@@ -587,6 +577,18 @@ class ClientConnection implements Connection, Session, Outbox {
       this.end("Excess Flood", { error: "Excess Flood" });
     } else if (this.#holders === 0 && this.#drainTimer === undefined) {
       this.#drainTimer = setTimeout(() => this.#drain(), 0);
+    }
+  }
+
+  /** A line over the length limit from the framer: answered with 417. */
+  onOverflow(): void {
+    if (!this.#closing) {
+      reply(
+        this.#server,
+        this.user,
+        Numeric.ERR_INPUTTOOLONG,
+        "Input line was too long",
+      );
     }
   }
 
@@ -615,7 +617,7 @@ class ClientConnection implements Connection, Session, Outbox {
         first = false;
         this.#lastInput = this.#server.now();
         this.#pingSentAt = 0;
-        this.#split(buffer.subarray(0, count));
+        this.#framer.push(buffer.subarray(0, count));
         if (count === buffer.length && buffer.length < LARGE_READ_BYTES) {
           buffer = new Uint8Array(LARGE_READ_BYTES);
         } else if (
