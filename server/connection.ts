@@ -22,6 +22,7 @@ import { departUser } from "./departure.ts";
 import { encodeLine } from "./delivery.ts";
 import { formatAddress } from "./listener.ts";
 import { reply } from "./replies.ts";
+import { LineQueue } from "./line_queue.ts";
 import { MAX_WRITE_BYTES, WriteBuffers } from "./write_buffers.ts";
 import { createUser, type Outbox, type User } from "./state.ts";
 
@@ -132,9 +133,8 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
   #onClosed: (connection: Connection) => void;
   #connectedAt: number;
 
-  /** Output not yet written, from `#queueHead` on. */
-  #queue: Uint8Array[] = [];
-  #queueHead = 0;
+  /** Output not yet written. */
+  #queue = new LineQueue();
   #queuedBytes = 0;
   #writing = false;
   #flushScheduled = false;
@@ -269,6 +269,8 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
 
   tick(now: number): void {
     if (this.#closing) return;
+    // Between bursts a connection keeps its queue's slots; idle, none.
+    if (!this.#writing) this.#queue.release();
     const { options } = this.#server;
     if (!this.user.registered) {
       if (now - this.#connectedAt >= options.registrationTimeout * 1000) {
@@ -326,26 +328,17 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
    */
   #takeBatch(): Uint8Array {
     const queue = this.#queue;
-    const first = queue[this.#queueHead];
-    let end = this.#queueHead + 1;
-    let total = first.length;
+    let count = 1;
+    let total = queue.at(0).length;
     while (
-      end < queue.length && total + queue[end].length <= MAX_WRITE_BYTES
+      count < queue.length && total + queue.at(count).length <= MAX_WRITE_BYTES
     ) {
-      total += queue[end++].length;
+      total += queue.at(count++).length;
     }
-    const batch = end - this.#queueHead > 1
-      ? WriteBuffers.join(queue, this.#queueHead, end, total)
-      : first;
-    if (end === queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (end > 1024 && end * 2 > queue.length) {
-      this.#queue = queue.slice(end);
-      this.#queueHead = 0;
-    } else {
-      this.#queueHead = end;
-    }
+    const batch = count > 1
+      ? WriteBuffers.join(queue, count, total)
+      : queue.at(0);
+    queue.drop(count);
     return batch;
   }
 
@@ -356,11 +349,14 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#queueHead < this.#queue.length && !this.#isClosed) {
+      while (this.#queue.length > 0 && !this.#isClosed) {
         const batch = this.#takeBatch();
         let offset = 0;
         while (offset < batch.length) {
-          const written = await this.#transport.write(batch.subarray(offset));
+          // A view only for the rest of a short write: one per write adds up.
+          const written = await this.#transport.write(
+            offset === 0 ? batch : batch.subarray(offset),
+          );
           offset += written;
           this.#wrote(written);
         }
@@ -462,8 +458,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     this.#releaseHeldBack();
     this.#server.output.queuedBytes -= this.#queuedBytes;
     this.#queuedBytes = 0;
-    this.#queue = [];
-    this.#queueHead = 0;
+    this.#queue.clear();
     this.#inbox = [];
     try {
       this.#transport.close();

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { LineQueue } from "./line_queue.ts";
+
 /** Most bytes joined into one write; a longer queue goes out in several. */
 export const MAX_WRITE_BYTES = 16384;
 
@@ -43,7 +45,7 @@ export class WriteBuffers {
   static #latest: Uint8Array | undefined = undefined;
 
   /**
-   * `lines[start]` to `lines[end - 1]` (`total` bytes, at most
+   * The first `count` lines of `queue` (`total` bytes, at most
    * {@link MAX_WRITE_BYTES}) joined into one buffer, to hand back with
    * {@link WriteBuffers.release} once written. Members of a channel
    * usually have the very same lines queued (one shared buffer per line,
@@ -51,30 +53,23 @@ export class WriteBuffers {
    * its bytes are shared instead of copied again: a fan-out to 1,000
    * members joins each batch once and holds one buffer, not 1,000.
    */
-  static join(
-    lines: readonly Uint8Array[],
-    start: number,
-    end: number,
-    total: number,
-  ): Uint8Array {
+  static join(queue: LineQueue, count: number, total: number): Uint8Array {
     const latest = WriteBuffers.#latest;
     const shared = latest === undefined || latest.length !== total
       ? undefined
       : WriteBuffers.#joined.get(latest);
-    if (shared !== undefined && sameLines(shared.lines, lines, start, end)) {
+    if (shared !== undefined && sameLines(shared.lines, queue, count)) {
       shared.users++;
       return latest!;
     }
     const bytes = WriteBuffers.take(total).subarray(0, total);
     let offset = 0;
-    for (let i = start; i < end; i++) {
-      bytes.set(lines[i], offset);
-      offset += lines[i].length;
+    for (let i = 0; i < count; i++) {
+      const line = queue.at(i);
+      bytes.set(line, offset);
+      offset += line.length;
     }
-    WriteBuffers.#joined.set(bytes, {
-      lines: lines.slice(start, end),
-      users: 1,
-    });
+    WriteBuffers.#joined.set(bytes, { lines: queue.first(count), users: 1 });
     WriteBuffers.#latest = bytes;
     return bytes;
   }
@@ -134,16 +129,15 @@ export class WriteBuffers {
   }
 }
 
-/** Whether `lines[start..end)` are the very buffers of `joined`, in order. */
+/** Whether the first `count` lines of `queue` are the very buffers of `joined`, in order. */
 function sameLines(
   joined: readonly Uint8Array[],
-  lines: readonly Uint8Array[],
-  start: number,
-  end: number,
+  queue: LineQueue,
+  count: number,
 ): boolean {
-  if (joined.length !== end - start) return false;
-  for (let i = start; i < end; i++) {
-    if (lines[i] !== joined[i - start]) return false;
+  if (joined.length !== count) return false;
+  for (let i = 0; i < count; i++) {
+    if (queue.at(i) !== joined[i]) return false;
   }
   return true;
 }

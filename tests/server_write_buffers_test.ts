@@ -1,5 +1,12 @@
 import { assertEquals, assertOk } from "./helpers/assert.ts";
+import { LineQueue } from "../server/line_queue.ts";
 import { MAX_WRITE_BYTES, WriteBuffers } from "../server/write_buffers.ts";
+
+function queueOf(...lines: Uint8Array[]): LineQueue {
+  const queue = new LineQueue();
+  for (const line of lines) queue.push(line);
+  return queue;
+}
 
 Deno.test("write buffers: the smallest size that fits, reused once released (also via a subarray), foreign bytes never kept", () => {
   assertEquals(WriteBuffers.take(100).length, 2048);
@@ -33,19 +40,18 @@ Deno.test("write buffers: the same queued lines joined for two connections share
   const hello = encoder.encode(":a PRIVMSG #c :hello\r\n");
   const bye = encoder.encode(":a PRIVMSG #c :bye\r\n");
   const total = hello.length + bye.length;
-  const first = WriteBuffers.join([hello, bye], 0, 2, total);
+  const first = WriteBuffers.join(queueOf(hello, bye), 2, total);
   assertEquals(
     new TextDecoder().decode(first),
     ":a PRIVMSG #c :hello\r\n:a PRIVMSG #c :bye\r\n",
   );
   const second = WriteBuffers.join(
-    [encoder.encode("x"), hello, bye],
-    1,
-    3,
+    queueOf(hello, bye, encoder.encode("x")),
+    2,
     total,
   );
   assertOk(second === first, "the same lines share the joined bytes");
-  const other = WriteBuffers.join([bye, hello], 0, 2, total);
+  const other = WriteBuffers.join(queueOf(bye, hello), 2, total);
   assertOk(other.buffer !== first.buffer, "other lines get their own buffer");
   assertEquals(
     new TextDecoder().decode(other),
