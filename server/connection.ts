@@ -412,12 +412,18 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     }, STALL_MS);
   }
 
+  /**
+   * Lets every held-back source go. The stall timer is left to run out (it
+   * does nothing once none is held back) rather than cleared: a reader that
+   * goes over the soft limit and back many times a second then arms one
+   * timer per {@link STALL_MS}, not one per time. Its window may then start
+   * before the queue went over again; that only counts more bytes written,
+   * so it never makes a reader look stalled.
+   */
   #releaseHeldBack(): void {
     const heldBack = this.#heldBack;
     if (heldBack === undefined) return;
     this.#heldBack = undefined;
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
     for (const source of heldBack) source.#release();
   }
 
@@ -455,6 +461,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     this.#isClosed = true;
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#drainTimer);
+    clearTimeout(this.#stallTimer);
     this.#releaseHeldBack();
     this.#server.output.queuedBytes -= this.#queuedBytes;
     this.#queuedBytes = 0;
