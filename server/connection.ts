@@ -214,7 +214,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     if (this.#queuedBytes + bytes.length > this.#server.options.sendq) {
       // Deferred: this may run in the middle of a broadcast loop.
       this.#overflowed = true;
-      queueMicrotask(() => this.end("SendQ exceeded", { hard: true }));
+      this.#endSoon("SendQ exceeded");
       return;
     }
     this.#server.traffic.linesOut++;
@@ -288,6 +288,26 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     }
   }
 
+  // Microtasks and timers are set in methods of their own: a closure over
+  // `this` in a hot method (#push, send, onLine) makes V8 allocate a context
+  // on every call of it, whether the closure is made or not, which was a
+  // third of all allocation in the burst scenario.
+
+  /** Flushes in a microtask. */
+  #flushSoon(): void {
+    queueMicrotask(() => this.#flush());
+  }
+
+  /** Ends the connection, without flushing, in a microtask. */
+  #endSoon(reason: string): void {
+    queueMicrotask(() => this.end(reason, { hard: true }));
+  }
+
+  /** Runs the delayed lines after `delay` ms. */
+  #drainIn(delay: number): void {
+    this.#drainTimer = setTimeout(() => this.#drain(), delay);
+  }
+
   static #runPendingFlushes(): void {
     ClientConnection.#flushTimerSet = false;
     const connections = ClientConnection.#pendingFlushes;
@@ -307,7 +327,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     if (this.#queuedBytes >= EAGER_FLUSH_BYTES) {
       if (!this.#eagerFlushScheduled) {
         this.#eagerFlushScheduled = true;
-        queueMicrotask(() => this.#flush());
+        this.#flushSoon();
       }
     } else if (!this.#flushScheduled) {
       // Flushed on the next turn of the event loop, so lines queued while
@@ -452,7 +472,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     } else if (
       this.#inboxHead < this.#inbox.length && this.#drainTimer === undefined
     ) {
-      this.#drainTimer = setTimeout(() => this.#drain(), 0);
+      this.#drainIn(0);
     }
   }
 
@@ -558,7 +578,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
       if (this.#endOfInput && !this.#closing) this.end("Connection closed");
     } else if (!this.#closing && this.#holders === 0) {
       const wait = (1 - this.#tokens) * 1000 / this.#server.options.floodRate;
-      this.#drainTimer = setTimeout(() => this.#drain(), Math.max(1, wait));
+      this.#drainIn(Math.max(1, wait));
     }
   }
 
@@ -578,7 +598,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
     if (this.#inboxBytes > this.#server.options.recvq) {
       this.end("Excess Flood", { error: "Excess Flood" });
     } else if (this.#holders === 0 && this.#drainTimer === undefined) {
-      this.#drainTimer = setTimeout(() => this.#drain(), 0);
+      this.#drainIn(0);
     }
   }
 
