@@ -269,7 +269,7 @@ class ClientConnection implements Connection, Session, Outbox, LineSink {
 
   tick(now: number): void {
     if (this.#closing) return;
-    // Between bursts a connection keeps its queue's slots; idle, none.
+    // A connection keeps its queue's slots while busy; idle, none.
     if (!this.#writing) this.#queue.release();
     const { options } = this.#server;
     if (!this.user.registered) {

@@ -20,6 +20,8 @@ export class LineQueue {
   #slots: (Uint8Array | undefined)[] = [];
   #head = 0;
   #length = 0;
+  /** Whether a line was queued since the last {@link LineQueue.release}. */
+  #used = false;
 
   /** How many lines are queued. */
   get length(): number {
@@ -28,6 +30,7 @@ export class LineQueue {
 
   /** Queues `line` last. */
   push(line: Uint8Array): void {
+    this.#used = true;
     if (this.#length === this.#slots.length) this.#grow();
     this.#slots[(this.#head + this.#length) & (this.#slots.length - 1)] = line;
     this.#length++;
@@ -62,9 +65,14 @@ export class LineQueue {
     this.#length = 0;
   }
 
-  /** Lets the slots of an empty queue go (an idle connection keeps none). */
+  /**
+   * Called now and then: lets the slots go of a queue that is empty and
+   * had nothing queued since the last call, so an idle connection keeps
+   * none while a busy one that drains between bursts keeps them.
+   */
   release(): void {
-    if (this.#length === 0 && this.#slots.length > 0) this.clear();
+    if (this.#length === 0 && !this.#used) this.clear();
+    this.#used = false;
   }
 
   #grow(): void {
