@@ -414,3 +414,26 @@ Deno.test("JOIN 0 parts every channel; multi-prefix shows @+ in NAMES", async ()
   await op.sync();
   assertEquals(t.server.context.state.channels.size, 0);
 });
+
+Deno.test("NAMES of a channel too big for one line: several 353 lines within 512 bytes, every member once", async () => {
+  await using t = await startTestServer();
+  const nicks = Array.from(
+    { length: 40 },
+    (_, i) => `member${String(i).padStart(2, "0")}${"x".repeat(20)}`,
+  );
+  for (const nick of nicks) {
+    const client = await t.client(nick);
+    await client.send("JOIN #plaza");
+    await client.waitFor("366");
+  }
+  const viewer = await t.client("viewer");
+  await viewer.send("NAMES #plaza");
+  await viewer.waitFor("366");
+  const replies = viewer.messages.filter((m) => m.command === "353");
+  assertOk(replies.length >= 2, `${replies.length} lines of 353`);
+  for (const line of viewer.lines.filter((l) => l.includes(" 353 "))) {
+    assertOk(line.length + 2 <= 512, `a ${line.length + 2}-byte 353 line`);
+  }
+  const names = replies.flatMap((m) => m.params[3].split(" "));
+  assertEquals(names.sort(), ["@" + nicks[0], ...nicks.slice(1)].sort());
+});

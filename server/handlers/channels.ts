@@ -75,22 +75,25 @@ export function sendNames(
     "x",
   ]).slice(0, -1);
   const room = 510 - encoder.encode(head).length - 1;
-  let names = "";
+  // Names are gathered per line and joined once, and members visited with
+  // forEach: a join to a channel of 1,000 otherwise allocated a pair and a
+  // longer string per member, most of all allocation in a join storm.
+  const names: string[] = [];
   let used = 0;
-  for (const [member, standing] of channel.members) {
-    if (outsider && !canSeeUser(user, member)) continue;
+  const sendLine = () => {
+    user.outbox.send(encodeLine(`${head}:${names.join(" ")}`));
+    names.length = 0;
+    used = 0;
+  };
+  channel.members.forEach((standing, member) => {
+    if (outsider && !canSeeUser(user, member)) return;
     const name = memberPrefix(standing, multi) +
       (userhosts ? prefixOf(member) : member.nick);
-    const size = name.length + (names === "" ? 0 : 1);
-    if (names !== "" && used + size > room) {
-      user.outbox.send(encodeLine(`${head}:${names}`));
-      names = "";
-      used = 0;
-    }
-    names = names === "" ? name : `${names} ${name}`;
-    used += names === name ? name.length : size;
-  }
-  if (names !== "") user.outbox.send(encodeLine(`${head}:${names}`));
+    if (names.length > 0 && used + 1 + name.length > room) sendLine();
+    used += (names.length > 0 ? 1 : 0) + name.length;
+    names.push(name);
+  });
+  if (names.length > 0) sendLine();
   beforeEnd?.();
   reply(
     server,
