@@ -125,9 +125,14 @@ const TERTULIA_ENTRY = new URL("../server.ts", import.meta.url).pathname;
  * The V8 flags `deno task server` and `deno task compile` give tertulia
  * (deno.json), so the bench measures it as it is run. A young generation
  * of 1 MiB semi-spaces instead of V8's default (growing to 16 MiB) lowers
- * peak RSS under load by 5 to 20 MiB (see bench/README.md).
+ * peak RSS under load by 5 to 20 MiB; a 1.5 GiB old-generation limit
+ * instead of V8's default (4 GiB on a machine with this much memory) makes
+ * V8 let its heap grow to about twice the live data before a full
+ * collection instead of four times, which takes 20 to 30 MiB off the
+ * fan-out and burst peaks (see bench/README.md and docs/backpressure.md).
  */
-export const TERTULIA_V8_FLAGS = "--max-semi-space-size=1";
+export const TERTULIA_V8_FLAGS =
+  "--max-semi-space-size=1,--max-old-space-size=1536";
 
 /** The Debian package that provides each peer. */
 const PACKAGES: Record<Exclude<ServerKind, "tertulia">, string> = {

@@ -275,11 +275,13 @@ Deno.test("bench report: stats, /proc parsing, markdown and chart", () => {
   assertEquals(svg.match(/<rect x=/g)?.length, 2 + 2 * 2 + 4);
 });
 
-Deno.test("the bench runs tertulia with the V8 flags of deno task server and deno task compile", async () => {
-  const config = JSON.parse(
-    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
-  );
+Deno.test("the bench runs tertulia with the V8 flags of deno task server, deno task compile and the deploy files", async () => {
+  const read = (path: string) =>
+    Deno.readTextFile(new URL(`../${path}`, import.meta.url));
+  const config = JSON.parse(await read("deno.json"));
   const flag = `--v8-flags=${TERTULIA_V8_FLAGS}`;
   assertIncludes(config.tasks.server, flag);
   assertIncludes(config.tasks.compile, `${flag} --output tertulia-server`);
+  assertIncludes(await read("deploy/tertulia.service"), flag);
+  assertIncludes(await read("deploy/Dockerfile"), `"${flag}"`);
 });
