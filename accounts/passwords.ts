@@ -7,8 +7,13 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
-import { argon2id } from "hash-wasm";
+/**
+ * hash-wasm, loaded on the first hash: most servers never hash a password,
+ * and the module with its WebAssembly costs memory in every process.
+ */
+async function loadArgon2id(): Promise<typeof import("hash-wasm").argon2id> {
+  return (await import("hash-wasm")).argon2id;
+}
 
 /** Memory cost in KiB. */
 const MEMORY_KIB = 19456;
@@ -46,7 +51,8 @@ export function passwordProblem(
 }
 
 /** Hashes `password` with a fresh random salt; resolves to a PHC string. */
-export function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
+  const argon2id = await loadArgon2id();
   return argon2id({
     password,
     salt: crypto.getRandomValues(new Uint8Array(SALT_BYTES)),
@@ -72,9 +78,15 @@ export function isPasswordHash(hash: string): boolean {
   return PHC.test(hash);
 }
 
-/** Whether `a` and `b` are the same bytes, in time that depends only on their lengths. */
+/**
+ * Whether `a` and `b` are the same bytes, in time that depends only on their
+ * lengths: every byte is compared, differences are folded into one value.
+ */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
 }
 
 /** Whether `password` matches the PHC string `hash`; false for a malformed hash. */
@@ -86,6 +98,7 @@ export async function verifyPassword(
   if (match === null) return false;
   const [, memory, iterations, parallelism, salt, digest] = match;
   const expected = fromBase64(digest);
+  const argon2id = await loadArgon2id();
   const actual = await argon2id({
     password,
     salt: fromBase64(salt),

@@ -4,7 +4,11 @@
  * brakes on password guessing.
  */
 
-import { hashPassword, verifyPassword } from "../accounts/passwords.ts";
+import {
+  hashPassword,
+  sameBytes,
+  verifyPassword,
+} from "../accounts/passwords.ts";
 import {
   AUTHENTICATE_CHUNK,
   ChunkAssembler,
@@ -88,6 +92,15 @@ Deno.test("argon2id hashes verify only their own password and hold no plaintext"
   assertOk(!await verifyPassword("correct horsf", hash));
   assertOk(!await verifyPassword("correct horse", "not a hash"));
   assertOk(hash !== await hashPassword("correct horse"), "salted");
+});
+
+Deno.test("sameBytes: equal only for the same length and the same bytes", () => {
+  const bytes = (...values: number[]) => Uint8Array.from(values);
+  assertOk(sameBytes(bytes(1, 2, 3), bytes(1, 2, 3)));
+  assertOk(sameBytes(bytes(), bytes()));
+  assertOk(!sameBytes(bytes(1, 2, 3), bytes(1, 2, 4)), "last byte differs");
+  assertOk(!sameBytes(bytes(0, 2, 3), bytes(1, 2, 3)), "first byte differs");
+  assertOk(!sameBytes(bytes(1, 2), bytes(1, 2, 3)), "shorter");
 });
 
 Deno.test("AUTHENTICATE chunks: 400-byte pieces, + after an exact multiple, too long refused", () => {
