@@ -21,7 +21,7 @@ import { openTerminal } from "./client/terminal.ts";
 
 /** Runs the client with command-line `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseClientArgs(args, {
+  const parsed = await parseClientArgs(args, {
     defaultConfig: defaultClientConfigPath({
       XDG_CONFIG_HOME: Deno.env.get("XDG_CONFIG_HOME"),
       HOME: Deno.env.get("HOME"),

@@ -431,7 +431,8 @@ async function hashPasswordCommand(): Promise<void> {
 /** `--write-config FILE`: writes the commented default config, never over an existing file. */
 async function writeDefaultConfig(path: string): Promise<void> {
   try {
-    await Deno.writeTextFile(path, defaultServerConfig(), { createNew: true });
+    const text = await defaultServerConfig();
+    await Deno.writeTextFile(path, text, { createNew: true });
   } catch (error) {
     const reason = error instanceof Deno.errors.AlreadyExists
       ? "it already exists (remove it or choose another name)"
@@ -458,7 +459,7 @@ async function main(args: string[]): Promise<void> {
   }
   let parsed;
   try {
-    parsed = parseServerArgs(args);
+    parsed = await parseServerArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     // A config file's error names its line; the flags' usage would bury it.

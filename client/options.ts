@@ -116,14 +116,15 @@ export interface ConfigLookup {
 }
 
 /**
- * Parses `args` (as in `Deno.args`) into {@link ClientOptions}, never
- * throwing. Settings come from the config file (`--config FILE`, else
+ * Parses `args` (as in `Deno.args`) and resolves to {@link ClientOptions},
+ * or to a sentence saying what was wrong, never rejecting for a bad flag or
+ * file. Settings come from the config file (`--config FILE`, else
  * `lookup.defaultConfig` if it exists), with the flags over them.
  */
-export function parseClientArgs(
+export async function parseClientArgs(
   args: string[],
   lookup: ConfigLookup = {},
-): ParsedArgs {
+): Promise<ParsedArgs> {
   try {
     const flags = parseFlags(CLIENT_SETTINGS, args);
     const file = flags.config ??
@@ -132,7 +133,7 @@ export function parseClientArgs(
         : undefined);
     const values = file === undefined ? flags : mergeValues(
       CLIENT_SETTINGS,
-      readConfigFile(CLIENT_SETTINGS, file),
+      await readConfigFile(CLIENT_SETTINGS, file),
       flags,
     );
     return { ok: true, options: clientOptionsFrom(values) };

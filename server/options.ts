@@ -237,11 +237,12 @@ export interface LoadedConfig extends ConfigSource {
 }
 
 /**
- * Parses server command-line arguments strictly. Throws {@link UsageError}
- * for an unknown flag, a missing or bad value, or a stray argument, and a
- * `ConfigError` naming file, line and key for a bad `--config` file.
+ * Parses server command-line arguments strictly, resolving to what they
+ * ask for. Rejects with {@link UsageError} for an unknown flag, a missing
+ * or bad value, or a stray argument, and a `ConfigError` naming file, line
+ * and key for a bad `--config` file.
  */
-export function parseServerArgs(args: string[]): ParsedArgs {
+export async function parseServerArgs(args: string[]): Promise<ParsedArgs> {
   const flags = parseFlags(SERVER_SETTINGS, args);
   if (flags.help) return { help: true };
   if (flags.version) return { help: false, version: true, options: {} };
@@ -252,20 +253,23 @@ export function parseServerArgs(args: string[]): ParsedArgs {
   if (flags.config === undefined) return serverOptionsFrom(flags);
   // The flags' own conflicts are the command line's; what is left, the file's.
   checkExclusions(SERVER_SETTINGS, flags);
-  const { parsed, config } = loadServerConfig({ file: flags.config, flags });
+  const { parsed, config } = await loadServerConfig({
+    file: flags.config,
+    flags,
+  });
   return { ...parsed, config };
 }
 
 /**
- * Reads `source.file` again and puts `source.flags` over it: the options a
- * start or a reload runs with. Throws {@link UsageError} naming the file,
- * line and key of a bad setting.
+ * Reads `source.file` again and puts `source.flags` over it. Resolves to
+ * the options a start or a reload runs with; rejects with
+ * {@link UsageError} naming the file, line and key of a bad setting.
  */
-export function loadServerConfig(source: ConfigSource): {
+export async function loadServerConfig(source: ConfigSource): Promise<{
   parsed: Exclude<ParsedArgs, { help: true }>;
   config: LoadedConfig;
-} {
-  const file = readConfigFile(SERVER_SETTINGS, source.file);
+}> {
+  const file = await readConfigFile(SERVER_SETTINGS, source.file);
   const values = mergeValues(SERVER_SETTINGS, file, source.flags);
   try {
     return {
@@ -280,9 +284,9 @@ export function loadServerConfig(source: ConfigSource): {
   }
 }
 
-/** The commented default config file `--write-config` writes. */
-export function defaultServerConfig(): string {
-  return defaultConfigText(SERVER_SETTINGS, {
+/** Resolves to the commented default config file `--write-config` writes. */
+export async function defaultServerConfig(): Promise<string> {
+  return await defaultConfigText(SERVER_SETTINGS, {
     title: "tertulia server configuration",
     notes: [
       "Start the server with: deno task server --config THIS_FILE",

@@ -101,7 +101,7 @@ export class Reloader {
     let values: ServerSettingValues | undefined;
     const changes = { live: [] as string[], restart: [] as string[] };
     if (this.#config !== undefined) {
-      const loaded = loadServerConfig(this.#config);
+      const loaded = await loadServerConfig(this.#config);
       next = resolveOptions({ ...loaded.parsed.options, log: options.log });
       values = loaded.config.values;
       Object.assign(

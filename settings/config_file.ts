@@ -7,7 +7,6 @@
  * @module
  */
 
-import { isMap, isScalar, LineCounter, parseDocument, stringify } from "yaml";
 import { UsageError } from "./flags.ts";
 import {
   inConfigFile,
@@ -26,6 +25,15 @@ export class ConfigError extends UsageError {
   }
 }
 
+/**
+ * Loads the YAML library on first use rather than at startup: most servers
+ * run without a config file, and the parser costs about 4 MB of memory in
+ * every process that imports it.
+ */
+async function loadYaml(): Promise<typeof import("yaml")> {
+  return await import("yaml");
+}
+
 /** The first line of a YAML library message, without its "at line N, column M" tail. */
 function firstLine(message: string): string {
   return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
@@ -33,15 +41,17 @@ function firstLine(message: string): string {
 
 /**
  * Reads the config file text `text` (named `file` in messages) against
- * `table`. A key given no value (`motd:`) counts as not given. Throws
- * {@link UsageError} for a YAML syntax error, an unknown key, a wrong type
- * or a value out of range, naming the file and the line.
+ * `table`, and resolves to its values. A key given no value (`motd:`)
+ * counts as not given. Rejects with {@link UsageError} for a YAML syntax
+ * error, an unknown key, a wrong type or a value out of range, naming the
+ * file and the line.
  */
-export function parseConfigText<T extends readonly Setting[]>(
+export async function parseConfigText<T extends readonly Setting[]>(
   table: T,
   text: string,
   file: string,
-): SettingValues<T> {
+): Promise<SettingValues<T>> {
+  const { isMap, isScalar, LineCounter, parseDocument } = await loadYaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true });
   const syntax = document.errors[0];
@@ -119,14 +129,17 @@ function suggestion(key: string, known: string[]): string {
     : "";
 }
 
-/** Reads and checks the config file at `path`; as {@link parseConfigText}, and a file that cannot be read names it. */
-export function readConfigFile<T extends readonly Setting[]>(
+/**
+ * Reads and checks the config file at `path`, resolving to its values as
+ * {@link parseConfigText} does; a file that cannot be read rejects naming it.
+ */
+export async function readConfigFile<T extends readonly Setting[]>(
   table: T,
   path: string,
-): SettingValues<T> {
+): Promise<SettingValues<T>> {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = await Deno.readTextFile(path);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "no such file"
@@ -135,7 +148,7 @@ export function readConfigFile<T extends readonly Setting[]>(
       : String(error);
     throw new ConfigError(`--config ${path}: cannot read it (${reason})`);
   }
-  return parseConfigText(table, text, path);
+  return await parseConfigText(table, text, path);
 }
 
 /**
@@ -175,7 +188,10 @@ function comment(text: string): string {
 }
 
 /** The commented-out example lines of one row: its default, or a placeholder. */
-function exampleLines(row: Setting): string {
+function exampleLines(
+  row: Setting,
+  stringify: typeof import("yaml").stringify,
+): string {
   if (row.kind === "records") {
     const fields = Object.entries(row.fields ?? {});
     const width = Math.max(...fields.map(([name]) => name.length * 2 + 2));
@@ -195,14 +211,15 @@ function exampleLines(row: Setting): string {
 }
 
 /**
- * The fully commented default config file for `table`: every file setting
- * under its section, with its help, whether a reload applies it, and its
- * default commented out. It loads as "all defaults".
+ * Resolves to the fully commented default config file for `table`: every
+ * file setting under its section, with its help, whether a reload applies
+ * it, and its default commented out. It loads as "all defaults".
  */
-export function defaultConfigText(
+export async function defaultConfigText(
   table: readonly Setting[],
   header: ConfigFileHeader,
-): string {
+): Promise<string> {
+  const { stringify } = await loadYaml();
   const out = [comment([header.title, "", ...header.notes].join("\n"))];
   let section: string | undefined;
   for (const row of table.filter(inConfigFile)) {
@@ -211,7 +228,11 @@ export function defaultConfigText(
       out.push("", `# ---- ${section} ----`);
     }
     const reload = row.live ? "changes on reload" : "needs a restart";
-    out.push("", comment(`${row.help} (${reload})`), exampleLines(row));
+    out.push(
+      "",
+      comment(`${row.help} (${reload})`),
+      exampleLines(row, stringify),
+    );
   }
   return out.join("\n") + "\n";
 }

@@ -74,8 +74,8 @@ function scriptedTerminal(interactive: boolean) {
   };
 }
 
-function options(port: number, ...flags: string[]) {
-  const parsed = parseClientArgs(["--port", String(port), ...flags]);
+async function options(port: number, ...flags: string[]) {
+  const parsed = await parseClientArgs(["--port", String(port), ...flags]);
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.options;
 }
@@ -85,7 +85,7 @@ Deno.test("client app: reconnection attempts back off, then the client rejoins",
   const port = first.port;
   let refuse = 0;
   const screen = scriptedTerminal(false);
-  const exit = runClient(options(port, "--nick", "ana"), {
+  const exit = runClient(await options(port, "--nick", "ana"), {
     terminal: screen.terminal,
     retryDelays: [10, 20, 40],
     connect: (target) => {
@@ -120,7 +120,9 @@ Deno.test("client app: at a terminal a taken name is asked for again; Ctrl-D qui
     const bob = await server.client("bob");
     const screen = scriptedTerminal(true);
     screen.type("bob");
-    const exit = runClient(options(server.port), { terminal: screen.terminal });
+    const exit = runClient(await options(server.port), {
+      terminal: screen.terminal,
+    });
     await screen.waitFor(
       "The name bob is already taken. Please choose another.",
     );
@@ -160,7 +162,7 @@ Deno.test("client app: if the server gives up while a new name is being typed, t
     })();
     let connections = 0;
     const screen = scriptedTerminal(true);
-    const exit = runClient(options(server.port, "--nick", "bob"), {
+    const exit = runClient(await options(server.port, "--nick", "bob"), {
       terminal: screen.terminal,
       connect: (target) =>
         Deno.connect({
@@ -206,7 +208,7 @@ Deno.test("client app: a server that stops answering is pinged, then given up as
   })();
   const screen = scriptedTerminal(false);
   const exit = await runClient(
-    options(port, "--nick", "ana", "--no-reconnect"),
+    await options(port, "--nick", "ana", "--no-reconnect"),
     {
       terminal: screen.terminal,
       keepaliveMs: 50,
@@ -229,7 +231,7 @@ Deno.test("client app: the connection opened before asking Username: is used, or
       return Deno.connect({ hostname: target.host, port: target.port });
     };
     const screen = scriptedTerminal(true);
-    const exit = runClient(options(server.port), {
+    const exit = runClient(await options(server.port), {
       terminal: screen.terminal,
       connect: counting,
     });
@@ -244,7 +246,7 @@ Deno.test("client app: the connection opened before asking Username: is used, or
     const dropped = hangUp.accept().then((conn) => conn.close());
     connections = 0;
     const again = scriptedTerminal(true);
-    const second = runClient(options(server.port), {
+    const second = runClient(await options(server.port), {
       terminal: again.terminal,
       connect: (target) =>
         connections++ === 0

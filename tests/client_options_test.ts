@@ -8,8 +8,8 @@ import {
 } from "../client/options.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 
-Deno.test("client options: defaults", () => {
-  const parsed = parseClientArgs([]);
+Deno.test("client options: defaults", async () => {
+  const parsed = await parseClientArgs([]);
   assertOk(parsed.ok);
   assertEquals(parsed.options, {
     host: DEFAULT_HOST,
@@ -34,8 +34,8 @@ Deno.test("client options: defaults", () => {
   ]);
 });
 
-Deno.test("client options: every flag", () => {
-  const parsed = parseClientArgs([
+Deno.test("client options: every flag", async () => {
+  const parsed = await parseClientArgs([
     "--host=chat.example",
     "--port",
     "6697",
@@ -72,19 +72,24 @@ Deno.test("client options: every flag", () => {
     accountPasswordFile: "pw.txt",
     help: false,
   });
-  const tls = parseClientArgs(["--tls"]);
+  const tls = await parseClientArgs(["--tls"]);
   assertOk(tls.ok && tls.options.tls && tls.options.caFile === undefined);
-  const help = parseClientArgs(["-h"]);
+  const help = await parseClientArgs(["-h"]);
   assertOk(help.ok && help.options.help);
 });
 
-Deno.test("client options: --channel takes a list, # optional, repeats dropped", () => {
-  const parsed = parseClientArgs(["--channel", "uno,#dos", "--channel", "UNO"]);
+Deno.test("client options: --channel takes a list, # optional, repeats dropped", async () => {
+  const parsed = await parseClientArgs([
+    "--channel",
+    "uno,#dos",
+    "--channel",
+    "UNO",
+  ]);
   assertOk(parsed.ok);
   assertEquals(parsed.options.channels, ["#uno", "#dos"]);
 });
 
-Deno.test("client options: bad flags are explained", () => {
+Deno.test("client options: bad flags are explained", async () => {
   const cases: [string[], string][] = [
     [["--bogus"], "--bogus"],
     [["--port", "http"], '--port must be an integer 1-65535, got "http"'],
@@ -99,7 +104,7 @@ Deno.test("client options: bad flags are explained", () => {
     [["--tls=yes"], "--tls"],
   ];
   for (const [args, expected] of cases) {
-    const parsed = parseClientArgs(args);
+    const parsed = await parseClientArgs(args);
     assertOk(!parsed.ok, `${args.join(" ")} should fail`);
     assertIncludes(parsed.error, expected);
   }

@@ -206,7 +206,12 @@ Deno.test("defect 5: /names #other lists the users of #other", async () => {
 });
 
 Deno.test("defect 6: --channel given twice joins both channels", async () => {
-  const parsed = parseClientArgs(["--channel", "uno", "--channel", "#dos"]);
+  const parsed = await parseClientArgs([
+    "--channel",
+    "uno",
+    "--channel",
+    "#dos",
+  ]);
   assertOk(parsed.ok);
   assertEquals(parsed.options.channels, ["#uno", "#dos"]);
   await withServer({}, async (server) => {
@@ -316,7 +321,7 @@ Deno.test("defect 10: a MODE change updates who is marked", () => {
   assertEquals(screen.at(-1), "Users online (#general): @ana, +bob");
 });
 
-Deno.test("defect 11: others' lines naming you are highlighted with a bell; stable nick colours", () => {
+Deno.test("defect 11: others' lines naming you are highlighted with a bell; stable nick colours", async () => {
   const state = createChatState("ana", ["#general"]);
   feed(state, ":srv 001 ana :Welcome", ":ana!a@h JOIN #general");
   const [mention] = feed(
@@ -335,7 +340,7 @@ Deno.test("defect 11: others' lines naming you are highlighted with a bell; stab
   assertOk(
     !renderEvent(plain, { color: true, bell: true })[0].includes("\x07"),
   );
-  const parsed = parseClientArgs(["--no-bell"]);
+  const parsed = await parseClientArgs(["--no-bell"]);
   assertOk(parsed.ok && parsed.options.bell === false);
   const colourOf = (nick: string) =>
     // deno-lint-ignore no-control-regex

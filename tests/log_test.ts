@@ -132,7 +132,7 @@ Deno.test("log-level changes on reload: connect lines stop at warn, a failed rel
   const file = `${dir}/server.yaml`;
   try {
     await Deno.writeTextFile(file, "port: 0\nno-history: true\nno-web: true\n");
-    const parsed = parseServerArgs(["--config", file]);
+    const parsed = await parseServerArgs(["--config", file]);
     assertOk(!parsed.help);
     const lines: [string, LogLevel | undefined][] = [];
     const server = await startServer({

@@ -3,7 +3,7 @@ import {
   assertEquals,
   assertIncludes,
   assertOk,
-  assertThrows,
+  assertRejects,
 } from "./helpers/assert.ts";
 import { connectClient } from "./helpers/irc_client.ts";
 import {
@@ -46,8 +46,8 @@ async function waitForLine(
   }
 }
 
-Deno.test("parseServerArgs reads every flag, with defaults left to DEFAULT_OPTIONS", () => {
-  const parsed = parseServerArgs([
+Deno.test("parseServerArgs reads every flag, with defaults left to DEFAULT_OPTIONS", async () => {
+  const parsed = await parseServerArgs([
     "--host=0.0.0.0",
     "--port",
     "6667",
@@ -97,12 +97,12 @@ Deno.test("parseServerArgs reads every flag, with defaults left to DEFAULT_OPTIO
     certFile: "c.pem",
     keyFile: "k.pem",
   });
-  assertEquals(parseServerArgs(["--help"]), { help: true });
+  assertEquals(await parseServerArgs(["--help"]), { help: true });
   assertEquals(DEFAULT_OPTIONS.port, 59420);
   assertEquals(DEFAULT_OPTIONS.host, "127.0.0.1");
 });
 
-Deno.test("parseServerArgs rejects unknown flags, bad values and strays with UsageError", () => {
+Deno.test("parseServerArgs rejects unknown flags, bad values and strays with UsageError", async () => {
   for (
     const args of [
       ["--nope"],
@@ -119,7 +119,7 @@ Deno.test("parseServerArgs rejects unknown flags, bad values and strays with Usa
       ["--tls-only", "--key", "k.pem"],
       ["--name", ""],
     ]
-  ) assertThrows(() => parseServerArgs(args), UsageError);
+  ) await assertRejects(parseServerArgs(args), UsageError);
 });
 
 Deno.test("CLI: a bad flag prints usage and exits 2; --help exits 0", async () => {

@@ -25,7 +25,7 @@ Deno.test("client config file: host, port, nick, TLS and channels from the file,
       file,
       "host: chat.example.org\nport: 6697\nnick: ana\ntls: true\nchannel: [rust, '#deno']\n",
     );
-    const fromFile = parseClientArgs([], { defaultConfig: file });
+    const fromFile = await parseClientArgs([], { defaultConfig: file });
     assertOk(fromFile.ok);
     const { options } = fromFile;
     assertEquals(
@@ -33,7 +33,12 @@ Deno.test("client config file: host, port, nick, TLS and channels from the file,
       ["chat.example.org", 6697, "ana", true],
     );
     assertEquals(options.channels, ["#rust", "#deno"]);
-    const overridden = parseClientArgs(["--nick", "beto", "--port", "7000"], {
+    const overridden = await parseClientArgs([
+      "--nick",
+      "beto",
+      "--port",
+      "7000",
+    ], {
       defaultConfig: file,
     });
     assertOk(overridden.ok);
@@ -41,17 +46,19 @@ Deno.test("client config file: host, port, nick, TLS and channels from the file,
       [overridden.options.nick, overridden.options.port],
       ["beto", 7000],
     );
-    const explicit = parseClientArgs(["--config", file]);
+    const explicit = await parseClientArgs(["--config", file]);
     assertOk(explicit.ok);
     assertEquals(explicit.options.nick, "ana");
-    const absent = parseClientArgs([], { defaultConfig: `${dir}/none.yaml` });
+    const absent = await parseClientArgs([], {
+      defaultConfig: `${dir}/none.yaml`,
+    });
     assertOk(absent.ok, "a missing default file is no error");
     assertEquals(absent.options.host, "127.0.0.1");
-    const missing = parseClientArgs(["--config", `${dir}/none.yaml`]);
+    const missing = await parseClientArgs(["--config", `${dir}/none.yaml`]);
     assertOk(!missing.ok);
     assertIncludes(missing.error, `--config ${dir}/none.yaml: cannot read it`);
     await Deno.writeTextFile(file, "nick: ana\nprot: 1\n");
-    const bad = parseClientArgs([], { defaultConfig: file });
+    const bad = await parseClientArgs([], { defaultConfig: file });
     assertOk(!bad.ok);
     assertIncludes(bad.error, `${file}, line 2: unknown setting "prot"`);
   } finally {

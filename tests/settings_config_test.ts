@@ -2,7 +2,7 @@ import {
   assertEquals,
   assertIncludes,
   assertOk,
-  assertThrows,
+  assertRejects,
 } from "./helpers/assert.ts";
 import { connectClient } from "./helpers/irc_client.ts";
 import { runServerToExit, spawnServer } from "./helpers/server_process.ts";
@@ -34,21 +34,25 @@ const OPERS = {
   },
 } as const satisfies Setting;
 
-function configError(
+async function configError(
   text: string,
   table: readonly Setting[] = SERVER_SETTINGS,
 ) {
-  return assertThrows(
-    () => parseConfigText(table, text, "t.yaml"),
+  const error = await assertRejects(
+    parseConfigText(table, text, "t.yaml"),
     ConfigError,
-  ).message;
+  );
+  return error.message;
 }
 
-Deno.test("config file: keys are the long flags, values typed; empty values and files count as not given", () => {
-  assertEquals(parseConfigText(SERVER_SETTINGS, "", "t.yaml"), {});
-  assertEquals(parseConfigText(SERVER_SETTINGS, "# only\n", "t.yaml"), {});
+Deno.test("config file: keys are the long flags, values typed; empty values and files count as not given", async () => {
+  assertEquals(await parseConfigText(SERVER_SETTINGS, "", "t.yaml"), {});
   assertEquals(
-    parseConfigText(
+    await parseConfigText(SERVER_SETTINGS, "# only\n", "t.yaml"),
+    {},
+  );
+  assertEquals(
+    await parseConfigText(
       SERVER_SETTINGS,
       [
         "port: 6667",
@@ -76,7 +80,7 @@ Deno.test("config file: keys are the long flags, values typed; empty values and 
   );
 });
 
-Deno.test("config file errors name the file, the line and the key", () => {
+Deno.test("config file errors name the file, the line and the key", async () => {
   for (
     const [text, message] of [
       [
@@ -116,13 +120,13 @@ Deno.test("config file errors name the file, the line and the key", () => {
       ["port: [1\nname: x\n", "t.yaml, line 2: YAML syntax error"],
       ["- port\n", "t.yaml, line 1: expected settings"],
     ] as const
-  ) assertIncludes(configError(text), message);
+  ) assertIncludes(await configError(text), message);
 });
 
-Deno.test("config file: a records list (opers) is checked field by field", () => {
+Deno.test("config file: a records list (opers) is checked field by field", async () => {
   const table = [OPERS];
   assertEquals(
-    parseConfigText(
+    await parseConfigText(
       table,
       "opers:\n  - name: alice\n    hash: $argon2id$x\n  - {name: bob, hash: h, account: bob}\n",
       "t.yaml",
@@ -135,25 +139,25 @@ Deno.test("config file: a records list (opers) is checked field by field", () =>
     },
   );
   assertIncludes(
-    configError("opers:\n  - name: alice\n", table),
+    await configError("opers:\n  - name: alice\n", table),
     "t.yaml, line 1: opers entry 1 needs hash",
   );
   assertIncludes(
-    configError("opers:\n  - {name: a, hash: h, pass: x}\n", table),
+    await configError("opers:\n  - {name: a, hash: h, pass: x}\n", table),
     'opers entry 1 has unknown field "pass"',
   );
   assertIncludes(
-    configError("opers: alice\n", table),
+    await configError("opers: alice\n", table),
     "must be a list of maps",
   );
   assertIncludes(
-    defaultConfigText(table, { title: "t", notes: [] }),
+    await defaultConfigText(table, { title: "t", notes: [] }),
     "#   - name: NAME        # OPER name",
   );
 });
 
-Deno.test("flags override the file; a --no-history/--no-web flag drops the file's conflicting keys", () => {
-  const file = parseConfigText(
+Deno.test("flags override the file; a --no-history/--no-web flag drops the file's conflicting keys", async () => {
+  const file = await parseConfigText(
     SERVER_SETTINGS,
     "port: 1\nmax-clients: 3\ndb: x.db\nweb-port: 9\n",
     "t.yaml",
@@ -178,11 +182,11 @@ Deno.test("flags override the file; a --no-history/--no-web flag drops the file'
   ]);
 });
 
-Deno.test("the --write-config file loads as all defaults, and uncommented it gives every default", () => {
-  const text = defaultServerConfig();
-  assertEquals(parseConfigText(SERVER_SETTINGS, text, "d.yaml"), {});
+Deno.test("the --write-config file loads as all defaults, and uncommented it gives every default", async () => {
+  const text = await defaultServerConfig();
+  assertEquals(await parseConfigText(SERVER_SETTINGS, text, "d.yaml"), {});
   const uncommented = text.replace(/^# ([a-z-]+:)/gm, "$1");
-  const values = parseConfigText(SERVER_SETTINGS, uncommented, "d.yaml");
+  const values = await parseConfigText(SERVER_SETTINGS, uncommented, "d.yaml");
   for (const row of SERVER_SETTINGS) {
     const given = (values as Record<string, unknown>)[row.name];
     if (!inConfigFile(row)) assertEquals(given, undefined, row.name);
@@ -219,7 +223,12 @@ Deno.test("server.ts --config: a bad file exits 2 naming file, line and key (or 
     assertIncludes(flags.stderr, "--no-web cannot be combined with --web-port");
     const split = `${dir}/split.yaml`;
     await Deno.writeTextFile(split, "no-web: true\nkey: k.pem\n");
-    const parsed = parseServerArgs(["--config", split, "--cert", "c.pem"]);
+    const parsed = await parseServerArgs([
+      "--config",
+      split,
+      "--cert",
+      "c.pem",
+    ]);
     assertOk(!parsed.help);
     assertEquals(
       parsed.options.tls?.certFile,
@@ -229,7 +238,7 @@ Deno.test("server.ts --config: a bad file exits 2 naming file, line and key (or 
     const missing = await runServerToExit(["--config", `${dir}/none.yaml`]);
     assertEquals(missing.code, 2);
     assertIncludes(missing.stderr, `--config ${dir}/none.yaml: cannot read it`);
-    assertEquals(parseServerArgs(["--write-config", "x"]).help, false);
+    assertEquals((await parseServerArgs(["--write-config", "x"])).help, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -276,7 +285,7 @@ Deno.test("server.ts --write-config writes a file the server then starts from; i
     const file = `${dir}/tertulia.yaml`;
     const written = await runServerToExit(["--write-config", file]);
     assertEquals(written.code, 0, written.stderr);
-    assertEquals(await Deno.readTextFile(file), defaultServerConfig());
+    assertEquals(await Deno.readTextFile(file), await defaultServerConfig());
     const again = await runServerToExit(["--write-config", file]);
     assertEquals(again.code, 1);
     assertIncludes(again.stderr, "already exists");

@@ -2,6 +2,7 @@ import {
   assertEquals,
   assertIncludes,
   assertOk,
+  assertRejects,
   assertThrows,
 } from "./helpers/assert.ts";
 import { runServerToExit } from "./helpers/server_process.ts";
@@ -122,18 +123,18 @@ Deno.test("usageText lists command-line rows by section with defaults, never fil
   assertEquals(text.includes("secret"), false);
 });
 
-Deno.test("server: every command-line row is in --help and parses; --port -1 is a range error", () => {
+Deno.test("server: every command-line row is in --help and parses; --port -1 is a range error", async () => {
   const usage = usageText(SERVER_SETTINGS, { usage: "", description: "" });
   for (const row of SERVER_SETTINGS) {
     if (onCommandLine(row)) assertIncludes(usage, `--${row.name}`);
     else assertEquals(usage.includes(`--${row.name}`), false);
   }
-  const error = assertThrows(
-    () => parseServerArgs(["--port", "-1"]),
+  const error = await assertRejects(
+    parseServerArgs(["--port", "-1"]),
     UsageError,
   );
   assertEquals(error.message, '--port must be an integer 0-65535, got "-1"');
-  const parsed = parseServerArgs(["--max-clients", "5", "--no-history"]);
+  const parsed = await parseServerArgs(["--max-clients", "5", "--no-history"]);
   assertOk(!parsed.help);
   assertEquals(parsed.options.maxClients, 5);
   assertEquals(parsed.options.db, undefined);

@@ -184,7 +184,7 @@ Deno.test("reload (as REHASH calls it) applies new web origins, trusted proxies 
   const origin = "https://chat.example.org";
   try {
     await Deno.writeTextFile(file, "port: 0\nweb-port: 0\nno-history: true\n");
-    const { parsed, config } = loadServerConfig({ file, flags: {} });
+    const { parsed, config } = await loadServerConfig({ file, flags: {} });
     const server = await startServer({
       ...parsed.options,
       log: () => {},

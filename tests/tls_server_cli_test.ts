@@ -4,18 +4,18 @@ import {
   assertEquals,
   assertIncludes,
   assertOk,
-  assertThrows,
+  assertRejects,
 } from "./helpers/assert.ts";
 import { runServerToExit } from "./helpers/server_process.ts";
 
-function parse(args: string[]) {
-  const parsed = parseServerArgs(args);
+async function parse(args: string[]) {
+  const parsed = await parseServerArgs(args);
   assertOk(!parsed.help);
   return parsed;
 }
 
-Deno.test("--tls alone asks for development certificates in certs/ and the TLS port 59421", () => {
-  const parsed = parse(["--tls"]);
+Deno.test("--tls alone asks for development certificates in certs/ and the TLS port 59421", async () => {
+  const parsed = await parse(["--tls"]);
   assertEquals(parsed.options.tls, {
     port: 59421,
     certFile: join("certs", "server.crt"),
@@ -26,21 +26,21 @@ Deno.test("--tls alone asks for development certificates in certs/ and the TLS p
     names: ["localhost", "127.0.0.1"],
   });
   assertEquals(parsed.options.tlsOnly, undefined);
-  assertEquals(parse([]).options.tls, undefined, "no TLS unless asked");
+  assertEquals((await parse([])).options.tls, undefined, "no TLS unless asked");
 });
 
-Deno.test("--tls-port, --tls-only and --certs-dir each turn TLS on", () => {
-  assertEquals(parse(["--tls-port", "6697"]).options.tls?.port, 6697);
-  const only = parse(["--tls-only"]);
+Deno.test("--tls-port, --tls-only and --certs-dir each turn TLS on", async () => {
+  assertEquals((await parse(["--tls-port", "6697"])).options.tls?.port, 6697);
+  const only = await parse(["--tls-only"]);
   assertEquals(only.options.tlsOnly, true);
   assertEquals(only.options.tls?.port, 59421);
-  const dir = parse(["--certs-dir", "/srv/keys"]);
+  const dir = await parse(["--certs-dir", "/srv/keys"]);
   assertEquals(dir.devCertificates?.dir, "/srv/keys");
   assertEquals(dir.options.tls?.certFile, join("/srv/keys", "server.crt"));
 });
 
-Deno.test("--cert and --key serve those files and need no development certificates", () => {
-  const parsed = parse(["--cert", "c.pem", "--key", "k.pem"]);
+Deno.test("--cert and --key serve those files and need no development certificates", async () => {
+  const parsed = await parse(["--cert", "c.pem", "--key", "k.pem"]);
   assertEquals(parsed.options.tls, {
     port: 59421,
     certFile: "c.pem",
@@ -49,30 +49,33 @@ Deno.test("--cert and --key serve those files and need no development certificat
   assertEquals(parsed.devCertificates, undefined);
 });
 
-Deno.test("a specific --host is added to the development certificate's names; a wildcard is not", () => {
+Deno.test("a specific --host is added to the development certificate's names; a wildcard is not", async () => {
   assertEquals(
-    parse(["--tls", "--host", "192.168.1.5"]).devCertificates?.names,
+    (await parse(["--tls", "--host", "192.168.1.5"])).devCertificates?.names,
     [
       "localhost",
       "127.0.0.1",
       "192.168.1.5",
     ],
   );
-  assertEquals(parse(["--tls", "--host", "0.0.0.0"]).devCertificates?.names, [
-    "localhost",
-    "127.0.0.1",
-  ]);
+  assertEquals(
+    (await parse(["--tls", "--host", "0.0.0.0"])).devCertificates?.names,
+    [
+      "localhost",
+      "127.0.0.1",
+    ],
+  );
 });
 
-Deno.test("--tls-handshake-timeout sets the handshake deadline in seconds", () => {
+Deno.test("--tls-handshake-timeout sets the handshake deadline in seconds", async () => {
   assertEquals(
-    parse(["--tls", "--tls-handshake-timeout", "2.5"]).options
+    (await parse(["--tls", "--tls-handshake-timeout", "2.5"])).options
       .tlsHandshakeTimeout,
     2.5,
   );
 });
 
-Deno.test("inconsistent TLS flags are usage errors", () => {
+Deno.test("inconsistent TLS flags are usage errors", async () => {
   for (
     const args of [
       ["--cert", "c.pem"],
@@ -84,7 +87,7 @@ Deno.test("inconsistent TLS flags are usage errors", () => {
       ["--tls-handshake-timeout", "0"],
       ["--tls=yes"],
     ]
-  ) assertThrows(() => parseServerArgs(args), UsageError);
+  ) await assertRejects(parseServerArgs(args), UsageError);
 });
 
 Deno.test("server.ts names a missing certificate file and exits 1; half a key pair is a usage error (exit 2)", async () => {

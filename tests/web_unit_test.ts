@@ -1,6 +1,6 @@
 /** Pure web-listener logic: subprotocol choice, origins, proxies, asset names, routes, flags. */
 
-import { assertEquals, assertOk, assertThrows } from "./helpers/assert.ts";
+import { assertEquals, assertOk, assertRejects } from "./helpers/assert.ts";
 import { parseServerArgs, UsageError } from "../server/options.ts";
 import { assetName } from "../web/assets.ts";
 import { isOriginAllowed } from "../web/origin.ts";
@@ -137,31 +137,31 @@ Deno.test("routeRequest: first matching row, 405 for another method, 404 otherwi
   );
 });
 
-Deno.test("web flags: on by default at 59480, --no-web, lists, bad values", () => {
-  const web = (args: string[]) => {
-    const parsed = parseServerArgs(args);
+Deno.test("web flags: on by default at 59480, --no-web, lists, bad values", async () => {
+  const web = async (args: string[]) => {
+    const parsed = await parseServerArgs(args);
     return parsed.help ? undefined : parsed.options.web;
   };
-  assertEquals(web([]), {
+  assertEquals(await web([]), {
     port: 59480,
     origins: [],
     trustedProxies: [],
     optional: true,
   });
-  assertEquals(web(["--web-port", "0"])?.port, 0);
-  assertEquals(web(["--web-port", "0"])?.optional, false);
-  assertEquals(web(["--no-web"]), undefined);
+  assertEquals((await web(["--web-port", "0"]))?.port, 0);
+  assertEquals((await web(["--web-port", "0"]))?.optional, false);
+  assertEquals(await web(["--no-web"]), undefined);
   assertEquals(
-    web([
+    (await web([
       "--web-origin",
       "https://a.example,https://b.example:8443",
       "--web-origin",
       "http://c.example",
-    ])?.origins,
+    ]))?.origins,
     ["https://a.example", "https://b.example:8443", "http://c.example"],
   );
   assertEquals(
-    web(["--trusted-proxy", "127.0.0.1, ::1"])?.trustedProxies,
+    (await web(["--trusted-proxy", "127.0.0.1, ::1"]))?.trustedProxies,
     ["127.0.0.1", "::1"],
   );
   for (
@@ -183,7 +183,7 @@ Deno.test("web flags: on by default at 59480, --no-web, lists, bad values", () =
       ],
     ] as const
   ) {
-    const error = assertThrows(() => parseServerArgs([...args]), UsageError);
+    const error = await assertRejects(parseServerArgs([...args]), UsageError);
     assertEquals(message.test(error.message), true, error.message);
   }
 });
