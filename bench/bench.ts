@@ -60,7 +60,8 @@ Options:
   --window N            messages in flight per sender, 0 = TCP backpressure only (default 50)
   --out DIR             where latest.json, latest.md and chart.svg go (default bench/results)
   --cpu-prof DIR        run tertulia under deno --cpu-prof, one .cpuprofile per run in DIR
-  --v8-flags FLAGS      V8 flags for tertulia, "" for none (default: those of deno task server)
+  --v8-flags=FLAGS      V8 flags for tertulia, comma-separated, "" for none (default: those of
+                        deno task server); with "=", since FLAGS starts with a dash
   --help                show this text
 `;
 
