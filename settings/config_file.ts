@@ -27,7 +27,7 @@ export class ConfigError extends UsageError {
 
 /**
  * Loads the YAML library on first use rather than at startup: most servers
- * run without a config file, and the parser costs about 4 MB of memory in
+ * run without a config file, and the parser costs about 5 MB of memory in
  * every process that imports it.
  */
 async function loadYaml(): Promise<typeof import("yaml")> {
